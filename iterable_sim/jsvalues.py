@@ -1,0 +1,315 @@
+"""JavaScript value semantics that RudderStack's Node.js mapping relies on.
+
+RudderStack's Iterable destination is JavaScript: which values count as present (truthiness),
+how `get-value` walks a path, what `String()`, `parseInt`, `parseFloat` and `new Date().getTime()`
+make of odd input. Matching its output on events nobody listed means reproducing these rules, so
+they live here, in one place, each as a small pure function over plain JSON values.
+
+`NAN` stands for a JavaScript NaN or Infinity: a value RudderStack keeps in a payload and that
+`JSON.stringify` writes as `null`. `UNDEFINED` stands for a JavaScript `undefined`: a key that
+`JSON.stringify` leaves out.
+"""
+from __future__ import annotations
+
+import calendar
+import math
+import re
+from email.utils import parsedate_tz
+from typing import Any
+
+
+class _Marker:
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return self.name
+
+    def __bool__(self) -> bool:
+        return False
+
+
+UNDEFINED: Any = _Marker("undefined")
+NAN: Any = _Marker("NaN")
+
+MAX_DATE_MS = 8.64e15
+MAX_SAFE_INTEGER = 2**53 - 1
+
+
+def truthy(value: Any) -> bool:
+    """JavaScript truthiness: "", 0, NaN, null and undefined are false; [] and {} are true."""
+    if value is None or value is UNDEFINED or value is NAN or value is False:
+        return False
+    if value is True:
+        return True
+    if isinstance(value, str):
+        return value != ""
+    if isinstance(value, (int, float)):
+        return value != 0 and value == value
+    return True
+
+
+def present(value: Any) -> bool:
+    """What RudderStack's `constructPayload` keeps: truthy values, and also 0 and false."""
+    return truthy(value) or value is False or (type(value) in (int, float) and value == 0)
+
+
+def split_path(path: str) -> tuple[str, ...]:
+    return tuple(path.split("."))
+
+
+def js_get(target: Any, segments: tuple[str, ...]) -> Any:
+    """The `get-value` package: walk `segments`, joining segments where a key holds a dot.
+
+    A target that is not an object or array is returned as it is (get-value's own rule), so
+    `get("abc", "name")` is "abc". Missing keys give UNDEFINED.
+    """
+    if not isinstance(target, (dict, list)):
+        return target
+    if len(segments) > 1:
+        joined = ".".join(segments)
+        if isinstance(target, dict) and joined in target:
+            return target[joined]
+    index, count = 0, len(segments)
+    while True:
+        prop = segments[index]
+        if _has(target, prop):
+            target = _item(target, prop)
+        else:
+            found = False
+            n = index + 1
+            while n < count:
+                prop = prop + "." + segments[n]
+                n += 1
+                if _has(target, prop):
+                    target = _item(target, prop)
+                    index = n - 1
+                    found = True
+                    break
+            if not found:
+                return UNDEFINED
+        index += 1
+        if index >= count or not isinstance(target, (dict, list)):
+            break
+    return target if index == count else UNDEFINED
+
+
+def _has(target: dict | list, key: str) -> bool:
+    if isinstance(target, dict):
+        return key in target
+    if key == "length":
+        return True
+    return key.isdigit() and (key == "0" or not key.startswith("0")) and int(key) < len(target)
+
+
+def _item(target: dict | list, key: str) -> Any:
+    if isinstance(target, dict):
+        return target[key]
+    return len(target) if key == "length" else target[int(key)]
+
+
+def fast_get(message: Any, segments: tuple[str, ...]) -> Any:
+    """`js_get` for the common case of nested dicts; defers to it for anything unusual."""
+    node = message
+    for seg in segments:
+        if type(node) is dict and seg in node:
+            node = node[seg]
+        else:
+            return js_get(message, segments)
+    return node
+
+
+# ---------------------------------------------------------------- String(), numbers
+
+
+def number_to_string(value: float | int) -> str:
+    """`String(number)` as ECMAScript formats it (shortest round-trip digits)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        if abs(value) < 10**21:
+            return str(value)
+        value = float(value)
+    if value != value:
+        return "NaN"
+    if math.isinf(value):
+        return "Infinity" if value > 0 else "-Infinity"
+    if value == 0:
+        return "0"
+    if value.is_integer() and abs(value) < 1e21:
+        return str(int(value))
+    sign = "-" if value < 0 else ""
+    digits, exponent = _shortest_digits(abs(value))
+    k, n = len(digits), exponent
+    if k <= n <= 21:
+        return sign + digits + "0" * (n - k)
+    if 0 < n <= 21:
+        return sign + digits[:n] + "." + digits[n:]
+    if -6 < n <= 0:
+        return sign + "0." + "0" * (-n) + digits
+    exp = n - 1
+    exp_text = f"+{exp}" if exp >= 0 else str(exp)
+    if k == 1:
+        return f"{sign}{digits}e{exp_text}"
+    return f"{sign}{digits[0]}.{digits[1:]}e{exp_text}"
+
+
+def _shortest_digits(value: float) -> tuple[str, int]:
+    """Digits and decimal exponent n such that value = 0.d1d2... x 10^n."""
+    mantissa, _, exp = f"{value!r}".partition("e")
+    whole, _, frac = mantissa.partition(".")
+    digits = (whole + frac).lstrip("0")
+    point = len(whole) + (int(exp) if exp else 0)
+    leading_zeros = len(whole + frac) - len((whole + frac).lstrip("0"))
+    digits = digits.rstrip("0") or "0"
+    return digits, point - leading_zeros
+
+
+def js_string(value: Any) -> str:
+    """`String(value)` for JSON values."""
+    if value is UNDEFINED:
+        return "undefined"
+    if value is None:
+        return "null"
+    if value is NAN:
+        return "NaN"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)):
+        return number_to_string(value)
+    if isinstance(value, list):
+        return ",".join("" if v is None or v is UNDEFINED else js_string(v) for v in value)
+    return "[object Object]"
+
+
+_JS_SPACE = "\t\n\v\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+_INT_PREFIX = re.compile(r"[+-]?\d+")
+_FLOAT_PREFIX = re.compile(r"[+-]?(?:Infinity|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)")
+
+
+def as_json_number(value: float) -> Any:
+    """A float as JSON.stringify would write it: integral values without a fraction, NaN/Infinity as NAN."""
+    if value != value or math.isinf(value):
+        return NAN
+    if value.is_integer() and abs(value) <= MAX_SAFE_INTEGER:
+        return int(value)
+    return value
+
+
+def parse_int(value: Any) -> Any:
+    """`parseInt(value, 10)`: an int, or NAN."""
+    if type(value) is int and abs(value) < 10**21:
+        return value
+    match = _INT_PREFIX.match(js_string(value).lstrip(_JS_SPACE))
+    if not match:
+        return NAN
+    return as_json_number(float(int(match.group()))) if len(match.group()) > 15 else int(match.group())
+
+
+def parse_float(value: Any) -> Any:
+    """`parseFloat(value)`: a number (int when integral), or NAN."""
+    if type(value) is int:
+        return value
+    if type(value) is float:
+        return as_json_number(value)
+    match = _FLOAT_PREFIX.match(js_string(value).lstrip(_JS_SPACE))
+    if not match:
+        return NAN
+    text = match.group()
+    return as_json_number(float(text.replace("Infinity", "inf")))
+
+
+# ---------------------------------------------------------------- new Date(value).getTime()
+
+_ISO_DATE = re.compile(
+    r"(?P<year>[+-]\d{6}|\d{4})(?:-(?P<month>\d\d)(?:-(?P<day>\d\d))?)?"
+    r"(?:[T ](?P<hour>\d\d):(?P<minute>\d\d)(?::(?P<second>\d\d)(?:\.(?P<fraction>\d+))?)?"
+    r"(?P<zone>Z|[+-]\d\d:?\d\d)?)?\s*$",
+    re.IGNORECASE,
+)
+
+
+def date_ms(value: Any) -> Any:
+    """`new Date(value).getTime()` in a UTC process: epoch milliseconds, or NAN.
+
+    Strings are read as ECMAScript's ISO format (a date-time without an offset counts as UTC, as on
+    RudderStack's servers) or as an RFC 2822 date; other strings V8 would guess at are NAN here.
+    """
+    if value is UNDEFINED or value is NAN:
+        return NAN
+    if value is None or value is False:
+        return 0
+    if value is True:
+        return 1
+    if isinstance(value, (int, float)):
+        return _time_clip(float(value))
+    text = js_string(value).strip()
+    match = _ISO_DATE.match(text)
+    if match:
+        return _iso_ms(match)
+    parsed = parsedate_tz(text)
+    if parsed is None:
+        return NAN
+    offset = parsed[9] or 0
+    return _time_clip(calendar.timegm(parsed[:6] + (0, 0, 0)) * 1000.0 - offset * 1000.0)
+
+
+def _iso_ms(match: re.Match[str]) -> Any:
+    g = match.groupdict()
+    year = int(g["year"])
+    if g["year"] == "-000000":
+        return NAN
+    month = int(g["month"] or 1)
+    day = int(g["day"] or 1)
+    hour, minute, second = int(g["hour"] or 0), int(g["minute"] or 0), int(g["second"] or 0)
+    if not (1 <= month <= 12 and 1 <= day <= _days_in_month(year, month)):
+        return NAN
+    if hour > 24 or minute > 59 or second > 59 or (hour == 24 and (minute or second or g["fraction"])):
+        return NAN
+    millis = int((g["fraction"] or "0")[:3].ljust(3, "0"))
+    total = (_days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second) * 1000 + millis
+    zone = g["zone"]
+    if zone and zone.upper() != "Z":
+        sign = 1 if zone[0] == "+" else -1
+        digits = zone[1:].replace(":", "")
+        zone_hours, zone_minutes = int(digits[:2]), int(digits[2:])
+        if zone_hours > 23 or zone_minutes > 59:
+            return NAN
+        total -= sign * (zone_hours * 60 + zone_minutes) * 60000
+    return _time_clip(float(total))
+
+
+def _days_in_month(year: int, month: int) -> int:
+    if month == 2:
+        return 29 if (year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)) else 28
+    return 30 if month in (4, 6, 9, 11) else 31
+
+
+def _days_from_civil(year: int, month: int, day: int) -> int:
+    year -= month <= 2
+    era = year // 400
+    yoe = year - era * 400
+    doy = (153 * (month + (-3 if month > 2 else 9)) + 2) // 5 + day - 1
+    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+    return era * 146097 + doe - 719468
+
+
+def _time_clip(ms: float) -> Any:
+    if ms != ms or math.isinf(ms) or abs(ms) > MAX_DATE_MS:
+        return NAN
+    return int(ms)
+
+
+def to_json_value(value: Any) -> Any:
+    """Replace NAN markers (and float NaN/Infinity) by None, as JSON.stringify does, in place-free copies."""
+    if value is NAN:
+        return None
+    if isinstance(value, float) and (value != value or math.isinf(value)):
+        return None
+    return value

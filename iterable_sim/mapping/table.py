@@ -1,0 +1,52 @@
+"""The field mappings and a single event's mapping, as tables a notebook can show."""
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from ..settings import Settings
+from .events import trace_event
+from .spec import CONVERSIONS, load_specs
+
+_CALL_OF_SPEC = {"identify": "identify", "track": "track", "page": "page / screen",
+                 "purchase": "track 'Order Completed'", "product": "Order Completed / Product Added / Removed",
+                 "device": "identify with context.device.token", "browser": "identify with context.os.token",
+                 "alias": "alias", "catalog": "identify from reverse ETL (catalog)"}
+
+
+def mapping_table() -> pd.DataFrame:
+    """Every destination field of every Iterable call: its sources in priority order, and what is done to it."""
+    rows = []
+    for spec in load_specs().values():
+        for rule in spec.rules:
+            rows.append({
+                "event": _CALL_OF_SPEC[spec.name],
+                "endpoint": spec.endpoint,
+                "field": rule.field,
+                "sources": " → ".join(rule.sources) if rule.sources else f"setting {rule.setting}",
+                "required": rule.required,
+                "conversion": CONVERSIONS[rule.convert][2] if rule.convert else "",
+                "note": rule.note,
+            })
+    return pd.DataFrame(rows)
+
+
+def explain(message: Any, settings: Settings) -> pd.DataFrame:
+    """For each field of each request an event maps to: its value and the source path that filled it.
+
+    Raises MappingError, like map_event, for an event RudderStack would not send.
+    """
+    requests, trace = trace_event(message, settings)
+    endpoint_of_spec = {"device": "users/registerDeviceToken", "browser": "users/registerBrowserToken"}
+    main = requests[0].endpoint if requests else ""
+    rows = []
+    for spec, field_name, value, source, rule in trace:
+        rows.append({
+            "endpoint": endpoint_of_spec.get(spec, main),
+            "field": field_name if not spec.startswith("product[") else f"items[{spec[8:-1]}].{field_name}",
+            "value": value,
+            "source": source if source is not None else "(none: derived)",
+            "conversion": CONVERSIONS[rule.convert][2] if rule is not None and rule.convert else "",
+        })
+    return pd.DataFrame(rows, columns=["endpoint", "field", "value", "source", "conversion"])

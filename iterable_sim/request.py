@@ -1,0 +1,43 @@
+"""What the mapping produces: Iterable API requests, and the error for an event it cannot map."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+import orjson
+
+from .redact import masked_headers
+
+
+@dataclass(slots=True, eq=True)
+class Request:
+    """One Iterable API call: method, full URL, headers and JSON body."""
+
+    method: str
+    url: str
+    headers: Mapping[str, Any]
+    json: Any
+
+    @property
+    def endpoint(self) -> str:
+        """The path after /api/, such as 'events/track'."""
+        return self.url.split("/api/", 1)[-1]
+
+    def body_bytes(self) -> bytes:
+        return orjson.dumps(self.json)
+
+    def __repr__(self) -> str:
+        return (f"Request(method={self.method!r}, url={self.url!r}, headers={masked_headers(self.headers)!r}, "
+                f"json={self.json!r})")
+
+
+class MappingError(Exception):
+    """RudderStack would not send this event: `str(err)` is RudderStack's message, `status` its code."""
+
+    def __init__(self, message: str, status: int = 400, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.field = field
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (str(self), self.status), {"field": self.field})
