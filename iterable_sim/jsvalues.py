@@ -14,8 +14,9 @@ from __future__ import annotations
 import calendar
 import math
 import re
+from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_tz
-from typing import Any
+from typing import Any, Callable
 
 
 class _Marker:
@@ -35,6 +36,8 @@ UNDEFINED: Any = _Marker("undefined")
 NAN: Any = _Marker("NaN")
 
 MAX_DATE_MS = 8.64e15
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_ONE_MS = timedelta(milliseconds=1)
 MAX_SAFE_INTEGER = 2**53 - 1
 
 
@@ -108,6 +111,43 @@ def _item(target: dict | list, key: str) -> Any:
     if isinstance(target, dict):
         return target[key]
     return len(target) if key == "length" else target[int(key)]
+
+
+def path_getter(segments: tuple[str, ...]) -> Callable[[Any], Any]:
+    """A compiled `js_get(target, segments)` for hot paths: plain dict walks, js_get for anything else.
+
+    One difference from get-value stays, for speed: a key that itself holds a dot ("context.traits")
+    is found only when the walk meets something other than nested objects.
+    """
+    if len(segments) == 1:
+        (a,) = segments
+
+        def get1(m: Any) -> Any:
+            return m.get(a, UNDEFINED) if type(m) is dict else js_get(m, segments)
+        return get1
+    if len(segments) == 2:
+        a, b = segments
+
+        def get2(m: Any) -> Any:
+            if type(m) is not dict:
+                return js_get(m, segments)
+            n = m.get(a, UNDEFINED)
+            if type(n) is dict:
+                return n.get(b, UNDEFINED)
+            return js_get(m, segments) if type(n) is list else UNDEFINED
+        return get2
+
+    def get_deep(m: Any) -> Any:
+        node = m
+        for seg in segments:
+            if type(node) is dict:
+                node = node.get(seg, UNDEFINED)
+            elif type(node) is list:
+                return js_get(m, segments)
+            else:
+                return UNDEFINED
+        return node
+    return get_deep
 
 
 def fast_get(message: Any, segments: tuple[str, ...]) -> Any:
@@ -241,6 +281,11 @@ def date_ms(value: Any) -> Any:
     Strings are read as ECMAScript's ISO format (a date-time without an offset counts as UTC, as on
     RudderStack's servers) or as an RFC 2822 date; other strings V8 would guess at are NAN here.
     """
+    if type(value) is str and len(value) == 24 and value[23] == "Z" and value[10] == "T" and value[19] == ".":
+        try:  # the shape RudderStack's SDKs send, "2020-08-28T16:26:06.468Z": the fast way
+            return int((datetime.fromisoformat(value) - _EPOCH) // _ONE_MS)
+        except ValueError:
+            pass
     if value is UNDEFINED or value is NAN:
         return NAN
     if value is None or value is False:

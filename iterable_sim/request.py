@@ -1,6 +1,7 @@
 """What the mapping produces: Iterable API requests, and the error for an event it cannot map."""
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any, Mapping
 
@@ -24,7 +25,11 @@ class Request:
         return self.url.split("/api/", 1)[-1]
 
     def body_bytes(self) -> bytes:
-        return orjson.dumps(self.json)
+        """The JSON body as sent (compact, UTF-8)."""
+        try:
+            return orjson.dumps(self.json)
+        except TypeError:  # integers beyond 64 bits, which orjson refuses and JSON allows
+            return json.dumps(self.json, separators=(",", ":"), ensure_ascii=False).encode()
 
     def __repr__(self) -> str:
         return (f"Request(method={self.method!r}, url={self.url!r}, headers={masked_headers(self.headers)!r}, "

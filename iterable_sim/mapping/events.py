@@ -23,6 +23,11 @@ _DEVICE_USER = tuple(r for r in DEVICE.rules if not r.field.startswith("device."
 _DEVICE_FIELDS = tuple(r for r in DEVICE.rules if r.field.startswith("device.") and r.convert != "pushPlatform")
 _PLATFORM = DEVICE.rule("device.platform")
 _IDENTITY_RULES = tuple(r for r in IDENTIFY.rules if r.setting is None)
+_TRACK_DATED = tuple(TRACK.rule(n) for n in ("createdAt", "campaignId", "templateId"))
+_PAGE_DATED = tuple(PAGE.rule(n) for n in ("createdAt", "campaignId", "templateId"))
+_PAGE_NAME = PAGE.rule("eventName")
+_PURCHASE_DATED = tuple(PURCHASE.rule(n) for n in ("createdAt", "id", "campaignId", "templateId"))
+_PRODUCT_CONVERTED = tuple(PRODUCT.rule(n) for n in ("categories", "price", "quantity"))
 
 MANDATORY_IDENTITY = "userId or email is mandatory for this request"
 _MAPPED_TO_DESTINATION = split_path("context.mappedToDestination")
@@ -72,27 +77,36 @@ def _map(message: Any, settings: Settings, trace: Trace | None) -> list[Request]
             return [_cart(message, settings, trace)]
         return [_track(message, settings, trace)]
     if kind == "alias":
-        return [_post(settings, "users/updateEmail", _construct(ALIAS, message, trace))]
+        return [_post(settings, "users/updateEmail", _construct(ALIAS.rules, message, trace))]
     raise MappingError(f"Message type {kind} not supported", field="type")
 
 
 # ---------------------------------------------------------------- payload construction
 
 
-def _construct(spec: Spec | tuple[FieldRule, ...], message: Any, trace: Trace | None) -> dict[str, Any]:
+def _construct(rules: tuple[FieldRule, ...], message: Any, trace: Trace | None) -> dict[str, Any]:
     """RudderStack's constructPayload over a spec: present values only, required ones enforced."""
-    rules = spec.rules if isinstance(spec, Spec) else spec
     payload: dict[str, Any] = {}
+    if trace is None:
+        for rule in rules:
+            value = rule.lookup(message)
+            if value is not UNDEFINED:
+                payload[rule.key] = value
+            elif rule.required:
+                raise _missing(rule)
+        return payload
     for rule in rules:
-        try:
-            value, source = rule.resolve(message)
-        except KeyError:
-            raise MappingError(f"Missing required value from {rule.sources_text}", field=rule.field) from None
+        value, source = rule.resolve(message)
         if value is not UNDEFINED:
-            payload[rule.field.rpartition(".")[2]] = value
-            if trace is not None:
-                trace.append((rule.spec, rule.field, value, source, rule))
+            payload[rule.key] = value
+            trace.append((rule.spec, rule.field, value, source, rule))
+        elif rule.required:
+            raise _missing(rule)
     return payload
+
+
+def _missing(rule: FieldRule) -> MappingError:
+    return MappingError(f"Missing required value from {rule.sources_text}", field=rule.field)
 
 
 def _require_identity(payload: dict[str, Any]) -> None:
@@ -100,21 +114,25 @@ def _require_identity(payload: dict[str, Any]) -> None:
         raise MappingError(MANDATORY_IDENTITY, field="email/userId")
 
 
-def _setting(payload: dict[str, Any], name: str, value: Any, trace: Trace | None, spec: str) -> None:
+def _setting(payload: dict[str, Any], name: str, value: Any, trace: Trace | None, spec: str, *,
+             top_level: bool = True) -> None:
+    """A setting's value, as configured; a null one is dropped at the top level, as RudderStack drops it."""
+    if value is None and top_level:
+        return
     payload[name] = value
     if trace is not None:
         trace.append((spec, name, value, f"settings.{name}", None))
 
 
-def _convert(payload: dict[str, Any], spec: Spec, name: str, trace: Trace | None) -> None:
-    rule = spec.rule(name)
-    value = rule.finish(payload.get(name, UNDEFINED))
+def _convert(payload: dict[str, Any], rule: FieldRule, trace: Trace | None) -> None:
+    """Apply a rule's conversion to the payload's field, as RudderStack does after constructPayload."""
+    value = rule.finish(payload.get(rule.key, UNDEFINED))
     if value is UNDEFINED:
-        payload.pop(name, None)
+        payload.pop(rule.key, None)
     else:
-        payload[name] = None if value is NAN else value
+        payload[rule.key] = None if value is NAN else value
     if trace is not None:
-        _retrace(trace, spec.name, name, payload.get(name, UNDEFINED), rule)
+        _retrace(trace, rule.spec, rule.key, payload.get(rule.key, UNDEFINED), rule)
 
 
 def _retrace(trace: Trace, spec: str, name: str, value: Any, rule: FieldRule) -> None:
@@ -126,14 +144,9 @@ def _retrace(trace: Trace, spec: str, name: str, value: Any, rule: FieldRule) ->
         trace.append((spec, name, value, None, rule))
 
 
-def _clean(payload: dict[str, Any]) -> dict[str, Any]:
-    """removeUndefinedAndNullValues, on the top level only (nested nulls stay, as in RudderStack)."""
-    return {k: v for k, v in payload.items() if v is not None and v is not UNDEFINED}
-
-
 def _post(settings: Settings, endpoint: str, body: dict[str, Any], *, device_key: bool = False) -> Request:
     headers = settings.device_headers if device_key else settings.headers
-    return Request("POST", settings.base_url + endpoint, headers, _clean(body))
+    return Request("POST", settings.base_url + endpoint, headers, body)
 
 
 # ---------------------------------------------------------------- one builder per Iterable call
@@ -150,16 +163,15 @@ def _identify(message: dict[str, Any], settings: Settings, trace: Trace | None) 
 def _user(message: dict[str, Any], settings: Settings, trace: Trace | None) -> dict[str, Any]:
     """The `user` object of purchases and carts: the identify mapping, kept as it is (nulls too)."""
     user = _construct(_IDENTITY_RULES, message, trace)
-    _setting(user, "preferUserId", settings.prefer_user_id, trace, "identify")
-    _setting(user, "mergeNestedObjects", settings.merge_nested_objects, trace, "identify")
+    _setting(user, "preferUserId", settings.prefer_user_id, trace, "identify", top_level=False)
+    _setting(user, "mergeNestedObjects", settings.merge_nested_objects, trace, "identify", top_level=False)
     _require_identity(user)
     return user
 
 
-def _dated(payload: dict[str, Any], spec: Spec, trace: Trace | None) -> None:
-    for name in ("createdAt", "campaignId", "templateId"):
-        if any(r.field == name for r in spec.rules):
-            _convert(payload, spec, name, trace)
+def _dated(payload: dict[str, Any], rules: tuple[FieldRule, ...], trace: Trace | None) -> None:
+    for rule in rules:
+        _convert(payload, rule, trace)
 
 
 def _page(message: dict[str, Any], settings: Settings, kind: str, trace: Trace | None) -> Request:
@@ -173,35 +185,32 @@ def _page(message: dict[str, Any], settings: Settings, kind: str, trace: Trace |
         pass
     else:
         raise MappingError(f"Invalid {kind} call", field="settings")
-    payload = _construct(PAGE, message, trace)
+    payload = _construct(PAGE.rules, message, trace)
     _require_identity(payload)
-    _dated(payload, PAGE, trace)
+    _dated(payload, _PAGE_DATED, trace)
     if settings.map_to_single_event is True:
         name = f"Loaded a {kind.capitalize()}"
     else:
         name = f"{js_string(payload.get('eventName', UNDEFINED))} {kind}"
     payload["eventName"] = name
     if trace is not None:
-        _retrace(trace, "page", "eventName", name, PAGE.rule("eventName"))
+        _retrace(trace, "page", "eventName", name, _PAGE_NAME)
     return _post(settings, "events/track", payload)
 
 
 def _track(message: dict[str, Any], settings: Settings, trace: Trace | None) -> Request:
-    payload = _construct(TRACK, message, trace)
+    payload = _construct(TRACK.rules, message, trace)
     _require_identity(payload)
-    _dated(payload, TRACK, trace)
+    _dated(payload, _TRACK_DATED, trace)
     return _post(settings, "events/track", payload)
 
 
 def _purchase(message: dict[str, Any], settings: Settings, trace: Trace | None) -> Request:
-    payload = _construct(PURCHASE, message, trace)
+    payload = _construct(PURCHASE.rules, message, trace)
     payload["user"] = _user(message, settings, trace)
-    _convert(payload, PURCHASE, "total", trace)
+    _convert(payload, PURCHASE.rule("total"), trace)
     payload["items"] = _items(message, trace)
-    _convert(payload, PURCHASE, "createdAt", trace)
-    _convert(payload, PURCHASE, "id", trace)
-    _convert(payload, PURCHASE, "campaignId", trace)
-    _convert(payload, PURCHASE, "templateId", trace)
+    _dated(payload, _PURCHASE_DATED, trace)
     return _post(settings, "commerce/trackPurchase", payload)
 
 
@@ -216,9 +225,8 @@ def _items(message: dict[str, Any], trace: Trace | None) -> list[dict[str, Any]]
     items = []
     for index, product in enumerate(products if isinstance(products, list) else [properties]):
         item_trace: Trace | None = [] if trace is not None else None
-        item = _construct(PRODUCT, product, item_trace)
-        for name in ("categories", "price", "quantity"):
-            _convert(item, PRODUCT, name, item_trace)
+        item = _construct(PRODUCT.rules, product, item_trace)
+        _dated(item, _PRODUCT_CONVERTED, item_trace)
         if trace is not None and item_trace is not None:
             prefix = f"properties.products.{index}." if isinstance(products, list) else "properties."
             trace.extend((f"product[{index}]", f, v, prefix + s if s else s, r) for _, f, v, s, r in item_trace)
@@ -247,7 +255,7 @@ def _token_registration(message: dict[str, Any], settings: Settings, event_type:
             trace.append(("device", "device.platform", fields["platform"], source, _PLATFORM))
         payload["device"] = fields
         return _post(settings, "users/registerDeviceToken", payload, device_key=True)
-    payload = _construct(BROWSER, message, trace)
+    payload = _construct(BROWSER.rules, message, trace)
     _require_identity(payload)
     return _post(settings, "users/registerBrowserToken", payload, device_key=True)
 
@@ -255,8 +263,10 @@ def _token_registration(message: dict[str, Any], settings: Settings, event_type:
 def _catalog(message: dict[str, Any], settings: Settings, object_type: Any, external_id: Any,
              trace: Trace | None) -> Request:
     payload = _construct(CATALOG.rules[:1], message, trace)
+    if external_id is None:
+        return _post(settings, f"catalogs/{js_string(object_type)}/items", payload)
     payload["catalogId"] = external_id
-    if trace is not None and external_id is not None:
+    if trace is not None:
         trace.append(("catalog", "catalogId", external_id, "context.externalId[ITERABLE-*].id", CATALOG.rule("catalogId")))
     return _post(settings, f"catalogs/{js_string(object_type)}/items", payload)
 

@@ -13,8 +13,8 @@ from functools import cache
 from importlib import resources
 from typing import Any, Callable
 
-from ..jsvalues import (UNDEFINED, date_ms, fast_get, js_get, js_string, parse_float, parse_int, present,
-                        split_path, truthy)
+from ..jsvalues import (UNDEFINED, date_ms, js_string, parse_float, parse_int, path_getter, present, split_path,
+                        truthy)
 
 SPEC_NAMES = ("identify", "track", "page", "purchase", "product", "device", "browser", "alias", "catalog")
 
@@ -67,41 +67,68 @@ class FieldRule:
     convert: str | None = None
     setting: str | None = None
     note: str = ""
-    _paths: tuple[tuple[str, ...], ...] = field(default=(), repr=False, compare=False)
+    key: str = field(default="", init=False, repr=False, compare=False)  # the last part of a dotted field
+    # lookup(message): the value RudderStack's constructPayload would set, or UNDEFINED; compiled per rule.
+    lookup: Callable[[Any], Any] = field(default=None, init=False, repr=False, compare=False)  # type: ignore[assignment]
+    _getters: tuple[Callable[[Any], Any], ...] = field(default=(), init=False, repr=False, compare=False)
+    _after: Callable[[Any], Any] | None = field(default=None, init=False, repr=False, compare=False)
 
-    @property
-    def dest(self) -> tuple[str, ...]:
-        return tuple(self.field.split("."))
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key", self.field.rpartition(".")[2])
+        object.__setattr__(self, "_getters", tuple(path_getter(split_path(s)) for s in self.sources))
+        before = after = None
+        if self.convert is not None:
+            is_before, fn, _ = CONVERSIONS[self.convert]
+            before, after = (fn, None) if is_before else (None, fn)
+        object.__setattr__(self, "lookup", _compile_lookup(self._getters, before))
+        object.__setattr__(self, "_after", after)
 
     def resolve(self, message: Any) -> tuple[Any, str | None]:
-        """(value, source path that gave it); UNDEFINED and None when nothing did.
-
-        Only conversions RudderStack makes while looking values up are applied here; `finish` does the rest.
-
-        Raises KeyError(rule) when a required value is missing; the caller words the error.
-        """
-        value, source = UNDEFINED, None
-        for path, text in zip(self._paths, self.sources):
-            candidate = fast_get(message, path) if type(message) is dict else js_get(message, path)
-            if present(candidate):
-                value, source = candidate, text
-                break
-        if self.convert is not None and CONVERSIONS[self.convert][0]:
-            value = CONVERSIONS[self.convert][1](value)
-            if not present(value):
-                value, source = UNDEFINED, None
-        return self._require(value), source
+        """`lookup`, and which source path gave the value (None when none did)."""
+        value = self.lookup(message)
+        if value is UNDEFINED:
+            return value, None
+        for get, text in zip(self._getters, self.sources):
+            if _usable(get(message)):
+                return value, text
+        return value, None
 
     def finish(self, value: Any) -> Any:
         """The conversion RudderStack applies after building the payload (UNDEFINED: leave the field out)."""
-        if self.convert is None or CONVERSIONS[self.convert][0]:
-            return value
-        return CONVERSIONS[self.convert][1](value)
+        return value if self._after is None else self._after(value)
 
-    def _require(self, value: Any) -> Any:
-        if self.required and value is UNDEFINED:
-            raise KeyError(self)
+
+def _usable(value: Any) -> bool:
+    """What getValueFromMessage accepts from a source path: anything but undefined, null, "" and NaN."""
+    return value is not UNDEFINED and value is not None and value != "" and not (type(value) is float and value != value)
+
+
+def _compile_lookup(getters: tuple[Callable[[Any], Any], ...],
+                    before: Callable[[Any], Any] | None) -> Callable[[Any], Any]:
+    if len(getters) == 1 and before is None:
+        (get,) = getters
+
+        def lookup_one(message: Any) -> Any:
+            value = get(message)
+            if value is UNDEFINED or value is None or value == "" or (type(value) is float and value != value):
+                return UNDEFINED
+            return value
+        return lookup_one
+
+    def lookup_first(message: Any) -> Any:
+        for get in getters:  # _usable, inlined: this loop is the hottest of all
+            value = get(message)
+            if value is not UNDEFINED and value is not None and value != "" and not (
+                    type(value) is float and value != value):
+                break
+        else:
+            value = UNDEFINED
+        if before is not None:
+            value = before(value)
+            if not present(value):
+                return UNDEFINED
         return value
+    return lookup_first
 
 
 @dataclass(frozen=True)
@@ -136,7 +163,6 @@ def load_specs() -> dict[str, Spec]:
             rules.append(FieldRule(
                 spec=name, field=entry["field"], sources=tuple(listed),
                 sources_text=json.dumps(sources, separators=(",", ":")), required=entry.get("required", False),
-                convert=entry.get("convert"), setting=entry.get("setting"), note=entry.get("note", ""),
-                _paths=tuple(split_path(s) for s in listed)))
+                convert=entry.get("convert"), setting=entry.get("setting"), note=entry.get("note", "")))
         specs[name] = Spec(name, raw["endpoint"], raw["about"], tuple(rules))
     return specs

@@ -1,0 +1,178 @@
+"""The `iterable-sim` command line: demo, map (and more as the toolkit grows)."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any, Callable, Sequence, TextIO
+
+import orjson
+import pandas as pd
+
+from .mapping import map_events
+from .samples import sample_descriptions, sample_events
+from .settings import RUDDER_KEYS, Settings
+
+Command = Callable[[argparse.Namespace, TextIO], int]
+
+
+class CliError(Exception):
+    """A problem with what was given on the command line, said in one line."""
+
+
+# ---------------------------------------------------------------- input
+
+
+def read_events(source: str) -> list[Any]:
+    """Events from a JSON file (one event or a list), a JSONL file, or '-' for standard input."""
+    if source == "-":
+        text, name = sys.stdin.read(), "standard input"
+    else:
+        path = Path(source)
+        if not path.exists():
+            raise CliError(f"no such events file: {source}")
+        text, name = path.read_text("utf-8"), source
+    stripped = text.strip()
+    if not stripped:
+        raise CliError(f"{name} holds no events")
+    try:
+        data = orjson.loads(stripped)
+    except orjson.JSONDecodeError:
+        events = []
+        for number, line in enumerate(stripped.splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                events.append(orjson.loads(line))
+            except orjson.JSONDecodeError as err:
+                raise CliError(f"{name}, line {number}: not JSON ({err})") from None
+        return events
+    return data if isinstance(data, list) else [data]
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    """A RudderStack Config from --settings, with any flag given on top of it."""
+    config: dict[str, Any] = {}
+    if args.settings:
+        try:
+            config = json.loads(Path(args.settings).read_text("utf-8"))
+        except FileNotFoundError:
+            raise CliError(f"no such settings file: {args.settings}") from None
+        except json.JSONDecodeError as err:
+            raise CliError(f"{args.settings}: not JSON ({err})") from None
+        if not isinstance(config, dict):
+            raise CliError(f"{args.settings}: a RudderStack destination Config is a JSON object")
+        config = config.get("Config", config)
+    else:
+        config = {"trackAllPages": True}
+    for name, key in RUDDER_KEYS.items():
+        value = getattr(args, name, None)
+        if value is not None:
+            config[key] = value
+    return Settings.from_rudder(config)
+
+
+def add_settings_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("settings (flags override --settings)")
+    group.add_argument("--settings", metavar="FILE", help="a RudderStack destination Config as JSON")
+    group.add_argument("--api-key", dest="api_key")
+    group.add_argument("--data-center", dest="data_center", metavar="USDC|EUDC")
+    group.add_argument("--device-key", dest="register_device_or_browser_api_key", metavar="KEY",
+                       help="registerDeviceOrBrowserApiKey")
+    for name in ("prefer_user_id", "merge_nested_objects", "map_to_single_event", "track_all_pages",
+                 "track_categorised_pages", "track_named_pages"):
+        group.add_argument(f"--{name.replace('_', '-')}", dest=name, action=argparse.BooleanOptionalAction,
+                           default=None)
+
+
+# ---------------------------------------------------------------- output
+
+
+def print_frame(frame: pd.DataFrame, out: TextIO, *, max_colwidth: int = 40) -> None:
+    if frame.empty:
+        print("  (none)", file=out)
+        return
+    shown = frame.astype(object).where(frame.notna(), "")
+    with pd.option_context("display.max_columns", None, "display.width", 200,
+                           "display.max_colwidth", max_colwidth):
+        print(shown.to_string(index=False), file=out)
+
+
+def print_warnings(settings: Settings, out: TextIO) -> None:
+    for warning in settings.warnings:
+        print(f"warning: {warning}", file=out)
+
+
+# ---------------------------------------------------------------- commands
+
+
+def cmd_map(args: argparse.Namespace, out: TextIO) -> int:
+    settings = settings_from_args(args)
+    results = map_events(read_events(args.events), settings)
+    print_warnings(settings, sys.stderr)
+    if args.format == "jsonl":
+        for result in results:
+            for request in result.requests:
+                line = {"event": result.index, "method": request.method, "url": request.url, "json": request.json}
+                out.write(orjson.dumps(line).decode() + "\n")
+            if result.error is not None:
+                line = {"event": result.index, "error": str(result.error), "status": result.error.status}
+                out.write(orjson.dumps(line).decode() + "\n")
+        return 0
+    print("Requests:", file=out)
+    print_frame(results.requests_frame(), out)
+    print("\nEvents RudderStack would not send:", file=out)
+    print_frame(results.errors_frame(), out, max_colwidth=60)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
+    settings = Settings(api_key="demo-api-key", register_device_or_browser_api_key="demo-device-key")
+    events = sample_events()
+    results = map_events(events, settings)
+    print(f"iterable_sim demo: {len(events)} sample RudderStack events mapped as RudderStack's Iterable "
+          f"destination maps them.\nSettings: {settings!r}\n", file=out)
+    print("Sample events:", file=out)
+    print_frame(pd.DataFrame({"event": range(len(events)), "what it shows": sample_descriptions()}), out,
+                max_colwidth=100)
+    print("\nRequests to Iterable (one row per request):", file=out)
+    print_frame(results.requests_frame()[["event", "type", "name", "endpoint", "email", "userId", "eventName"]], out)
+    print("\nEvents RudderStack would not send:", file=out)
+    print_frame(results.errors_frame(), out, max_colwidth=60)
+    print(f"\n{results!r}", file=out)
+    return 0
+
+
+COMMANDS: dict[str, tuple[str, Command, Callable[[argparse.ArgumentParser], None]]] = {
+    "demo": ("map the sample events and show what reaches Iterable (no key needed)", cmd_demo, lambda p: None),
+    "map": ("map events from a JSON/JSONL file or stdin to Iterable requests", cmd_map, lambda p: (
+        p.add_argument("events", nargs="?", default="-", help="JSON or JSONL file, or - for stdin (default)"),
+        p.add_argument("--format", choices=("table", "jsonl"), default="table"),
+        add_settings_options(p))),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="iterable-sim",
+                                     description="See, test and simulate what RudderStack sends to Iterable.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, (help_text, _, configure) in COMMANDS.items():
+        configure(commands.add_parser(name, help=help_text, description=help_text))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command][1](args, out or sys.stdout)
+    except CliError as err:
+        print(f"iterable-sim {args.command}: {err}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # output piped into head and the like
+        sys.stderr.close()
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,51 @@
+import io
+import json
+
+from iterable_sim.cli import main
+
+
+def run(argv, stdin=None, monkeypatch=None):
+    out = io.StringIO()
+    if stdin is not None:
+        monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+    code = main(argv, out)
+    return code, out.getvalue()
+
+
+def test_demo_maps_the_samples_without_a_key():
+    code, text = run(["demo"])
+    assert code == 0
+    assert "users/registerDeviceToken" in text and "commerce/trackPurchase" in text
+    assert "Message type group not supported" in text
+    assert "demo-api-key" not in text  # keys are masked
+
+
+def test_map_jsonl_from_stdin_with_flags(monkeypatch, capsys):
+    events = "\n".join(json.dumps(e) for e in [
+        {"type": "page", "name": "Home", "userId": "u1"},
+        {"type": "page", "userId": "u2"},
+    ])
+    code, text = run(["map", "--format", "jsonl", "--no-track-all-pages", "--track-named-pages",
+                      "--data-center", "EUDC"], events, monkeypatch)
+    assert code == 0
+    lines = [json.loads(line) for line in text.splitlines()]
+    assert lines[0]["url"] == "https://api.eu.iterable.com/api/events/track"
+    assert lines[0]["json"]["eventName"] == "Home page"
+    assert lines[1] == {"event": 1, "error": "Invalid page call", "status": 400}
+
+
+def test_map_table_from_a_settings_file(tmp_path, capsys):
+    (tmp_path / "settings.json").write_text(json.dumps({"Config": {"apiKey": "k", "trackAllPages": True,
+                                                                   "dataCenter": "eudc"}}))
+    (tmp_path / "events.json").write_text(json.dumps({"type": "track", "event": "Clicked", "userId": "u"}))
+    code, text = run(["map", str(tmp_path / "events.json"), "--settings", str(tmp_path / "settings.json")])
+    assert code == 0 and "events/track" in text and "Clicked" in text
+    assert "silently sends to the US host" in capsys.readouterr().err
+
+
+def test_map_reports_bad_input_in_one_line(tmp_path, capsys):
+    (tmp_path / "bad.jsonl").write_text('{"type": "track"}\n{oops\n')
+    assert main(["map", str(tmp_path / "bad.jsonl")], io.StringIO()) == 2
+    assert "bad.jsonl, line 2: not JSON" in capsys.readouterr().err
+    assert main(["map", str(tmp_path / "missing.json")], io.StringIO()) == 2
+    assert "no such events file" in capsys.readouterr().err

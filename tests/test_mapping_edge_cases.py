@@ -1,0 +1,209 @@
+"""RudderStack's rules on events nobody listed: odd casing, odd products, junk numbers, odd traits, unicode."""
+import pytest
+
+from iterable_sim import MappingError, Settings, map_event
+
+SETTINGS = Settings.from_rudder({"apiKey": "k", "trackAllPages": True, "registerDeviceOrBrowserApiKey": "dk"})
+
+
+def body(message):
+    (request,) = map_event(message, SETTINGS)
+    return request.json
+
+
+def purchase(properties, **extra):
+    return {"type": "track", "event": "Order Completed", "userId": "u", **extra, "properties": properties}
+
+
+def error(message):
+    with pytest.raises(MappingError) as err:
+        map_event(message, SETTINGS)
+    return str(err.value), err.value.status
+
+
+# ---------------------------------------------------------------- casing
+
+@pytest.mark.parametrize("name,endpoint", [
+    ("ORDER COMPLETED", "commerce/trackPurchase"), ("order completed", "commerce/trackPurchase"),
+    ("Product added", "commerce/updateCart"), ("PRODUCT REMOVED", "commerce/updateCart"),
+    ("Order  Completed", "events/track"), ("Order Completed ", "events/track"),
+])
+def test_event_names_are_matched_case_insensitively_but_exactly(name, endpoint):
+    message = {"type": "track", "event": name, "userId": "u",
+               "properties": {"total": 1, "product_id": "p", "name": "n", "price": 1, "quantity": 1}}
+    assert map_event(message, SETTINGS)[0].endpoint == endpoint
+
+
+def test_event_types_are_case_insensitive_and_page_names_use_lower_case():
+    assert map_event({"type": "TRACK", "event": "x", "userId": "u"}, SETTINGS)[0].endpoint == "events/track"
+    assert body({"type": "Page", "name": "Home", "userId": "u"})["eventName"] == "Home page"
+    assert body({"type": "SCREEN", "name": "Home", "userId": "u"})["eventName"] == "Home screen"
+    assert body({"type": "Screen", "name": "Home", "userId": "u"}) == body({"type": "screen", "name": "Home", "userId": "u"})
+
+
+def test_non_string_event_name_is_a_plain_track_event():
+    assert body({"type": "track", "event": 42, "userId": "u"})["eventName"] == 42
+
+
+# ---------------------------------------------------------------- products
+
+def test_products_missing_takes_the_item_from_properties():
+    assert body(purchase({"total": 5, "product_id": "p", "name": "n", "price": "5", "quantity": "1"}))["items"] == [
+        {"id": "p", "name": "n", "price": 5, "quantity": 1}]
+
+
+@pytest.mark.parametrize("products", [None, {"product_id": "p", "name": "n", "price": 1, "quantity": 1}, "p", 7])
+def test_products_not_a_list_falls_back_to_properties(products):
+    message = purchase({"total": 5, "products": products})
+    assert error(message) == ('Missing required value from "product_id"', 400)
+
+
+def test_product_that_is_a_string_fills_every_field_with_itself():
+    # get-value returns a non-object target as it is, so every field of the item reads "abc"
+    assert body(purchase({"total": 5, "products": ["abc"]}))["items"] == [
+        {"id": "abc", "sku": "abc", "name": "abc", "description": "abc", "categories": ["abc"], "price": None,
+         "quantity": None, "imageUrl": "abc", "url": "abc", "dataFields": "abc"}]
+
+
+@pytest.mark.parametrize("item,missing", [
+    (None, "product_id"), ({}, "product_id"), ({"product_id": "p"}, "name"),
+    ({"product_id": "p", "name": "n"}, "price"), ({"product_id": "p", "name": "n", "price": 0}, "quantity"),
+    ({"product_id": "", "name": "n", "price": 1, "quantity": 1}, "product_id"),
+])
+def test_product_required_fields(item, missing):
+    assert error(purchase({"total": 5, "products": [item]})) == (f'Missing required value from "{missing}"', 400)
+
+
+def test_empty_products_list_gives_no_items():
+    assert body(purchase({"total": 5, "products": []}))["items"] == []
+
+
+def test_category_list_is_kept_and_string_is_split():
+    items = body(purchase({"total": 1, "products": [
+        {"product_id": 1, "name": "a", "price": 1, "quantity": 1, "category": ["x", "y"]},
+        {"product_id": 2, "name": "b", "price": 1, "quantity": 1, "category": "x,,y"}]}))["items"]
+    assert items[0]["categories"] == ["x", "y"] and items[1]["categories"] == ["x", "", "y"]
+
+
+# ---------------------------------------------------------------- numbers
+
+@pytest.mark.parametrize("price,expected", [
+    ("19", 19), ("19.99", 19.99), ("$19", None), ("19.99abc", 19.99), (" 7", 7), ("1e3", 1000), ("abc", None),
+    (True, None), ([5], 5), ({"a": 1}, None), ("Infinity", None), (0, 0), ("0", 0), ("-3.5", -3.5),
+])
+def test_price_is_parse_float(price, expected):
+    item = body(purchase({"total": 1, "products": [{"product_id": 1, "name": "n", "price": price, "quantity": 1}]}))
+    assert item["items"][0]["price"] == expected
+
+
+@pytest.mark.parametrize("quantity,expected", [
+    ("2", 2), ("2.7", 2), (2.7, 2), ("abc", None), ("3 items", 3), ("-1", -1), (1e21, 1), ("0x10", 0),
+])
+def test_quantity_is_parse_int(quantity, expected):
+    item = body(purchase({"total": 1, "products": [{"product_id": 1, "name": "n", "price": 1, "quantity": quantity}]}))
+    assert item["items"][0]["quantity"] == expected
+
+
+@pytest.mark.parametrize("total,expected", [("1000", 1000), ("1,000", 1), ("abc", None), (0, 0), ("12.50", 12.5)])
+def test_total(total, expected):
+    assert body(purchase({"total": total, "products": []}))["total"] == expected
+
+
+@pytest.mark.parametrize("value,expected", [
+    ("12", 12), ("12abc", 12), ("abc", None), (12.9, 12), ("0", 0), (0, "absent"), ("", "absent"), (False, "absent"),
+])
+def test_campaign_and_template_ids(value, expected):
+    for kind in ({"type": "track", "event": "e"}, {"type": "page"}):
+        b = body({**kind, "userId": "u", "properties": {"campaignId": value, "templateId": value}})
+        for key in ("campaignId", "templateId"):
+            assert b.get(key, "absent") == expected
+
+
+@pytest.mark.parametrize("order_id,expected", [(42, "42"), ("A-1", "A-1"), (0, "absent"), (True, "true"),
+                                               (1.5, "1.5"), ([1, 2], "1,2"), ({"x": 1}, "[object Object]")])
+def test_purchase_id_is_to_string_of_order_id(order_id, expected):
+    assert body(purchase({"total": 1, "products": [], "orderId": order_id})).get("id", "absent") == expected
+
+
+@pytest.mark.parametrize("event_id,expected", [(0, "0"), (False, "false"), ("", "absent"), (None, "absent"), (9, "9")])
+def test_track_event_id(event_id, expected):
+    assert body({"type": "track", "event": "e", "userId": "u", "properties": {"event_id": event_id}}).get(
+        "id", "absent") == expected
+
+
+# ---------------------------------------------------------------- traits and identity
+
+def test_null_and_empty_traits():
+    assert body({"type": "identify", "userId": "u", "traits": None, "context": {"traits": {"a": 1}}})["dataFields"] == {"a": 1}
+    # an empty object is truthy in JavaScript: it wins over context.traits
+    assert body({"type": "identify", "userId": "u", "traits": {}, "context": {"traits": {"a": 1}}})["dataFields"] == {}
+    assert body({"type": "identify", "userId": "u", "traits": {"a": None}})["dataFields"] == {"a": None}
+
+
+def test_nested_traits_are_sent_whole():
+    traits = {"address": {"city": "Lyon", "geo": {"lat": 45.7}}, "tags": ["a", "b"]}
+    assert body({"type": "identify", "userId": "u", "traits": traits})["dataFields"] == traits
+
+
+def test_identity_fallbacks():
+    assert body({"type": "identify", "traits": {"id": "t-id"}})["userId"] == "t-id"
+    assert body({"type": "identify", "userId": "", "anonymousId": "anon"})["userId"] == "anon"
+    # 0 is picked as the userId (constructPayload keeps 0) and then fails the identity check (!0 is true)
+    assert error({"type": "identify", "userId": 0}) == ("userId or email is mandatory for this request", 400)
+    assert error({"type": "identify", "userId": None, "traits": {"email": ""}}) == (
+        "userId or email is mandatory for this request", 400)
+
+
+def test_track_email_comes_from_properties_first():
+    assert body({"type": "track", "event": "e", "properties": {"email": "p@x.co"},
+                 "context": {"traits": {"email": "c@x.co"}}})["email"] == "p@x.co"
+
+
+def test_the_callers_event_is_not_changed():
+    message = {"type": "track", "event": "Order Completed", "userId": "u",
+               "properties": {"total": "5", "products": [{"product_id": 1, "name": "n", "price": "5", "quantity": "1"}]}}
+    snapshot = repr(message)
+    map_event(message, SETTINGS)
+    assert repr(message) == snapshot
+
+
+# ---------------------------------------------------------------- timestamps
+
+@pytest.mark.parametrize("ts,expected", [
+    ("2020-08-28T16:26:06.468Z", 1598631966468), ("2020-08-28T16:26:06Z", 1598631966000),
+    ("2020-08-28", 1598572800000), ("2020-08-28T18:26:06.468+02:00", 1598631966468),
+    ("2020-08-28 16:26:06", 1598631966000), ("not a date", None), ("2020-13-01", None),
+    (1598631966468, 1598631966468), (None, None),
+])
+def test_created_at(ts, expected):
+    message = {"type": "page", "name": "p", "userId": "u"}
+    if ts is not None:
+        message["originalTimestamp"] = ts
+    assert body(message)["createdAt"] == expected
+
+
+def test_missing_timestamps_send_created_at_null():
+    b = body({"type": "track", "event": "e", "userId": "u"})
+    assert "createdAt" in b and b["createdAt"] is None
+
+
+# ---------------------------------------------------------------- unicode
+
+def test_unicode_passes_through():
+    b = body({"type": "page", "name": "注文 ☕", "userId": "ユーザー", "properties": {"email": "josé@exämple.com"}})
+    assert b["eventName"] == "注文 ☕ page" and b["userId"] == "ユーザー" and b["email"] == "josé@exämple.com"
+
+
+# ---------------------------------------------------------------- where RudderStack's own code fails
+
+def test_non_string_type_fails_like_rudderstack():
+    assert error({"type": 5}) == ("message.type.toLowerCase is not a function", 500)
+
+
+def test_non_object_event_is_refused_clearly():
+    assert error(["not", "an", "event"]) == ("an event must be a JSON object, not an array", 400)
+
+
+def test_retl_external_id_that_is_not_a_list():
+    message = {"type": "identify", "userId": "u", "context": {"mappedToDestination": "true", "externalId": {"id": 1}}}
+    assert error(message) == ("externalIdArray.forEach is not a function", 500)
