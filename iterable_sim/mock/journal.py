@@ -1,0 +1,63 @@
+"""Every interaction with the mock: request, answer and time. API keys are stored masked only.
+
+Not thread-safe by itself: the mock records and reads it under its own lock."""
+from __future__ import annotations
+
+import re
+from collections import deque
+from dataclasses import dataclass
+from typing import Any, Iterator, Mapping
+
+from iterable_sim.redact import mask, masked_headers
+
+_QUERY_KEY = re.compile(r"(?i)([?&]api_key=)([^&#]*)")
+
+
+def masked_url(url: str) -> str:
+    """The URL with an `api_key` query parameter masked."""
+    if "api_key=" not in url.lower():
+        return url
+    return _QUERY_KEY.sub(lambda m: m.group(1) + mask(m.group(2)), url)
+
+
+@dataclass(slots=True, frozen=True)
+class JournalEntry:
+    seq: int
+    time: float
+    data_center: str
+    method: str
+    url: str                       # masked
+    endpoint: str | None           # the endpoint template, None for an unknown path
+    api_key: str | None            # masked
+    request_headers: dict[str, Any]  # masked
+    request_body: bytes
+    status: int | None             # None when the connection was dropped
+    response_body: bytes
+    fault: str | None
+    latency: float
+
+
+class Journal:
+    """An append-only log, optionally capped to the last `limit` entries."""
+
+    def __init__(self, limit: int | None = None) -> None:
+        self._entries: deque[JournalEntry] = deque(maxlen=limit)
+        self._seq = 0
+
+    def record(self, *, time: float, data_center: str, method: str, url: str, endpoint: str | None,
+               api_key: str | None, headers: Mapping[str, Any], body: bytes, status: int | None,
+               response_body: bytes, fault: str | None, latency: float) -> None:
+        self._seq += 1
+        self._entries.append(JournalEntry(
+            self._seq, time, data_center, method, masked_url(url), endpoint,
+            None if api_key is None else mask(api_key), masked_headers(headers), body, status,
+            response_body, fault, latency))
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+    def __iter__(self) -> Iterator[JournalEntry]:
+        return iter(list(self._entries))
+
+    def __len__(self) -> int:
+        return len(self._entries)

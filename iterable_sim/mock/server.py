@@ -1,0 +1,122 @@
+"""The HTTP adapter: a Starlette app in front of `MockIterable.handle`, served by uvicorn.
+
+`run(mock, host, port)` serves in the foreground (the CLI's `iterable-sim serve`);
+`BackgroundServer` (behind `mock.serve()`) serves on a free port in a daemon thread for tests.
+A request whose Host header is api.eu.iterable.com reaches the EU project; any other host reaches
+`default_data_center`. A "drop" fault closes the connection part-way through the answer.
+"""
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import time
+from typing import TYPE_CHECKING
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
+
+from iterable_sim.clock import SystemClock
+
+from .state import HOSTS
+
+if TYPE_CHECKING:
+    from .core import MockIterable
+
+METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+
+
+class ConnectionDropped(Exception):
+    """Raised mid-answer so that uvicorn closes the connection: the client sees it drop."""
+
+
+class _DroppedResponse(Response):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", b"64")]})
+        raise ConnectionDropped("fault injected: connection dropped")
+
+
+class _HideDroppedConnections(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], ConnectionDropped))
+
+
+_HIDE_DROPPED = _HideDroppedConnections()
+
+
+def create_app(mock: MockIterable, default_data_center: str = "US") -> Starlette:
+    async def endpoint(request: Request) -> Response:
+        body = await request.body()
+        scope = request.scope
+        server_host, server_port = scope.get("server") or ("127.0.0.1", 80)
+        url = f"http://{server_host}:{server_port}{scope.get('raw_path', b'').decode('latin-1') or scope['path']}"
+        if scope.get("query_string"):
+            url += "?" + scope["query_string"].decode("latin-1")
+        host = request.headers.get("host", "").rsplit(":", 1)[0].lower()
+        answer = mock.handle(request.method, url, request.headers, body,
+                             client=request.client.host if request.client else "127.0.0.1",
+                             default_data_center=HOSTS.get(host, default_data_center))
+        if answer.delay > 0:
+            if isinstance(mock.clock, SystemClock):
+                await mock.clock.asleep(answer.delay)
+            else:
+                mock.clock.sleep(answer.delay)
+        if answer.dropped:
+            return _DroppedResponse()
+        return Response(answer.body, status_code=answer.status, headers=answer.headers)
+
+    return Starlette(routes=[Route("/{path:path}", endpoint, methods=METHODS)])
+
+
+def _config(mock: MockIterable, host: str, port: int, default_data_center: str, log_level: str) -> uvicorn.Config:
+    logging.getLogger("uvicorn.error").addFilter(_HIDE_DROPPED)
+    return uvicorn.Config(create_app(mock, default_data_center), host=host, port=port, log_level=log_level,
+                          access_log=False, lifespan="off")
+
+
+def _listening_socket(host: str, port: int) -> socket.socket:
+    """A bound socket with TCP_NODELAY, which accepted connections inherit: without it, an answer
+    written as headers then body waits ~40 ms on delayed ACKs."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock.bind((host, port))
+    return sock
+
+
+def run(mock: MockIterable, host: str = "127.0.0.1", port: int = 8000, *, default_data_center: str = "US",
+        log_level: str = "info") -> None:
+    """Serve `mock` on http://host:port until interrupted (Ctrl-C)."""
+    with _listening_socket(host, port) as sock:
+        uvicorn.Server(_config(mock, host, port, default_data_center, log_level)).run(sockets=[sock])
+
+
+class BackgroundServer:
+    """`with BackgroundServer(mock) as url:` serves the mock on a free port in a daemon thread."""
+
+    def __init__(self, mock: MockIterable, host: str = "127.0.0.1", port: int = 0, *,
+                 default_data_center: str = "US", log_level: str = "warning") -> None:
+        self._sock = _listening_socket(host, port)
+        self.url = f"http://{host}:{self._sock.getsockname()[1]}"
+        self._server = uvicorn.Server(_config(mock, host, port, default_data_center, log_level))
+        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._sock]},
+                                        name="mock-iterable-server", daemon=True)
+
+    def __enter__(self) -> str:
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the mock Iterable server did not start")
+            time.sleep(0.01)
+        return self.url
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+        self._sock.close()

@@ -1,0 +1,57 @@
+"""The in-process adapter: an httpx transport, sync and async, in front of `MockIterable.handle`.
+
+It subclasses `httpx.MockTransport` on purpose: vcrpy (>= 8.2) patches MockTransport's
+`handle_request` / `handle_async_request`, so interactions with the mock are recorded into an
+open cassette like real ones. The subclass therefore does all its work in the handler function
+and only wraps the async method (calling up into it), never replacing what vcrpy patches.
+"""
+from __future__ import annotations
+
+import contextvars
+from typing import TYPE_CHECKING, Any, Awaitable
+
+import httpx
+
+from iterable_sim.clock import SystemClock
+
+if TYPE_CHECKING:
+    from .core import MockIterable, MockResponse
+
+_ASYNC_CALL = contextvars.ContextVar("iterable_sim_mock_async_call", default=False)
+
+
+class MockIterableTransport(httpx.MockTransport):
+    """`httpx.Client(transport=mock.transport())` (or AsyncClient) talks to the mock in-process.
+
+    Injected latency waits on the mock's clock: a ManualClock just advances; the real clock sleeps
+    (asynchronously under an AsyncClient). A dropped connection raises httpx.RemoteProtocolError."""
+
+    def __init__(self, mock: MockIterable) -> None:
+        super().__init__(self._respond)
+        self.mock = mock
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        token = _ASYNC_CALL.set(True)
+        try:
+            return await super().handle_async_request(request)
+        finally:
+            _ASYNC_CALL.reset(token)
+
+    def _respond(self, request: httpx.Request) -> httpx.Response | Awaitable[httpx.Response]:
+        answer = self.mock.handle(request.method, str(request.url), request.headers, request.content)
+        clock = self.mock.clock
+        if answer.delay > 0 and _ASYNC_CALL.get() and isinstance(clock, SystemClock):
+            return self._after(clock.asleep(answer.delay), answer, request)
+        clock.sleep(answer.delay)
+        return _to_httpx(answer, request)
+
+    @staticmethod
+    async def _after(wait: Awaitable[Any], answer: MockResponse, request: httpx.Request) -> httpx.Response:
+        await wait
+        return _to_httpx(answer, request)
+
+
+def _to_httpx(answer: MockResponse, request: httpx.Request) -> httpx.Response:
+    if answer.dropped:
+        raise httpx.RemoteProtocolError("Server disconnected without sending a response.", request=request)
+    return httpx.Response(answer.status, headers=answer.headers, content=answer.body, request=request)
