@@ -127,7 +127,8 @@ def _write_user(call: Call, request: dict[str, Any], prefer_user_id: bool, creat
     try:
         user = resolve_for_write(project, email, user_id, now=call.now, prefer_user_id=prefer_user_id,
                                  create=create, new_email=new_email, new_user_id=new_user_id,
-                                 placeholder=call.placeholder_email)
+                                 placeholder=call.placeholder_email,
+                                 userid_moves_email=call.options.userid_moves_email)
     except IdentityError as error:
         raise identity_error(error, call.options) from None
     _commit_types(project.user_field_types, pending)
@@ -193,7 +194,8 @@ def users_bulk_update(call: Call) -> Result:
             user = resolve_for_write(project, email, user_id, now=call.now,
                                      prefer_user_id=bool(request.get("preferUserId")), create=create,
                                      new_email=new_email, new_user_id=new_user_id,
-                                     placeholder=call.placeholder_email)
+                                     placeholder=call.placeholder_email,
+                                     userid_moves_email=call.options.userid_moves_email)
         except IdentityError as error:
             outcome.fail(error)
             continue

@@ -51,10 +51,12 @@ def check_identifiers(project: Project, email: str | None, user_id: str | None,
 def resolve_for_write(project: Project, email: str | None, user_id: str | None, *, now: float,
                       prefer_user_id: bool = False, create: bool = True,
                       new_email: str | None = None, new_user_id: str | None = None,
-                      placeholder: Callable[[], str]) -> User:
+                      placeholder: Callable[[], str], userid_moves_email: bool = True) -> User:
     """The user a profile write (update, bulkUpdate, tokens, commerce) addresses, created if allowed.
 
     `new_email` / `new_user_id` come from dataFields.email / dataFields.userId: re-keying the user.
+    `userid_moves_email` (hybrid): a write whose email is unknown but whose userId has a user gives
+    that user the new email; when False it is a conflict.
     Call `check_identifiers` first. Every check here runs before anything changes, so a failing
     request leaves the state as it was.
     """
@@ -82,10 +84,10 @@ def resolve_for_write(project: Project, email: str | None, user_id: str | None, 
         if by_email is not None and by_user_id is not None and by_email is not by_user_id:
             raise IdentityError("conflict", "userId", user_id)
         user = by_email or by_user_id
-        if user is not None and by_email is None and email and user.email and user.email != email.lower() \
-                and not new_email:
+        moves_email = by_email is None and email and user is not None and user.email and not new_email
+        if moves_email and not userid_moves_email:
             raise IdentityError("conflict", "email", email)
-        set_email = new_email or (email if user is not None and user.email is None else None)
+        set_email = new_email or (email if user is not None and (user.email is None or moves_email) else None)
         set_user_id = new_user_id or (user_id if by_email is not None else None)
     if user is None:
         if not create or (kind == "email" and not email):
@@ -121,7 +123,7 @@ def _check_free(project: Project, user: User, email: str | None, user_id: str | 
 def resolve_for_event(project: Project, email: str | None, user_id: str | None, *, now: float,
                       create: bool) -> User:
     """The user an event is tracked on. Events never re-key a user: the email (when given)
-    identifies, else the userId; an unknown user is created when `create` and the project type
+    identifies, else the userId (in hybrid projects also when nobody holds the email); an unknown user is created when `create` and the project type
     allows making one from what the event carries. Call `check_identifiers` first."""
     kind = project.project_type
     if kind == "userId" or not email:
@@ -132,6 +134,8 @@ def resolve_for_event(project: Project, email: str | None, user_id: str | None, 
             user = project.add_user(email if kind == "userId" else None, user_id, now)
         return user
     user = project.user_by_email(email)
+    if user is None and kind == "hybrid" and user_id:
+        user = project.user_by_user_id(user_id)  # an email nobody holds: the userId still identifies
     if user is None:
         if not create:
             raise IdentityError("notFound", "email", email)

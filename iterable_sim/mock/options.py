@@ -29,5 +29,8 @@ class MockOptions:
     email_exists_status: int = 400
     # §8.8/§8.12: status of an email/userId conflict on single-user endpoints (code Conflict).
     conflict_status: int = 409
+    # §8.12 (hybrid): a write whose email is unknown but whose userId belongs to a user with another
+    # email moves that user to the new email; False answers 409 Conflict instead.
+    userid_moves_email: bool = True
     # Project setting "allow unrecognized fields"; a request's createNewFields overrides it.
     create_new_fields: bool = True

@@ -6,7 +6,7 @@ from typing import Callable
 
 import pytest
 
-from iterable_sim.mock import MockIterable
+from iterable_sim.mock import MockIterable, MockOptions
 
 from .conftest import Api
 
@@ -95,9 +95,20 @@ def test_hybrid_email_change_through_data_fields(make_mock: Callable[..., MockIt
     assert r.status_code == 200
     assert api.user("old@example.com") == {}
     assert api.user("new@example.com")["user"]["userId"] == "u1"
-    # a known userId with another email and no dataFields.email is a conflict
+    # a known userId with an email nobody holds: the user moves to that email (as after an alias)
     r = api.post("users/update", {"userId": "u1", "email": "other@example.com"})
-    assert r.status_code == 409
+    assert r.status_code == 200
+    assert api.user("other@example.com")["user"]["userId"] == "u1" and api.user("new@example.com") == {}
+
+
+def test_hybrid_userid_moving_email_can_be_a_conflict_instead(
+        make_mock: Callable[..., MockIterable], connect: Callable[[MockIterable], Api]) -> None:
+    mock = make_mock("hybrid", options=MockOptions(userid_moves_email=False))
+    api = connect(mock)
+    mock.create_user(email="old@example.com", user_id="u1")
+    r = api.post("users/update", {"userId": "u1", "email": "other@example.com"})
+    assert r.status_code == 409 and r.json()["code"] == "Conflict"
+    assert api.user("old@example.com")["user"]["userId"] == "u1"
 
 
 def test_userid_projects_share_emails(make_mock: Callable[..., MockIterable],
