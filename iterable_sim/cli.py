@@ -11,6 +11,7 @@ import orjson
 import pandas as pd
 
 from .mapping import map_events
+from .redact import mask
 from .samples import sample_descriptions, sample_events
 from .settings import RUDDER_KEYS, Settings
 
@@ -144,12 +145,35 @@ def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
+    from .mock import MockIterable
+    from .mock.server import run
+
+    mock = MockIterable(project_type=args.project_type, rate_limits=not args.no_rate_limits)
+    for key in args.api_key or ["test-key"]:
+        mock.add_api_key(key)
+    shown = ", ".join(mask(k) for k in args.api_key or ["test-key"])
+    print(f"mock Iterable ({args.project_type} project) on http://{args.host}:{args.port}/api/ — "
+          f"accepting API keys {shown}; Host api.eu.iterable.com reaches the EU project. Ctrl-C stops it.",
+          file=out, flush=True)
+    run(mock, args.host, args.port, log_level=args.log_level)
+    return 0
+
+
 COMMANDS: dict[str, tuple[str, Command, Callable[[argparse.ArgumentParser], None]]] = {
     "demo": ("map the sample events and show what reaches Iterable (no key needed)", cmd_demo, lambda p: None),
     "map": ("map events from a JSON/JSONL file or stdin to Iterable requests", cmd_map, lambda p: (
         p.add_argument("events", nargs="?", default="-", help="JSON or JSONL file, or - for stdin (default)"),
         p.add_argument("--format", choices=("table", "jsonl"), default="table"),
         add_settings_options(p))),
+    "serve": ("run the mock Iterable as an HTTP server on this machine", cmd_serve, lambda p: (
+        p.add_argument("--host", default="127.0.0.1"),
+        p.add_argument("--port", type=int, default=8000),
+        p.add_argument("--project-type", choices=("hybrid", "email", "userId"), default="hybrid"),
+        p.add_argument("--api-key", action="append", metavar="KEY",
+                       help="a key the mock accepts (repeatable; default: test-key)"),
+        p.add_argument("--no-rate-limits", action="store_true", help="never answer 429"),
+        p.add_argument("--log-level", default="info"))),
 }
 
 

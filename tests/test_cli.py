@@ -49,3 +49,33 @@ def test_map_reports_bad_input_in_one_line(tmp_path, capsys):
     assert "bad.jsonl, line 2: not JSON" in capsys.readouterr().err
     assert main(["map", str(tmp_path / "missing.json")], io.StringIO()) == 2
     assert "no such events file" in capsys.readouterr().err
+
+
+def test_serve_runs_a_real_mock_server():
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "iterable_sim.cli", "serve", "--port", str(port),
+                               "--api-key", "cli-key", "--log-level", "warning"],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        url = f"http://127.0.0.1:{port}/api/events/track"
+        for _ in range(100):
+            try:
+                response = httpx.post(url, headers={"Api-Key": "cli-key"}, json={"email": "a@b.co", "eventName": "x"})
+                break
+            except httpx.ConnectError:
+                time.sleep(0.1)
+        assert response.status_code == 200 and response.json()["code"] == "Success"
+        assert httpx.post(url, headers={"Api-Key": "wrong"}, json={}).status_code == 401
+    finally:
+        server.terminate()
+        output = server.communicate(timeout=10)[0]
+    assert "cli-key" not in output and "accepting API keys cli-…" in output
