@@ -94,7 +94,7 @@ def _client_process(args: tuple[str, str, int, int, int, int]) -> tuple[list[flo
 def bench_server(endpoint: str, requests: int, clients: int, concurrency: int, bulk_size: int) -> None:
     mock = new_mock()
     per_client = requests // clients
-    with BackgroundServer(mock, log_level="error") as url:
+    with BackgroundServer(mock, log_level="error", freeze_gc=True) as url:
         with multiprocessing.get_context("spawn").Pool(clients) as pool:
             pool.map(_client_process, [(url, endpoint, 10_000 + w, 50, 2, bulk_size) for w in range(clients)])  # warm-up
             mock.projects["US"].events.clear()
