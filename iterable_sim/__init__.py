@@ -1,4 +1,7 @@
 """iterable_sim: see, test and simulate what RudderStack sends to Iterable."""
+from .attribution import Outcome, attribute
+from .batching import Batch, route
+from .deletion import DeletionResult, delete_users
 from .mapping import MappingResults, explain, map_event, map_events, mapping_table
 from .mock import MockIterable
 from .request import MappingError, Request
@@ -7,4 +10,5 @@ from .settings import Settings, SettingsError
 __all__ = [
     "MappingError", "MappingResults", "MockIterable", "Request", "Settings", "SettingsError",
     "explain", "map_event", "map_events", "mapping_table",
+    "Batch", "DeletionResult", "Outcome", "attribute", "delete_users", "route",
 ]

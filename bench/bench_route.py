@@ -1,0 +1,80 @@
+"""Benchmark: route throughput (mapping and batching) on a file of RudderStack events (run by hand, prints figures).
+
+    python bench/bench_route.py ../shared/bench/events-10k.jsonl.gz ../shared/bench/settings.json
+
+Events per second is the median of --runs timed passes of route() over all events, after one warm-up
+pass, in this one process. Requests are those the batches hold, in all and per endpoint; the floor is
+one request per started 1,000 bulk items plus one per call without a bulk endpoint.
+"""
+from __future__ import annotations
+
+import argparse
+import gc
+import gzip
+import json
+import math
+import statistics
+import time
+import tracemalloc
+from collections import Counter
+from pathlib import Path
+
+from iterable_sim import Settings, route
+
+
+def load_events(path: Path) -> list[dict]:
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt", encoding="utf-8") as lines:
+        return [json.loads(line) for line in lines if line.strip()]
+
+
+def floor(batches: list, per_endpoint: Counter) -> int:
+    """The fewest requests these events can make: bulk items in full 1,000-item requests, the rest one each."""
+    bulk_items = Counter()
+    for batch in batches:
+        for request in batch.requests:
+            body = request.json if isinstance(request.json, dict) else {}
+            for key in ("users", "events", "documents"):
+                if key in body:
+                    bulk_items[request.endpoint] += len(body[key])
+    singles = sum(n for endpoint, n in per_endpoint.items() if endpoint not in bulk_items)
+    return singles + sum(math.ceil(n / 1000) for n in bulk_items.values())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("events", type=Path, help="JSONL file of events (.gz allowed)")
+    parser.add_argument("settings", type=Path, nargs="?", help="RudderStack destination Config JSON")
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    events = load_events(args.events)
+    config = json.loads(args.settings.read_text()) if args.settings else {"apiKey": "k", "trackAllPages": True}
+    settings = Settings.from_rudder(config)
+    jobs = [(index, event, settings) for index, event in enumerate(events)]
+
+    route(jobs)  # warm-up
+    timings = []
+    for _ in range(args.runs):
+        gc.collect()  # start each pass from the same heap: no collection left over from the pass before
+        start = time.perf_counter()
+        batches = route(jobs)
+        timings.append(time.perf_counter() - start)
+    tracemalloc.start()
+    route(jobs)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+
+    per_endpoint = Counter(request.endpoint for batch in batches for request in batch.requests)
+    failed = sum(len(batch.job_ids) for batch in batches if batch.error is not None)
+    median = statistics.median(timings)
+    print(f"events: {len(events):,}  batches: {len(batches):,}  failed events: {failed:,}")
+    print(f"route: {len(events) / median:,.0f} events/s (median of {args.runs}; "
+          f"best {len(events) / min(timings):,.0f}, worst {len(events) / max(timings):,.0f})")
+    print(f"requests: {sum(per_endpoint.values()):,} (floor {floor(batches, per_endpoint):,})")
+    for endpoint, count in sorted(per_endpoint.items(), key=lambda item: (-item[1], item[0])):
+        print(f"  {endpoint:32} {count:6,}")
+    print(f"peak memory routing all events (tracemalloc): {peak / 2**20:.1f} MiB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,96 @@
+"""delete_users(): RudderStack's user deletion for Iterable (a regulation request), with its results and messages.
+
+One DELETE users/byUserId/{userId} per user that has a userId (users without one are skipped, as
+RudderStack skips them), on the US or EU host by the config's dataCenter. An answer of 2xx or 404
+counts as deleted; 400 is a per-user failure; any other status fails the whole request, and so does
+no answer at all (status 500, as RudderStack reports a network failure). Without a
+transport the calls go to the real Iterable, as RudderStack's do; the API key travels only in the
+api_key header and is never logged or kept.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+from urllib.parse import quote
+
+import httpx
+
+from .attribution import js_json
+from .jsvalues import UNDEFINED, js_string, truthy
+from .settings import BASE_URLS
+
+# Characters a path segment may hold as they are (RFC 3986 pchar); anything else is percent-encoded,
+# so a userId with '/', '?' or '#' still names one user.
+_SEGMENT_SAFE = "-._~!$&'()*+,;=:@"
+
+
+@dataclass(frozen=True, slots=True)
+class DeletionResult:
+    """RudderStack's answer to a deletion request: status 200 with error None, or the failure's status and message."""
+
+    status: int
+    error: str | None = None
+    deleted: tuple[Any, ...] = ()  # userIds Iterable deleted, or did not know (404)
+    failed: tuple[tuple[Any, int, str], ...] = ()  # (userId, HTTP status, Iterable's message) per user not deleted
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def delete_users(user_attributes: Any, config: Mapping[str, Any] | None,
+                 transport: httpx.BaseTransport | None = None) -> DeletionResult:
+    """Delete the users in `user_attributes` ([{"userId": ...}, ...]) from the Iterable project of `config`.
+
+    `config` is the RudderStack destination Config (apiKey, dataCenter). Without an apiKey nothing is
+    sent. `transport` is the httpx transport to send through (httpx.MockTransport, the mock
+    Iterable's); None sends to the real Iterable.
+    """
+    if not isinstance(user_attributes, list):
+        return DeletionResult(400, "userAttributes is not an array")
+    if not config:
+        return DeletionResult(400, "Config for deletion not present")
+    api_key = config.get("apiKey")
+    if not truthy(api_key):
+        return DeletionResult(400, "api key for deletion not present")
+    data_center = config.get("dataCenter")
+    base_url = BASE_URLS.get(data_center, BASE_URLS["USDC"]) if isinstance(data_center, str) else BASE_URLS["USDC"]
+    headers = {"Content-Type": "application/json", "api_key": js_string(api_key)}
+    user_ids = [a["userId"] for a in user_attributes if isinstance(a, dict) and truthy(a.get("userId"))]
+
+    deleted: list[Any] = []
+    failed: list[tuple[Any, int, str]] = []
+    refusals: list[dict[str, Any]] = []  # RudderStack's list of per-user failures
+    fatal: tuple[int, str] | None = None  # the first failure that is not about one user
+    with httpx.Client(transport=transport, timeout=30.0) as client:
+        for user_id in user_ids:
+            url = f"{base_url}users/byUserId/{quote(js_string(user_id), safe=_SEGMENT_SAFE)}"
+            try:
+                response = client.delete(url, headers=headers)
+            except httpx.HTTPError as err:
+                fatal = fatal or (500, f"User deletion request failed : no answer from Iterable ({type(err).__name__})")
+                continue
+            message = _message(response)
+            if response.is_success or response.status_code == 404:
+                deleted.append(user_id)
+                continue
+            failed.append((user_id, response.status_code, js_string(message)))
+            if response.status_code == 400:
+                refusals.append({"userId": user_id} if message is UNDEFINED else {"userId": user_id, "Reason": message})
+            else:
+                fatal = fatal or (response.status_code, f"User deletion request failed : {js_string(message)}")
+    if fatal is not None:
+        return DeletionResult(fatal[0], fatal[1], tuple(deleted), tuple(failed))
+    if refusals:
+        return DeletionResult(400, f"User deletion request failed for userIds : {js_json(refusals)}",
+                              tuple(deleted), tuple(failed))
+    return DeletionResult(200, None, tuple(deleted))
+
+
+def _message(response: httpx.Response) -> Any:
+    """The answer's `msg`, as RudderStack reads it: UNDEFINED when there is none."""
+    try:
+        body = response.json()
+    except ValueError:
+        return UNDEFINED
+    return body.get("msg", UNDEFINED) if isinstance(body, dict) else UNDEFINED
