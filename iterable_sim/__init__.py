@@ -2,13 +2,16 @@
 from .attribution import Outcome, attribute
 from .batching import Batch, route
 from .deletion import DeletionResult, delete_users
+from .delivery import AsyncIterableClient, IterableClient, RetryPolicy
 from .mapping import MappingResults, explain, map_event, map_events, mapping_table
 from .mock import MockIterable
 from .request import MappingError, Request
+from .send import LIVE, LiveSendRefused, SendReport, asend, send
 from .settings import Settings, SettingsError
 
 __all__ = [
     "MappingError", "MappingResults", "MockIterable", "Request", "Settings", "SettingsError",
     "explain", "map_event", "map_events", "mapping_table",
     "Batch", "DeletionResult", "Outcome", "attribute", "delete_users", "route",
+    "AsyncIterableClient", "IterableClient", "LIVE", "LiveSendRefused", "RetryPolicy", "SendReport", "asend", "send",
 ]

@@ -24,7 +24,8 @@ class MockIterableTransport(httpx.MockTransport):
     """`httpx.Client(transport=mock.transport())` (or AsyncClient) talks to the mock in-process.
 
     Injected latency waits on the mock's clock: a ManualClock just advances; the real clock sleeps
-    (asynchronously under an AsyncClient). A dropped connection raises httpx.RemoteProtocolError."""
+    (asynchronously under an AsyncClient); latency beyond the client's read timeout raises
+    httpx.ReadTimeout. A dropped connection raises httpx.RemoteProtocolError."""
 
     def __init__(self, mock: MockIterable) -> None:
         super().__init__(self._respond)
@@ -40,18 +41,26 @@ class MockIterableTransport(httpx.MockTransport):
     def _respond(self, request: httpx.Request) -> httpx.Response | Awaitable[httpx.Response]:
         answer = self.mock.handle(request.method, str(request.url), request.headers, request.content)
         clock = self.mock.clock
-        if answer.delay > 0 and _ASYNC_CALL.get() and isinstance(clock, SystemClock):
-            return self._after(clock.asleep(answer.delay), answer, request)
-        clock.sleep(answer.delay)
-        return _to_httpx(answer, request)
+        read_timeout = (request.extensions.get("timeout") or {}).get("read")
+        delay = answer.delay if read_timeout is None else min(answer.delay, read_timeout)
+        if delay > 0 and _ASYNC_CALL.get() and isinstance(clock, SystemClock):
+            return self._after(clock.asleep(delay), answer, request, read_timeout)
+        clock.sleep(delay)
+        return _to_httpx(answer, request, read_timeout)
 
     @staticmethod
-    async def _after(wait: Awaitable[Any], answer: MockResponse, request: httpx.Request) -> httpx.Response:
+    async def _after(wait: Awaitable[Any], answer: MockResponse, request: httpx.Request,
+                     read_timeout: float | None) -> httpx.Response:
         await wait
-        return _to_httpx(answer, request)
+        return _to_httpx(answer, request, read_timeout)
 
 
-def _to_httpx(answer: MockResponse, request: httpx.Request) -> httpx.Response:
+def _to_httpx(answer: MockResponse, request: httpx.Request, read_timeout: float | None) -> httpx.Response:
+    """The answer as httpx would see it; latency beyond the client's read timeout is a ReadTimeout,
+    raised after the mock has acted on the request, as a slow Iterable would have."""
+    if read_timeout is not None and answer.delay > read_timeout:
+        raise httpx.ReadTimeout(f"no answer within {read_timeout:g}s (the mock's injected latency is "
+                                f"{answer.delay:g}s)", request=request)
     if answer.dropped:
         raise httpx.RemoteProtocolError("Server disconnected without sending a response.", request=request)
     return httpx.Response(answer.status, headers=answer.headers, content=answer.body, request=request)

@@ -1,0 +1,272 @@
+"""Sending Iterable requests over HTTP: timeouts, retries with back-off, pacing at Iterable's rate limits.
+
+`IterableClient` (sync) and `AsyncIterableClient` send one `Request` at a time and give back a
+`Delivery`: the final HTTP answer (or the transport error) after any retries. Where requests go is
+the request's own URL (api.iterable.com or api.eu.iterable.com), or `base_url` in its place (the
+mock server, a proxy). Retries follow Iterable's and RudderStack's conventions: 429, 5xx and
+connection errors are retried with exponential back-off and full jitter, honouring Retry-After;
+any other 4xx is Iterable's verdict and is never retried.
+"""
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import logging
+import random
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+from urllib.parse import urlsplit
+
+import httpx
+import orjson
+from tenacity import AsyncRetrying, RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
+
+from .clock import Clock, SystemClock
+from .limits import RATE_LIMITS, endpoint_template
+from .request import Request
+
+log = logging.getLogger(__name__)
+
+RETRYABLE_TRANSPORT_ERRORS = (httpx.TransportError,)
+
+
+@dataclass(slots=True)
+class Delivery:
+    """What became of one request: Iterable's final answer, or the error that kept it from answering."""
+
+    request: Request
+    status: int | None  # None: no HTTP answer at all (connection refused or dropped, timeout)
+    body: Any  # the answer's JSON, or its text when it is not JSON
+    attempts: int
+    error: str | None = None  # the transport error, when status is None
+    waited: float = 0.0  # seconds spent pacing and backing off
+    retries: list[str] = field(default_factory=list)  # why each retry happened, and the wait before it
+
+    @property
+    def ok(self) -> bool:
+        return self.status is not None and 200 <= self.status < 300
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How hard to try: attempts in all, and the back-off between them (seconds).
+
+    The wait before retry n is drawn uniformly from [0, min(max_backoff, backoff * 2**(n-1))] ("full
+    jitter"); `seed` makes those draws repeatable, for simulations that must read the same every run.
+    """
+
+    attempts: int = 5
+    backoff: float = 0.5
+    max_backoff: float = 30.0
+    max_retry_after: float = 120.0
+    seed: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.attempts < 1:
+            raise ValueError("RetryPolicy.attempts must be at least 1 (1 means: never retry)")
+
+
+class Pacer:
+    """Spaces requests to each endpoint at Iterable's documented rate (GCRA: one slot every 1/rate s).
+
+    A hand-written scheduler rather than a rate-limiting library, because it must wait on the same
+    clock as the mock: with a ManualClock, pacing a large simulated send costs no real time.
+    """
+
+    def __init__(self, rates: Mapping[str, float] | None = None, *, clock: Clock | None = None) -> None:
+        self.rates = dict(RATE_LIMITS if rates is None else rates)
+        self.clock = clock or SystemClock()
+        self._next: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def reserve(self, endpoint: str) -> float:
+        """Take the next free slot for `endpoint` ("POST events/track"); seconds to wait for it."""
+        rate = self.rates.get(endpoint)
+        if not rate:
+            return 0.0
+        with self._lock:
+            now = self.clock.now()
+            slot = max(now, self._next.get(endpoint, now))
+            self._next[endpoint] = slot + 1.0 / rate
+            return slot - now
+
+
+class _Retry(Exception):
+    """An answer worth another try (429, 5xx)."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        super().__init__(f"HTTP {response.status_code}")
+        self.response = response
+
+
+class _ClientCore:
+    def __init__(self, *, base_url: str | None, timeout: float, retry: RetryPolicy | None,
+                 pace: bool | Pacer, clock: Clock | None, preserve_host: bool) -> None:
+        self.clock = clock or SystemClock()
+        self.retry = retry or RetryPolicy()
+        self._jitter = random.Random(self.retry.seed)
+        self.base_url = base_url.rstrip("/") if base_url else None
+        self.preserve_host = preserve_host
+        self.timeout = httpx.Timeout(timeout)
+        if pace is True:
+            self.pacer: Pacer | None = Pacer(clock=self.clock)
+        else:
+            self.pacer = pace or None
+
+    def target(self, request: Request) -> tuple[str, dict[str, str]]:
+        """The URL to call and the headers to send: the request's own, or moved onto base_url."""
+        headers = {str(k): str(v) for k, v in request.headers.items()}
+        if self.base_url is None:
+            return request.url, headers
+        parts = urlsplit(request.url)
+        if self.preserve_host:  # one server can then stand in for both data centers
+            headers["Host"] = parts.netloc
+        return self.base_url + parts.path + (f"?{parts.query}" if parts.query else ""), headers
+
+    def endpoint(self, request: Request) -> str:
+        return endpoint_template(request.method, request.endpoint)
+
+    def wait(self, state: RetryCallState) -> float:
+        ceiling = min(self.retry.max_backoff, self.retry.backoff * 2 ** (state.attempt_number - 1))
+        backoff = self._jitter.uniform(0, ceiling)
+        error = state.outcome.exception() if state.outcome else None
+        if isinstance(error, _Retry):
+            retry_after = _retry_after(error.response, self.clock.now())
+            if retry_after is not None:
+                return min(max(retry_after, 0.0), self.retry.max_retry_after)
+        return backoff
+
+    def check(self, response: httpx.Response) -> httpx.Response:
+        if response.status_code == 429 or response.status_code >= 500:
+            raise _Retry(response)
+        return response
+
+    def finish(self, request: Request, outcome: httpx.Response | BaseException, attempts: int, paced: float,
+               noted: list[tuple[str, float]]) -> Delivery:
+        waited = paced + sum(wait for _, wait in noted)
+        retries = [f"{reason}, then waited {wait:.3f}s" for reason, wait in noted]
+        if isinstance(outcome, _Retry):
+            outcome = outcome.response
+        if isinstance(outcome, httpx.Response):
+            log.debug("%s %s -> %s after %d attempt(s)", request.method, request.url, outcome.status_code, attempts)
+            return Delivery(request, outcome.status_code, _body(outcome), attempts, None, waited, retries)
+        log.debug("%s %s failed after %d attempt(s): %r", request.method, request.url, attempts, outcome)
+        return Delivery(request, None, None, attempts, f"{type(outcome).__name__}: {outcome}", waited, retries)
+
+
+class IterableClient(_ClientCore):
+    """Sends requests one at a time, synchronously. Use as a context manager, or call close()."""
+
+    def __init__(self, *, base_url: str | None = None, transport: httpx.BaseTransport | None = None,
+                 timeout: float = 10.0, retry: RetryPolicy | None = None, pace: bool | Pacer = True,
+                 clock: Clock | None = None, preserve_host: bool = True) -> None:
+        super().__init__(base_url=base_url, timeout=timeout, retry=retry, pace=pace, clock=clock,
+                         preserve_host=preserve_host)
+        self._http = httpx.Client(transport=transport, timeout=self.timeout)
+
+    def send(self, request: Request) -> Delivery:
+        url, headers = self.target(request)
+        body = request.body_bytes() if request.method != "GET" else None
+        endpoint = self.endpoint(request)
+        paced, noted = 0.0, []
+        retrying = Retrying(stop=stop_after_attempt(self.retry.attempts), wait=self.wait, reraise=True,
+                            retry=retry_if_exception_type((_Retry, *RETRYABLE_TRANSPORT_ERRORS)),
+                            sleep=self.clock.sleep, before_sleep=_note_retry(noted))
+        attempts = 0
+        try:
+            for attempt in retrying:
+                with attempt:
+                    attempts += 1
+                    if self.pacer is not None:
+                        delay = self.pacer.reserve(endpoint)
+                        paced += delay
+                        self.clock.sleep(delay)
+                    outcome: httpx.Response | BaseException = self.check(
+                        self._http.request(request.method, url, headers=headers, content=body))
+        except (_Retry, *RETRYABLE_TRANSPORT_ERRORS) as error:
+            outcome = error
+        return self.finish(request, outcome, attempts, paced, noted)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> "IterableClient":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class AsyncIterableClient(_ClientCore):
+    """Sends requests concurrently from asyncio, at most `max_concurrency` at a time."""
+
+    def __init__(self, *, base_url: str | None = None, transport: httpx.AsyncBaseTransport | None = None,
+                 timeout: float = 10.0, retry: RetryPolicy | None = None, pace: bool | Pacer = True,
+                 clock: Clock | None = None, preserve_host: bool = True, max_concurrency: int = 8) -> None:
+        super().__init__(base_url=base_url, timeout=timeout, retry=retry, pace=pace, clock=clock,
+                         preserve_host=preserve_host)
+        self._http = httpx.AsyncClient(transport=transport, timeout=self.timeout)
+        self._slots = asyncio.Semaphore(max_concurrency)
+
+    async def send(self, request: Request) -> Delivery:
+        url, headers = self.target(request)
+        body = request.body_bytes() if request.method != "GET" else None
+        endpoint = self.endpoint(request)
+        paced, noted = 0.0, []
+        retrying = AsyncRetrying(stop=stop_after_attempt(self.retry.attempts), wait=self.wait, reraise=True,
+                                 retry=retry_if_exception_type((_Retry, *RETRYABLE_TRANSPORT_ERRORS)),
+                                 sleep=self.clock.asleep, before_sleep=_note_retry(noted))
+        attempts = 0
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    attempts += 1
+                    if self.pacer is not None:
+                        delay = self.pacer.reserve(endpoint)
+                        paced += delay
+                        await self.clock.asleep(delay)
+                    async with self._slots:
+                        response = await self._http.request(request.method, url, headers=headers, content=body)
+                    outcome: httpx.Response | BaseException = self.check(response)
+        except (_Retry, *RETRYABLE_TRANSPORT_ERRORS) as error:
+            outcome = error
+        return self.finish(request, outcome, attempts, paced, noted)
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> "AsyncIterableClient":
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+
+def _body(response: httpx.Response) -> Any:
+    try:
+        return orjson.loads(response.content) if response.content else None
+    except orjson.JSONDecodeError:
+        return response.text
+
+
+def _retry_after(response: httpx.Response, now: float) -> float | None:
+    """Retry-After in seconds (a number of seconds, or an HTTP date)."""
+    value = response.headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        parsed = email.utils.parsedate_to_datetime(value) if value else None
+        return parsed.timestamp() - now if parsed else None
+
+
+def _note_retry(retries: list[tuple[str, float]]) -> Any:
+    """A tenacity before_sleep hook that records why each retry happened and how long it waits."""
+    def note(state: RetryCallState) -> None:
+        error = state.outcome.exception() if state.outcome else None
+        reason = f"HTTP {error.response.status_code}" if isinstance(error, _Retry) else type(error).__name__
+        retries.append((reason, state.next_action.sleep if state.next_action else 0.0))
+    return note
+

@@ -1,0 +1,386 @@
+"""send(): map, route, deliver and attribute a set of events, and account for every one of them.
+
+The report says, for each event sent, what became of it: delivered; rejected, with Iterable's
+reason; failed (in mapping, or undeliverable after retries); and how many attempts it took.
+delivered + rejected + failed == sent, always, interrupted or not. Events go to an in-process mock
+Iterable unless the caller names a URL, or names live Iterable *and* gives an API key.
+"""
+from __future__ import annotations
+
+import asyncio
+import re
+import uuid
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Literal, Sequence, Union
+
+import orjson
+from tqdm.auto import tqdm
+
+from .attribution import attribute
+from .batching import Batch, route
+from .clock import Clock, ManualClock
+from .delivery import AsyncIterableClient, Delivery, IterableClient, RetryPolicy
+from .limits import MAX_BODY_BYTES, MAX_BULK_ITEMS
+from .request import Request
+from .settings import Settings
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+LIVE = "live"
+"""Pass `to=LIVE` (with a Settings that holds your API key) to send to Iterable itself."""
+
+LIVE_HOSTS = ("api.iterable.com", "api.eu.iterable.com")
+STABLE_ID_NAMESPACE = uuid.UUID("5c0a4f8e-7f3b-4d55-9a51-2e8f3e0b6a11")
+STABLE_ID_BYTES = len(',"id":""') + 36
+_BULK_LISTS = {"users/bulkUpdate": "users", "events/trackBulk": "events"}
+_BULK_ITEM = re.compile(r"obj\.(users|events)\[(\d+)\]")
+
+Client = Union[IterableClient, AsyncIterableClient]
+
+Fate = Literal["delivered", "rejected", "failed"]
+
+
+class LiveSendRefused(ValueError):
+    """Sending to live Iterable was asked for without an explicit API key."""
+
+
+@dataclass(slots=True)
+class EventOutcome:
+    """The fate of one event sent."""
+
+    index: int
+    fate: Fate
+    status: int | None
+    reason: str
+    stage: Literal["mapping", "delivery", "interrupted"] | None = None  # where a failure happened
+    endpoints: list[str] = field(default_factory=list)
+    attempts: int = 0
+
+
+@dataclass(slots=True)
+class _Leg:
+    """What one request (or the mapping) did for one event; an event's fate is its worst leg."""
+
+    fate: Fate
+    status: int | None
+    reason: str
+    stage: Literal["mapping", "delivery"] | None
+    attempts: int
+    endpoint: str | None = None
+
+
+_SEVERITY = {"failed": 0, "rejected": 1, "delivered": 2}
+
+
+@dataclass
+class SendReport:
+    """Every event's outcome, the HTTP calls made, and one call to re-send what failed."""
+
+    events: list[Any]
+    settings: Settings
+    outcomes: list[EventOutcome]
+    deliveries: list[Delivery]
+    target: str
+    interrupted: bool = False
+    started: float = 0.0
+    finished: float = 0.0
+    mock: Any = None  # the MockIterable that received the events, when send() made one
+    _resend_options: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def duration(self) -> float:
+        """Seconds the send took on the clock it ran on (simulated time on a ManualClock)."""
+        return self.finished - self.started
+
+    def summary(self) -> dict[str, int]:
+        counts = {"sent": len(self.outcomes), "delivered": 0, "rejected": 0, "failed": 0}
+        for outcome in self.outcomes:
+            counts[outcome.fate] += 1
+        counts["requests"] = len(self.deliveries)
+        counts["retried"] = sum(1 for o in self.outcomes if o.attempts > 1)
+        return counts
+
+    def frame(self) -> "pd.DataFrame":
+        """One row per event: its fate, Iterable's status and reason, endpoints and attempts."""
+        import pandas as pd
+
+        rows = []
+        for o in self.outcomes:
+            event = self.events[o.index] if isinstance(self.events[o.index], dict) else {}
+            rows.append({"event": o.index, "type": event.get("type"), "name": event.get("event", event.get("name")),
+                         "fate": o.fate, "status": o.status, "reason": o.reason, "stage": o.stage,
+                         "endpoints": ", ".join(o.endpoints), "attempts": o.attempts})
+        return pd.DataFrame(rows, columns=["event", "type", "name", "fate", "status", "reason", "stage",
+                                           "endpoints", "attempts"])
+
+    def requests_frame(self) -> "pd.DataFrame":
+        """One row per HTTP call: endpoint, status, items carried, attempts, seconds waited."""
+        import pandas as pd
+
+        return pd.DataFrame([{"endpoint": d.request.endpoint, "status": d.status, "items": _item_count(d.request),
+                              "attempts": d.attempts, "waited": round(d.waited, 6), "error": d.error}
+                             for d in self.deliveries],
+                            columns=["endpoint", "status", "items", "attempts", "waited", "error"])
+
+    def failed_events(self, *, include_rejected: bool = False) -> list[Any]:
+        fates = ("failed", "rejected") if include_rejected else ("failed",)
+        return [self.events[o.index] for o in self.outcomes if o.fate in fates]
+
+    def resend(self, *, include_rejected: bool = False, **overrides: Any) -> "SendReport":
+        """Send the events that failed (and, if asked, those Iterable rejected) again, to the same place."""
+        options = {**self._resend_options, **overrides}
+        return send(self.failed_events(include_rejected=include_rejected), self.settings, **options)
+
+    def __repr__(self) -> str:
+        s = self.summary()
+        state = ", interrupted" if self.interrupted else ""
+        return (f"<SendReport to {self.target}: {s['sent']} sent, {s['delivered']} delivered, {s['rejected']} rejected, "
+                f"{s['failed']} failed; {s['requests']} requests{state}>")
+
+
+def send(events: Iterable[Any], settings: Settings, to: Any = None, *, stable_event_ids: bool = False,
+         progress: bool = True, retry: RetryPolicy | None = None, timeout: float = 10.0, pace: bool = True,
+         clock: Clock | None = None) -> SendReport:
+    """Map, route, deliver and attribute `events`, and report every event's fate.
+
+    `to`: None (a fresh in-process MockIterable on simulated time, kept on the report as `report.mock`),
+    a MockIterable,
+    a base URL (the mock server, a proxy), or `LIVE` for Iterable itself, which also requires
+    `settings.api_key`. `stable_event_ids` gives track, page and screen events an `id` derived from
+    their messageId, so a retry after a timeout updates the event instead of duplicating it.
+    Interrupting it (Ctrl-C, Jupyter's stop button) ends the send early and still returns the report.
+    """
+    events = list(events)
+    options = {"retry": retry, "timeout": timeout, "pace": pace, "clock": clock}
+    target, client, mock = _connect(to, settings, IterableClient, **options)
+    report, plan, legs = _prepare(events, settings, to, target, client, mock, stable_event_ids, progress, options)
+    bar = _progress_bar(plan, target, progress)
+    done = 0
+    try:
+        with client:
+            for request, jobs in plan:
+                while True:
+                    delivery = client.send(request)
+                    report.deliveries.append(delivery)
+                    rest = _set_aside(delivery, jobs, legs)
+                    if rest is None:
+                        break
+                    request, jobs = rest
+                _record(legs, delivery, jobs)
+                done += 1
+                bar.update(1)
+    except KeyboardInterrupt:
+        report.interrupted = True
+    finally:
+        bar.close()
+    return _finish(report, legs, plan[done:], client.clock.now())
+
+
+async def asend(events: Iterable[Any], settings: Settings, to: Any = None, *, concurrency: int = 8,
+                stable_event_ids: bool = False, progress: bool = True, retry: RetryPolicy | None = None,
+                timeout: float = 10.0, pace: bool = True, clock: Clock | None = None) -> SendReport:
+    """`send`, from asyncio, with up to `concurrency` requests in flight (`await asend(...)` in Jupyter).
+
+    Calls that carry the same event (a user's bulk update, then their device token) still go in
+    order; other calls travel side by side, as RudderStack's router sends batches.
+    """
+    events = list(events)
+    options = {"retry": retry, "timeout": timeout, "pace": pace, "clock": clock}
+    target, client, mock = _connect(to, settings, AsyncIterableClient, max_concurrency=concurrency, **options)
+    report, plan, legs = _prepare(events, settings, to, target, client, mock, stable_event_ids, progress, options)
+    report._resend_options["concurrency"] = concurrency
+    bar = _progress_bar(plan, target, progress)
+    sent: set[int] = set()
+
+    async def deliver(steps: list[int]) -> None:
+        for step in steps:
+            request, jobs = plan[step]
+            while True:
+                delivery = await client.send(request)
+                report.deliveries.append(delivery)
+                rest = _set_aside(delivery, jobs, legs)
+                if rest is None:
+                    break
+                request, jobs = rest
+            _record(legs, delivery, jobs)
+            sent.add(step)
+            bar.update(1)
+
+    try:
+        async with client:
+            await asyncio.gather(*(deliver(steps) for steps in _lanes(plan)))
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        report.interrupted = True
+    finally:
+        bar.close()
+    return _finish(report, legs, [call for step, call in enumerate(plan) if step not in sent], client.clock.now())
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _connect(to: Any, settings: Settings, client_class: type[Client], **options: Any) -> tuple[str, Any, Any]:
+    clock = options["clock"]
+    if to is None or _is_mock(to):
+        mock = to
+        if mock is None:
+            from .mock import MockIterable
+
+            # simulated time: pacing a large send to a fresh mock costs no real time, and its
+            # report.duration says how long the send would take at Iterable's rate limits
+            mock = MockIterable(clock=clock or ManualClock())
+            for key in (settings.api_key, settings.register_device_or_browser_api_key):
+                if isinstance(key, str) and key:
+                    mock.add_api_key(key)
+        options["clock"] = clock or mock.clock
+        return "the in-process mock Iterable", client_class(transport=mock.transport(), **options), \
+            (mock if to is None else None)
+    if not isinstance(to, str):
+        raise TypeError(f"send(to=...) takes None (a new mock), a MockIterable, a URL or LIVE, not {type(to).__name__}")
+    if to == LIVE or any(host in to for host in LIVE_HOSTS):
+        if not (isinstance(settings.api_key, str) and settings.api_key.strip()):
+            raise LiveSendRefused("sending to live Iterable needs your API key, given explicitly: "
+                                  "Settings(api_key=...) or Settings.from_rudder({'apiKey': ...})")
+        return f"live Iterable ({settings.base_url})", client_class(**options), None
+    if not to.startswith(("http://", "https://")):
+        raise ValueError(f"send(to={to!r}): give a URL such as 'http://127.0.0.1:8080', or LIVE for Iterable itself")
+    return to, client_class(base_url=to, **options), None
+
+
+Plan = list[tuple[Request, list[Any]]]  # each HTTP call to make, with the jobs (event indexes) it carries
+
+
+def _prepare(events: list[Any], settings: Settings, to: Any, target: str, client: Client, mock: Any,
+             stable_event_ids: bool, progress: bool, options: dict[str, Any],
+             ) -> tuple[SendReport, Plan, dict[int, list[_Leg]]]:
+    """Route the events: the report to fill, the calls to make, and the mapping failures already known."""
+    # a stable id adds ,"id":"<uuid>" to each item: leave room for it in every bulk body
+    max_bytes = MAX_BODY_BYTES - (STABLE_ID_BYTES * MAX_BULK_ITEMS if stable_event_ids else 0)
+    batches = route([(index, event, settings) for index, event in enumerate(events)], max_bytes=max_bytes)
+    if stable_event_ids:
+        _give_stable_ids(batches, events)
+    resend_options = {"to": mock if to is None else to, "stable_event_ids": stable_event_ids, "progress": progress,
+                      **options}
+    report = SendReport(events, settings, [], [], target, mock=mock, started=client.clock.now(),
+                        _resend_options=resend_options)
+    legs: dict[int, list[_Leg]] = {}
+    plan: Plan = []
+    for batch in batches:
+        if not batch.requests:
+            for job in batch.job_ids:
+                legs.setdefault(job, []).append(_Leg("failed", batch.status, batch.error or "", "mapping", 0))
+        plan.extend(zip(batch.requests, batch.request_job_ids))
+    return report, plan, legs
+
+
+def _lanes(plan: Plan) -> list[list[int]]:
+    """The plan's steps in lanes: calls that carry a common event share a lane, and go in order."""
+    lanes: dict[int, list[int]] = {}
+    lane_of: dict[Any, int] = {}
+    for step, (_, jobs) in enumerate(plan):
+        lane = next((lane_of[job] for job in jobs if job in lane_of), step)
+        for job in jobs:
+            lane_of.setdefault(job, lane)
+        lanes.setdefault(lane, []).append(step)
+    return list(lanes.values())
+
+
+def _progress_bar(plan: Plan, target: str, progress: bool) -> Any:
+    return tqdm(total=len(plan), desc=f"sending to {target}", unit="req", disable=not progress or not plan)
+
+
+def _finish(report: SendReport, legs: dict[int, list[_Leg]], unsent: Plan, now: float) -> SendReport:
+    """Every event gets its outcome: one with a call never made failed, even if its other calls went."""
+    for request, jobs in unsent:
+        for job in jobs:
+            legs.setdefault(job, []).append(_Leg("failed", None, "not sent: the send was interrupted", "interrupted",
+                                                 0, request.endpoint))
+    report.finished = now
+    report.outcomes = [_fate(index, legs.get(index)) for index in range(len(report.events))]
+    return report
+
+
+def _is_mock(to: Any) -> bool:
+    return hasattr(to, "transport") and hasattr(to, "add_api_key")
+
+
+def _record(legs: dict[int, list[_Leg]], delivery: Delivery, jobs: list[Any]) -> None:
+    endpoint = delivery.request.endpoint
+    if delivery.status is None:
+        for job in jobs:
+            legs.setdefault(job, []).append(_Leg("failed", None, f"no answer: {delivery.error}", "delivery",
+                                                 delivery.attempts, endpoint))
+        return
+    for outcome in attribute(delivery.request, jobs, delivery.status, delivery.body):
+        if 200 <= outcome.status < 300:
+            leg = _Leg("delivered", outcome.status, "", None, delivery.attempts, endpoint)
+        elif outcome.status == 429 or outcome.status >= 500:
+            leg = _Leg("failed", outcome.status, str(outcome.error), "delivery", delivery.attempts, endpoint)
+        else:
+            leg = _Leg("rejected", outcome.status, str(outcome.error), None, delivery.attempts, endpoint)
+        legs.setdefault(outcome.job_id, []).append(leg)
+
+
+def _set_aside(delivery: Delivery, jobs: list[Any], legs: dict[int, list[_Leg]]) -> tuple[Request, list[Any]] | None:
+    """One bad item makes Iterable refuse a whole bulk call (400 BadJsonBody naming `obj.events[2]...`).
+
+    So that one bad event never sinks its batch, the items Iterable named are rejected with its
+    reason, and the call is made again with the rest; returns that call, or None when Iterable's
+    answer does not single out some (but not all) of the items.
+    """
+    key = _BULK_LISTS.get(delivery.request.endpoint)
+    body = delivery.body
+    if key is None or delivery.status != 400 or not isinstance(body, dict) or not isinstance(body.get("params"), dict):
+        return None
+    items = delivery.request.json[key]
+    named: dict[int, dict[str, Any]] = {}
+    for path, problem in body["params"].items():
+        match = _BULK_ITEM.match(path)
+        if not match or match[1] != key or int(match[2]) >= len(items):
+            return None  # a problem with the call itself
+        named.setdefault(int(match[2]), {})[path] = problem
+    if not named or len(named) == len(items):
+        return None
+    for index, params in named.items():
+        reason = orjson.dumps({"msg": body.get("msg"), "code": body.get("code"), "params": params}).decode()
+        legs.setdefault(jobs[index], []).append(_Leg("rejected", 400, reason, None, delivery.attempts,
+                                                     delivery.request.endpoint))
+    kept = [index for index in range(len(items)) if index not in named]
+    request = delivery.request
+    rest = Request(request.method, request.url, request.headers, {**request.json, key: [items[i] for i in kept]})
+    return rest, [jobs[i] for i in kept]
+
+
+def _fate(index: int, legs: list[_Leg] | None) -> EventOutcome:
+    if not legs:  # cannot happen: every event maps to calls or to a mapping failure
+        raise AssertionError(f"event {index} has no outcome")
+    worst = min(legs, key=lambda leg: _SEVERITY[leg.fate])
+    return EventOutcome(index, worst.fate, worst.status, worst.reason, worst.stage,
+                        [leg.endpoint for leg in legs if leg.endpoint], max(leg.attempts for leg in legs))
+
+
+def _give_stable_ids(batches: Sequence[Batch], events: list[Any]) -> None:
+    """events/track(Bulk) items without an id get one derived from their event's messageId."""
+    for batch in batches:
+        for request, jobs in zip(batch.requests, batch.request_job_ids):
+            if request.endpoint == "events/trackBulk":
+                items = request.json["events"]
+            elif request.endpoint == "events/track":
+                items = [request.json]
+            else:
+                continue
+            for item, job in zip(items, jobs):
+                message_id = events[job].get("messageId") if isinstance(events[job], dict) else None
+                if "id" not in item and isinstance(message_id, str) and message_id:
+                    item["id"] = str(uuid.uuid5(STABLE_ID_NAMESPACE, message_id))
+
+
+def _item_count(request: Request) -> int:
+    body = request.json if isinstance(request.json, dict) else {}
+    for key in ("users", "events"):
+        if isinstance(body.get(key), list):
+            return len(body[key])
+    if isinstance(body.get("documents"), dict):
+        return len(body["documents"])
+    return 1
