@@ -10,6 +10,7 @@ from typing import Any, Callable, Sequence, TextIO
 import orjson
 import pandas as pd
 
+from .cassettes.commands import cmd_cassettes, cmd_record, configure_cassettes, configure_record
 from .mapping import map_events
 from .redact import mask
 from .samples import sample_descriptions, sample_events
@@ -174,6 +175,10 @@ COMMANDS: dict[str, tuple[str, Command, Callable[[argparse.ArgumentParser], None
                        help="a key the mock accepts (repeatable; default: test-key)"),
         p.add_argument("--no-rate-limits", action="store_true", help="never answer 429"),
         p.add_argument("--log-level", default="info"))),
+    "record": ("record cassettes of what is sent to Iterable (default: the sample events under each seed-page "
+               "setting, against a fresh mock server, into cassettes/)", cmd_record, configure_record),
+    "cassettes": ("cassettes diff: what the current mapping would send, compared with what the cassettes recorded",
+                  cmd_cassettes, configure_cassettes),
 }
 
 

@@ -1,0 +1,248 @@
+"""Cassettes: key scrubbing, readable YAML, field-level diffs, matching, recording and drift."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+from vcr.errors import CannotOverwriteExistingCassetteException
+from vcr.request import Request as VcrRequest
+
+from iterable_sim.cassettes import (RECORDING_KEYS, CassetteSerializer, Scrubber, diff_bodies, drift_frame,
+                                    load_manifest, make_vcr, record_cassette)
+from iterable_sim.cassettes.bodydiff import describe
+from iterable_sim.cassettes.matchers import iterable_body, iterable_data_center, iterable_who
+from iterable_sim.cli import main
+from iterable_sim.mock import ManualClock, MockIterable
+from iterable_sim.samples import sample_events
+
+CASSETTES = Path(__file__).resolve().parent.parent / "cassettes"
+KEY = "live-key-0123456789abcdef"
+
+
+def vcr_request(uri: str, body: object = None, headers: dict | None = None) -> VcrRequest:
+    raw = json.dumps(body).encode() if body is not None else None
+    return VcrRequest("POST", uri, raw, {"Content-Type": "application/json", **(headers or {})})
+
+
+# ---------------------------------------------------------------- scrubbing
+
+
+@pytest.mark.parametrize("header", ["Api-Key", "Api_Key", "api_key", "API-KEY", "apikey", "Api_key"])
+def test_every_spelling_of_the_key_header_is_replaced(header):
+    scrubbed = Scrubber().request({"method": "POST", "uri": "https://api.iterable.com/api/events/track",
+                                   "body": b"{}", "headers": {header: [KEY], "User-Agent": ["x"]}})
+    assert scrubbed["headers"] == {header: ["<API_KEY>"]}
+
+
+def test_query_parameters_body_fields_and_echoes_are_replaced():
+    scrubber = Scrubber({"<DEVICE_API_KEY>": "device-key-fedcba9876"})
+    request = scrubber.request({
+        "method": "POST", "uri": f"https://api.iterable.com/api/users/update?api_key={KEY}&page=2",
+        "body": json.dumps({"email": "a@example.com", "settings": {"apiKey": "device-key-fedcba9876"},
+                            "note": f"sent with {KEY}"}).encode(),
+        "headers": {"Authorization": [f"Bearer {KEY}"]}})
+    response = scrubber.response({"status": {"code": 401, "message": "Unauthorized"},
+                                  "headers": {"date": ["Mon"], "x-echo": [KEY], "content-type": ["application/json"]},
+                                  "body": {"string": json.dumps({"msg": f"Invalid API key {KEY}"}).encode()}})
+    text = json.dumps([request, response], default=lambda b: b.decode())
+    assert KEY not in text and "device-key-fedcba9876" not in text
+    assert "api_key=<API_KEY>&page=2" in request["uri"]
+    assert json.loads(request["body"])["settings"] == {"apiKey": "<DEVICE_API_KEY>"}
+    assert response["headers"] == {"x-echo": ["<API_KEY>"], "content-type": ["application/json"]}
+    assert "date" not in response["headers"]
+
+
+def test_a_short_key_is_replaced_where_it_is_sent_but_not_searched_for_elsewhere():
+    scrubber = Scrubber()
+    request = scrubber.request({"method": "POST", "uri": "https://api.iterable.com/api/events/track",
+                                "body": b'{"eventName": "KEYnote"}', "headers": {"Api-Key": ["KEY"]}})
+    assert request["headers"]["Api-Key"] == ["<API_KEY>"]
+    assert request["body"] == b'{"eventName": "KEYnote"}'
+
+
+def test_the_iterable_host_named_in_the_host_header_replaces_a_local_server_address():
+    scrubbed = Scrubber().request({"method": "POST", "uri": "http://127.0.0.1:53211/api/events/track", "body": None,
+                                   "headers": {"host": ["api.eu.iterable.com"]}})
+    assert scrubbed["uri"] == "https://api.eu.iterable.com/api/events/track"
+
+
+def test_the_serializer_scrubs_even_when_the_recording_hooks_were_replaced():
+    cassette = {"version": 1, "interactions": [{
+        "request": {"method": "POST", "uri": "https://api.iterable.com/api/events/track",
+                    "body": json.dumps({"email": "a@example.com", "eventName": "x"}),
+                    "headers": {"api_key": [KEY], "Content-Type": ["application/json"]}},
+        "response": {"status": {"code": 200, "message": "OK"}, "headers": {"content-type": ["application/json"]},
+                     "body": {"string": json.dumps({"msg": KEY, "code": "Success"})}}}]}
+    text = CassetteSerializer().serialize(cassette)
+    assert KEY not in text
+    assert '  "eventName": "x"' in text  # one field a line: readable in a diff
+    loaded = CassetteSerializer().deserialize(text)["interactions"][0]
+    assert json.loads(loaded["request"]["body"]) == {"email": "a@example.com", "eventName": "x"}
+
+
+def test_cassettes_load_with_the_safe_loader():
+    text = "!!python/object/apply:os.system ['echo unsafe']\n"
+    with pytest.raises(yaml.YAMLError):
+        CassetteSerializer().deserialize(text)
+
+
+# ---------------------------------------------------------------- diffs and matchers
+
+
+def test_a_dropped_bulk_event_is_one_removed_item_not_a_shifted_list():
+    first = {"userId": "u1", "eventName": "A", "createdAt": 1}
+    page = {"userId": "u2", "eventName": "Pricing page", "createdAt": 2}
+    last = {"userId": "u3", "eventName": "C", "createdAt": 3, "dataFields": {"n": 1}}
+    changes = diff_bodies({"events": [first, page, last]},
+                          {"events": [first, {**last, "dataFields": {"n": True}}]})
+    assert [(c.item, c.path, c.kind) for c in changes] == [
+        ("events[1]", "", "removed"), ("events[2] (now events[1])", "dataFields.n", "changed")]
+    text = describe(changes)
+    assert 'events[1] — userId "u2", eventName "Pricing page":\n    recorded, not sent now' in text
+    assert "dataFields.n: recorded 1, now true" in text
+
+
+def test_the_body_matcher_ignores_key_order_and_compares_types():
+    recorded = vcr_request("https://api.iterable.com/api/users/update", {"email": "a@x.io", "dataFields": {"n": 1}})
+    iterable_body(vcr_request("http://127.0.0.1:9/api/users/update", {"dataFields": {"n": 1}, "email": "a@x.io"}),
+                  recorded)
+    with pytest.raises(AssertionError, match=r'email "a@x.io":\n    dataFields.n: recorded 1, now 1.0'):
+        iterable_body(vcr_request("https://api.iterable.com/api/users/update",
+                                  {"email": "a@x.io", "dataFields": {"n": 1.0}}), recorded)
+
+
+def test_the_data_center_matters_but_a_local_server_address_does_not():
+    eu = vcr_request("https://api.eu.iterable.com/api/events/track", {})
+    iterable_data_center(vcr_request("http://127.0.0.1:8000/api/events/track", {}), eu)
+    with pytest.raises(AssertionError, match="recorded for api.eu.iterable.com, this request goes to api.iterable.com"):
+        iterable_data_center(vcr_request("https://api.iterable.com/api/events/track", {}), eu)
+
+
+def test_the_who_matcher_names_the_people_of_both_calls():
+    with pytest.raises(AssertionError, match="recorded for userId 'u1'.*this request is for userId 'u2'"):
+        iterable_who(vcr_request("https://api.iterable.com/api/events/track", {"userId": "u2"}),
+                     vcr_request("https://api.iterable.com/api/events/track", {"userId": "u1"}))
+
+
+def test_an_in_process_mock_is_recorded_and_replayed_without_it(tmp_path):
+    """The cassette captures the HTTP call whatever answers it: here httpx.MockTransport."""
+    mock = MockIterable(clock=ManualClock())
+    mock.add_api_key(KEY)
+    body = {"email": "a@example.com", "eventName": "Signed Up"}
+    path = str(tmp_path / "c.yaml")
+    with make_vcr(record_mode="all").use_cassette(path), httpx.Client(transport=mock.transport()) as client:
+        recorded = client.post("https://api.iterable.com/api/events/track", json=body, headers={"Api-Key": KEY})
+    mock.journal.clear()
+    with make_vcr(record_mode="none").use_cassette(path), httpx.Client(transport=mock.transport()) as client:
+        replayed = client.post("https://api.iterable.com/api/events/track", json=body, headers={"Api-Key": KEY})
+    assert replayed.json() == recorded.json() and replayed.status_code == 200
+    assert len(mock.journal) == 0  # the mock was not asked again
+    assert KEY not in Path(path).read_text()
+
+
+# ---------------------------------------------------------------- recording, replay and drift
+
+
+def send_quietly(events, settings, to):
+    from iterable_sim.delivery import RetryPolicy
+    from iterable_sim.send import send
+
+    return send(events, settings, to, progress=False, pace=False, retry=RetryPolicy(attempts=1))
+
+
+def test_a_recording_against_the_mock_server_replays_after_the_server_has_stopped(tmp_path):
+    events = sample_events()[:16]
+    path = record_cassette(tmp_path, "flow", {"trackAllPages": True, "preferUserId": False}, events)
+    entry, = load_manifest(tmp_path)  # the server is gone: record_cassette stopped it
+    assert entry.settings["apiKey"] == "<API_KEY>" and entry.load_events(tmp_path) == events
+    with make_vcr(record_mode="none").use_cassette(str(path)) as cassette:
+        report = send_quietly(events, entry.load_settings(), "http://127.0.0.1:9")  # nothing listens there
+    assert cassette.all_played and len(cassette) == len(report.deliveries) > 0
+    assert [d.status for d in report.deliveries] == [r["status"]["code"] for r in cassette.responses]
+
+
+def test_keys_a_recording_used_are_in_no_file_it_wrote(tmp_path):
+    mock = MockIterable(rate_limits=False)
+    mock.add_api_key(KEY)
+    mock.add_api_key("device-key-fedcba9876")
+    with mock.serve() as url:
+        record_cassette(tmp_path, "own", {"apiKey": KEY, "registerDeviceOrBrowserApiKey": "device-key-fedcba9876",
+                                          "trackAllPages": True}, sample_events()[:5], to=url)
+    texts = {p.name: p.read_text() for p in tmp_path.iterdir()}
+    assert set(texts) == {"own.yaml", "own.events.json", "manifest.json"}
+    assert "<DEVICE_API_KEY>" in texts["own.yaml"] and "<API_KEY>" in texts["own.yaml"]
+    assert not [name for name, text in texts.items() if KEY in text or "device-key-fedcba9876" in text]
+
+
+def test_no_key_in_the_committed_cassettes():
+    from iterable_sim.pytest_plugin import TEST_KEYS
+
+    keys = [*RECORDING_KEYS.values(), *TEST_KEYS.values()]
+    files = [p for p in CASSETTES.rglob("*") if p.is_file()]
+    assert files and not [(p.name, k) for p in files for k in keys if k in p.read_text("utf-8")]
+    for path in CASSETTES.glob("*.yaml"):
+        for interaction in CassetteSerializer().deserialize(path.read_text("utf-8"))["interactions"]:
+            secrets = {k: v for k, v in interaction["request"]["headers"].items() if re.search("(?i)api.?key", k)}
+            assert secrets and all(re.fullmatch("<[A-Z_]+>", v[0]) for v in secrets.values()), path.name
+
+
+def test_re_recording_a_seed_cassette_gives_the_same_file(tmp_path):
+    from iterable_sim.cassettes.record import SEED_PAGE_ABOUT
+    from iterable_sim.samples import SEED_PAGE_SETTINGS
+
+    name = "eu_data_center"
+    record_cassette(tmp_path, name, SEED_PAGE_SETTINGS[name], about=SEED_PAGE_ABOUT[name])
+    assert (tmp_path / f"{name}.yaml").read_text() == (CASSETTES / f"{name}.yaml").read_text()
+    committed = {e.name: e for e in load_manifest(CASSETTES)}
+    assert load_manifest(tmp_path) == [committed[name]]
+
+
+def test_flipping_one_setting_fails_the_replay_naming_event_and_field():
+    entry = {e.name: e for e in load_manifest(CASSETTES)}["track_all_pages"]
+    flipped = entry.load_settings({"mapToSingleEvent": True})
+    with pytest.raises(CannotOverwriteExistingCassetteException) as caught:
+        with make_vcr(record_mode="none").use_cassette(str(CASSETTES / entry.file)):
+            send_quietly(entry.load_events(CASSETTES), flipped, MockIterable())
+    message = str(caught.value)
+    assert "no recorded interaction matches it" in message
+    assert 'userId "user-1", email "alex@example.com", eventName "Application Home page"' in message
+    assert 'eventName: recorded "Application Home page", now "Loaded a Page"' in message
+
+
+def test_the_drift_frame_is_empty_for_the_current_mapping_and_names_what_a_setting_would_change():
+    assert drift_frame(CASSETTES).empty
+    frame = drift_frame(CASSETTES, settings={"mapToSingleEvent": True}, cassettes=["track_all_pages"])
+    home = frame[(frame["userId"] == "user-1") & (frame["field"] == "eventName")]
+    # in both trackBulk calls: the one Iterable refused for another event's missing eventName, and the re-sent rest
+    assert home[["recorded", "now"]].values.tolist() == [['"Application Home page"', '"Loaded a Page"']] * 2
+    assert set(frame["cassette"]) == {"track_all_pages"}
+    moved = drift_frame(CASSETTES, settings={"dataCenter": "USDC"}, cassettes=["eu_data_center"])
+    assert set(moved["field"]) == {"host"} and set(moved["now"]) == {'"api.iterable.com"'}
+
+
+def test_cassettes_diff_command(capsys):
+    assert main(["cassettes", "diff", "--dir", str(CASSETTES)]) == 0
+    assert "no drift" in capsys.readouterr().out
+    assert main(["cassettes", "diff", "--dir", str(CASSETTES), "--cassette", "track_all_pages",
+                 "--map-to-single-event"]) == 1
+    out = capsys.readouterr().out
+    assert 'eventName: recorded "Application Home page", now "Loaded a Page"' in out
+    assert main(["cassettes", "diff", "--dir", str(CASSETTES), "--cassette", "nope"]) == 2
+    assert "no cassette named nope" in capsys.readouterr().err
+
+
+def test_record_command_records_your_events(tmp_path, capsys):
+    events = tmp_path / "events.jsonl"
+    events.write_text("\n".join(json.dumps(e) for e in sample_events()[6:8]))
+    out = tmp_path / "out"
+    assert main(["record", "--dir", str(out), "--name", "mine", "--events", str(events), "--track-named-pages"]) == 0
+    assert f"recorded {out / 'mine.yaml'}" in capsys.readouterr().out
+    entry, = load_manifest(out)
+    assert entry.settings == {"trackAllPages": True, "trackNamedPages": True, "apiKey": "<API_KEY>",
+                              "registerDeviceOrBrowserApiKey": "<DEVICE_API_KEY>"}
+    assert drift_frame(out).empty
+    assert main(["record", "--dir", str(out), "--events", str(events)]) == 2
