@@ -1,0 +1,135 @@
+"""What changing the destination's settings does to each event: dropped, now sent, renamed, moved."""
+from __future__ import annotations
+
+from typing import Any, Iterable, Sequence
+
+import pandas as pd
+
+from .frames import _event_name
+from .jsvalues import UNDEFINED
+from .mapping import map_events
+from .mapping.results import EventResult
+from .request import Request
+from .settings import RUDDER_KEYS, Settings
+
+CHANGES = ("dropped", "now sent", "refused differently", "moved", "request added", "request removed", "renamed",
+           "body changed", "unchanged")
+"""The kinds of change `compare_settings` reports, most drastic first."""
+
+_SECRET_SETTINGS = ("api_key", "register_device_or_browser_api_key")
+
+
+def compare_settings(events: Iterable[Any], a: Settings, b: Settings, *, labels: Sequence[str] = ("a", "b"),
+                     changes_only: bool = False) -> pd.DataFrame:
+    """One row per event: what it maps to under settings `a` and under `b`, side by side, and the change.
+
+    `change` joins the kinds in `CHANGES` that apply ("renamed, body changed"); `detail` says what
+    changed ("eventName: 'Pricing page' → 'Loaded a Page'"). The `labels` name the two columns that
+    describe each side. `changes_only` keeps only the events whose outcome differs.
+    """
+    label_a, label_b = labels
+    if label_a == label_b:
+        raise ValueError("compare_settings needs two different labels")
+    events = list(events)
+    rows = []
+    for left, right in zip(map_events(events, a), map_events(events, b)):
+        change, detail = _change(left, right)
+        event = left.event if isinstance(left.event, dict) else {}
+        rows.append({"event": left.index, "type": event.get("type"), "name": _event_name(event), "change": change,
+                     label_a: describe(left), label_b: describe(right), "detail": detail})
+    frame = pd.DataFrame(rows, columns=["event", "type", "name", "change", label_a, label_b, "detail"])
+    frame.attrs["settings"] = changed_settings(a, b)
+    if changes_only:
+        frame = frame[frame["change"] != "unchanged"].reset_index(drop=True)
+    return frame
+
+
+def changed_settings(a: Settings, b: Settings) -> dict[str, tuple[Any, Any]]:
+    """The RudderStack setting names whose values differ, with (a, b); keys only as set / not set."""
+    changed = {}
+    for name, key in RUDDER_KEYS.items():
+        left, right = getattr(a, name), getattr(b, name)
+        if name in _SECRET_SETTINGS:
+            left, right = ("set" if left else "not set"), ("set" if right else "not set")
+        if left != right:
+            changed[key] = (left, right)
+    return changed
+
+
+def describe(result: EventResult) -> str:
+    """A short account of one event's outcome: its requests ("events/track 'Pricing page'"), or its refusal."""
+    if result.error is not None:
+        return f"refused: {result.error}"
+    if not result.requests:
+        return "nothing sent"
+    return " + ".join(_describe_request(r) for r in result.requests)
+
+
+def _describe_request(request: Request) -> str:
+    text = request.endpoint
+    body = request.json if isinstance(request.json, dict) else {}
+    if "eventName" in body:
+        text += f" {body['eventName']!r}"
+    if "api.eu.iterable.com" in request.url:
+        text += " (EU)"
+    return text
+
+
+def _change(left: EventResult, right: EventResult) -> tuple[str, str]:
+    if left.error is not None or right.error is not None:
+        if left.error is None:
+            return "dropped", f"refused: {right.error}"
+        if right.error is None:
+            return "now sent", f"was refused: {left.error}"
+        if str(left.error) != str(right.error):
+            return "refused differently", f"{left.error} → {right.error}"
+        return "unchanged", ""
+    kinds: list[str] = []
+    details: list[str] = []
+    before = [r.endpoint for r in left.requests]
+    after = [r.endpoint for r in right.requests]
+    hosts = ({_host(r) for r in left.requests}, {_host(r) for r in right.requests})
+    if hosts[0] != hosts[1]:
+        kinds.append("moved")
+        details.append(f"host: {', '.join(sorted(hosts[0]))} → {', '.join(sorted(hosts[1]))}")
+    if before != after:
+        added = [e for e in after if e not in before]
+        removed = [e for e in before if e not in after]
+        if added and not removed:
+            kinds.append("request added")
+            details.append(f"+ {', '.join(added)}")
+        elif removed and not added:
+            kinds.append("request removed")
+            details.append(f"- {', '.join(removed)}")
+        else:
+            kinds.append("moved")
+            details.append(f"endpoint: {', '.join(before)} → {', '.join(after)}")
+    renamed = body_changed = False
+    for old in left.requests:
+        new = next((r for r in right.requests if r.endpoint == old.endpoint), None)
+        if new is None:
+            continue
+        for path, (x, y) in _differences(old.json, new.json).items():
+            if path == "eventName":
+                renamed = True
+            else:
+                body_changed = True
+            details.append(f"{path}: {x!r} → {y!r}")
+    kinds += (["renamed"] if renamed else []) + (["body changed"] if body_changed else [])
+    return (", ".join(kinds), "; ".join(details)) if kinds else ("unchanged", "")
+
+
+def _host(request: Request) -> str:
+    return request.url.split("://", 1)[-1].split("/", 1)[0]
+
+
+
+def _differences(x: Any, y: Any, prefix: str = "") -> dict[str, tuple[Any, Any]]:
+    """Leaf paths where two JSON bodies differ (a missing key reads `undefined`); lists are compared whole."""
+    if isinstance(x, dict) and isinstance(y, dict):
+        out: dict[str, tuple[Any, Any]] = {}
+        for key in list(x) + [k for k in y if k not in x]:
+            path = f"{prefix}.{key}" if prefix else str(key)
+            out.update(_differences(x.get(key, UNDEFINED), y.get(key, UNDEFINED), path))
+        return out
+    return {} if x == y and type(x) is type(y) else {prefix: (x, y)}

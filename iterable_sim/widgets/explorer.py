@@ -1,0 +1,154 @@
+"""SettingsExplorer: a control for every destination setting, and the tables that follow them."""
+from __future__ import annotations
+
+import html
+from typing import Any, Iterable
+
+import ipywidgets as widgets
+import pandas as pd
+
+from ..compare import compare_settings, changed_settings
+from ..jsvalues import truthy
+from ..mapping import map_events
+from ..mapping.results import MappingResults
+from ..preflight import requests_with_preflight
+from ..samples import sample_events
+from ..settings import Settings
+from ._view import View, button, frame_html, lines_html, sections_html, tabs
+
+# Settings field -> the label RudderStack's dashboard gives it.
+FLAG_LABELS = {
+    "track_all_pages": "Track All Pages",
+    "track_categorised_pages": "Track Categorized Pages",
+    "track_named_pages": "Track Named Pages",
+    "map_to_single_event": "Map All Pages to Single Event Name",
+    "prefer_user_id": "preferUserId",
+    "merge_nested_objects": "mergeNestedObjects",
+}
+DEVICE_KEY_LABEL = "Device/browser API key set"
+# The explorer never asks for a key: with the box ticked, mapping uses this stand-in (only presence matters).
+STAND_IN_DEVICE_KEY = "device-key-stand-in"
+
+
+class SettingsExplorer(View):
+    """Widgets for every setting of the Iterable destination; the mapped requests (with Iterable's
+    preflight verdict), RudderStack's refusals, and the changes against a baseline follow them.
+
+    Headless use: set `explorer.controls[name].value` (names are Settings fields) and read
+    `requests_frame()`, `errors_frame()`, `changes_frame()`.
+    """
+
+    def __init__(self, events: Iterable[Any] | None = None, settings: Settings | None = None, *,
+                 baseline: Settings | None = None) -> None:
+        """`events`: RudderStack events (default: the sample events); `settings`: where the controls
+        start (default `Settings()`); `baseline`: what changes are measured against (default: the start)."""
+        self.events = list(events) if events is not None else sample_events()
+        start = settings or Settings()
+        self._api_key = start.api_key
+        self._device_key = start.register_device_or_browser_api_key
+        self.controls: dict[str, widgets.ValueWidget] = {
+            name: widgets.Checkbox(value=_flag(start, name), description=label, indent=False)
+            for name, label in FLAG_LABELS.items()}
+        self.controls["data_center"] = widgets.Dropdown(options=["USDC", "EUDC"], value=start.data_center,
+                                                        description="Data center")
+        self.controls["register_device_or_browser_api_key"] = widgets.Checkbox(
+            value=bool(self._device_key), description=DEVICE_KEY_LABEL, indent=False)
+        self.baseline = baseline or self.settings
+        self._status = widgets.HTML()
+        self._requests = widgets.HTML()
+        self._errors = widgets.HTML()
+        self._changes = widgets.HTML()
+        baseline_button = button("Set as baseline", icon="thumb-tack",
+                                         tooltip="measure the next changes from the current settings")
+        baseline_button.on_click(lambda _: self.set_baseline())
+        for control in self.controls.values():
+            control.observe(self._on_change, names="value")
+        checkboxes = [self.controls[name] for name in FLAG_LABELS]
+        self.widget = widgets.VBox([
+            widgets.HBox([widgets.VBox(checkboxes[:3]), widgets.VBox(checkboxes[3:]),
+                          widgets.VBox([self.controls["data_center"],
+                                        self.controls["register_device_or_browser_api_key"], baseline_button])]),
+            self._status,
+            tabs({"Requests": self._requests, "Refused": self._errors, "Changes": self._changes}),
+        ])
+        self._refresh()
+
+    # ---- what the controls say ---------------------------------------------------------------
+
+    @property
+    def settings(self) -> Settings:
+        """The settings the controls show now."""
+        values: dict[str, Any] = {name: self.controls[name].value for name in FLAG_LABELS}
+        device = self.controls["register_device_or_browser_api_key"].value
+        return Settings(api_key=self._api_key, data_center=self.controls["data_center"].value,
+                        register_device_or_browser_api_key=(self._device_key or STAND_IN_DEVICE_KEY) if device else None,
+                        **values)
+
+    @property
+    def results(self) -> MappingResults:
+        return self._results
+
+    def requests_frame(self) -> pd.DataFrame:
+        """One row per request, with the `preflight` verdict and its reason after the endpoint."""
+        return self._requests_frame.copy()
+
+    def errors_frame(self) -> pd.DataFrame:
+        return self._results.errors_frame()
+
+    def changes_frame(self) -> pd.DataFrame:
+        """The events whose outcome differs between the baseline and the current settings."""
+        return self._changes_frame.copy()
+
+    def set_baseline(self, settings: Settings | None = None) -> None:
+        """Measure changes against `settings` (default: the current ones)."""
+        self.baseline = settings or self.settings
+        self._refresh()
+
+    # ---- views -------------------------------------------------------------------------------
+
+    def _on_change(self, _change: dict[str, Any]) -> None:
+        self._refresh()
+
+    def _refresh(self) -> None:
+        settings = self.settings
+        self._results = map_events(self.events, settings)
+        self._requests_frame = requests_with_preflight(self._results)
+        self._changes_frame = compare_settings(self.events, self.baseline, settings,
+                                               labels=("baseline", "current"), changes_only=True)
+        self._status.value = self._status_html()
+        self._requests.value = frame_html(self._requests_frame, empty="no requests")
+        self._errors.value = frame_html(self.errors_frame(), empty="RudderStack refuses none of the events")
+        self._changes.value = self._changes_html()
+
+    def _status_html(self) -> str:
+        summary = self._results.summary()
+        verdicts = self._requests_frame["preflight"].value_counts() if len(self._requests_frame) else {}
+        text = (f"<b>{summary['events']} events → {summary['requests']} requests</b>; "
+                f"{summary['failed']} refused by RudderStack; Iterable would reject "
+                f"{verdicts.get('rejected', 0)} and accept {verdicts.get('warning', 0)} with a warning")
+        return text + lines_html(f"⚠ {w}" for w in self._results.warnings)
+
+    def _changes_html(self) -> str:
+        changed = changed_settings(self.baseline, self.settings)
+        if not changed:
+            return "<p><i>the current settings are the baseline</i></p>"
+        header = "Changed: " + "; ".join(f"{key} {old!r} → {new!r}" for key, (old, new) in changed.items())
+        return f"<p>{html.escape(header)}</p>" + frame_html(self._changes_frame, empty="no event changes")
+
+    def snapshot_html(self) -> str:
+        return self._status.value + sections_html([
+            ("Requests", self._requests.value), ("Refused by RudderStack", self._errors.value),
+            ("Changes against the baseline", self._changes.value)])
+
+    def __repr__(self) -> str:
+        s = self._results.summary()
+        rejected = int((self._requests_frame["preflight"] == "rejected").sum()) if len(self._requests_frame) else 0
+        changed = len(changed_settings(self.baseline, self.settings))
+        return (f"<SettingsExplorer: {s['events']} events → {s['requests']} requests; {s['failed']} refused by "
+                f"RudderStack, {rejected} rejected by Iterable (preflight); {changed} settings changed from the baseline>")
+
+
+def _flag(settings: Settings, name: str) -> bool:
+    """A checkbox's state for a setting as RudderStack reads it (mapToSingleEvent only counts when true)."""
+    value = getattr(settings, name)
+    return value is True if name == "map_to_single_event" else truthy(value)

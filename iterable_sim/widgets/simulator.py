@@ -1,0 +1,215 @@
+"""Simulator: send events to a fresh mock Iterable, on simulated time, with faults from widgets."""
+from __future__ import annotations
+
+import html
+from typing import Any, Iterable
+
+import ipywidgets as widgets
+import pandas as pd
+
+from ..clock import ManualClock
+from ..delivery import RetryPolicy
+from ..mapping import map_events
+from ..mock import MockIterable
+from ..mock.endpoints import HANDLERS
+from ..mock.faults import KINDS, Faults
+from ..mock.state import PROJECT_TYPES
+from ..samples import sample_events
+from ..send import SendReport, send
+from ..settings import Settings
+from ._view import View, button, frame_html, lines_html, sections_html, tabs
+from .chart import EndpointChart
+
+STAND_IN_API_KEY = "simulator-key"
+EVERY_ENDPOINT = "(every endpoint)"
+FAULT_ENDPOINTS = sorted(template for method, template in HANDLERS if method == "POST")
+JOURNAL_COLUMNS = ["seq", "time", "data_center", "method", "endpoint", "status", "code", "msg", "fault", "latency"]
+
+
+class FaultPanel(View):
+    """Controls that describe faults (kind, endpoint, rate, 5xx status, latency, how many times);
+    *Add fault* appends one, *Clear faults* removes all. `apply(mock)` injects them into a mock."""
+
+    def __init__(self) -> None:
+        self.controls: dict[str, widgets.ValueWidget] = {
+            "kind": widgets.Dropdown(options=list(KINDS), value="5xx", description="Fault"),
+            "endpoint": widgets.Dropdown(options=[EVERY_ENDPOINT, *FAULT_ENDPOINTS], description="Endpoint"),
+            "rate": widgets.FloatSlider(value=1.0, min=0.0, max=1.0, step=0.05, description="Rate"),
+            "status": widgets.Dropdown(options=[500, 502, 503, 504], value=500, description="5xx status"),
+            "seconds": widgets.BoundedFloatText(value=1.0, min=0.0, max=600.0, description="Latency (s)"),
+            "times": widgets.BoundedIntText(value=0, min=0, max=1_000_000, description="Times (0: ∞)"),
+        }
+        self.faults: list[dict[str, Any]] = []
+        self._list = widgets.HTML()
+        self._add_button = button("Add fault", icon="plus")
+        self._add_button.on_click(lambda _: self.add())
+        self._clear_button = button("Clear faults", icon="trash")
+        self._clear_button.on_click(lambda _: self.clear())
+        c = self.controls
+        self.widget = widgets.VBox([widgets.HBox([c["kind"], c["endpoint"], c["rate"]]),
+                                    widgets.HBox([c["status"], c["seconds"], c["times"]]),
+                                    widgets.HBox([self._add_button, self._clear_button]), self._list])
+        self._show()
+
+    def add(self, **overrides: Any) -> dict[str, Any]:
+        """Add the fault the controls describe (keyword arguments override them); raises ValueError
+        for a fault the mock would refuse."""
+        values = {name: control.value for name, control in self.controls.items()} | overrides
+        endpoint = values["endpoint"]
+        fault = {"kind": values["kind"], "endpoint": None if endpoint in (None, EVERY_ENDPOINT) else endpoint,
+                 "rate": float(values["rate"]), "status": int(values["status"]), "seconds": float(values["seconds"]),
+                 "times": int(values["times"]) or None}
+        Faults().add(**fault)  # validates it as the mock will
+        self.faults.append(fault)
+        self._show()
+        return fault
+
+    def clear(self) -> None:
+        self.faults.clear()
+        self._show()
+
+    def apply(self, mock: MockIterable) -> None:
+        for fault in self.faults:
+            mock.faults.add(**fault)
+
+    def _show(self) -> None:
+        self._list.value = lines_html(describe_fault(f) for f in self.faults) or "<i>no faults: Iterable behaves</i>"
+
+    def snapshot_html(self) -> str:
+        return self._list.value
+
+    def __repr__(self) -> str:
+        return f"<FaultPanel: {'; '.join(map(describe_fault, self.faults)) or 'no faults'}>"
+
+
+def describe_fault(fault: dict[str, Any]) -> str:
+    what = {"5xx": f"{fault['status']} answers", "429": "429 RateLimitExceeded", "drop": "dropped connections",
+            "latency": f"{fault['seconds']:g} s of latency"}[fault["kind"]]
+    times = f", {fault['times']} times at most" if fault.get("times") else ""
+    return f"{what} to {fault['rate']:.0%} of requests to {fault['endpoint'] or 'every endpoint'}{times}"
+
+
+class Simulator(View):
+    """Send events to a fresh mock Iterable and look at what it did: each event's outcome, the HTTP
+    calls (and a chart of them per endpoint), the project's state (profiles, events, purchases,
+    carts, devices), the journal, and the time the send takes at Iterable's rate limits.
+
+    The project starts empty but for the catalogs the events write to (Iterable needs them created
+    first). The mock and the client share one ManualClock, so pacing, back-off and latency are simulated:
+    a send that would take an hour takes a moment, and every run is the same. `run()` (the *Send*
+    button) starts again from an empty project, with the faults of `simulator.faults`.
+    """
+
+    def __init__(self, events: Iterable[Any] | None = None, settings: Settings | None = None, *,
+                 project_type: str = "hybrid", seed: int = 0) -> None:
+        self.events = list(events) if events is not None else sample_events()
+        self.settings = _with_key(settings or Settings())
+        self.seed = seed
+        self.controls: dict[str, widgets.ValueWidget] = {
+            "project_type": widgets.Dropdown(options=list(PROJECT_TYPES), value=project_type,
+                                             description="Project type"),
+            "pace": widgets.Checkbox(value=True, description="Pace to Iterable's rate limits", indent=False),
+            "stable_event_ids": widgets.Checkbox(value=False, description="Stable event ids", indent=False),
+        }
+        self.faults = FaultPanel()
+        self.report: SendReport | None = None
+        self.mock: MockIterable | None = None
+        self._summary = widgets.HTML()
+        self._views = {name: widgets.HTML() for name in
+                       ("Outcomes", "Requests", "Profiles", "Events", "Purchases", "Carts", "Devices", "Journal")}
+        self._send_button = button("Send to the mock", icon="paper-plane", button_style="primary")
+        self._send_button.on_click(lambda _: self.run())
+        c = self.controls
+        self.widget = widgets.VBox([
+            widgets.HBox([c["project_type"], c["pace"], c["stable_event_ids"]]),
+            widgets.HTML("<b>Faults</b>"), self.faults.widget, self._send_button, self._summary, tabs(self._views)])
+        self.run()
+
+    def run(self) -> SendReport:
+        """Send the events to an empty mock project; returns the report (also `self.report`)."""
+        clock = ManualClock()
+        mock = MockIterable(self.controls["project_type"].value, clock=clock, seed=self.seed)
+        for key in (self.settings.api_key, self.settings.register_device_or_browser_api_key):
+            if isinstance(key, str) and key:
+                mock.add_api_key(key)
+        for data_center, catalog in _catalogs(self.events, self.settings):
+            mock.create_catalog(catalog, data_center=data_center)
+        self.faults.apply(mock)
+        self.report = send(self.events, self.settings, to=mock, clock=clock, progress=False,
+                           pace=self.controls["pace"].value, retry=RetryPolicy(seed=self.seed),
+                           stable_event_ids=self.controls["stable_event_ids"].value)
+        self.mock = mock
+        self._show()
+        return self.report
+
+    # ---- frames ------------------------------------------------------------------------------
+
+    def outcomes_frame(self) -> pd.DataFrame:
+        """One row per event: delivered / rejected / failed, Iterable's status and reason, attempts."""
+        return self._report().frame()
+
+    def requests_frame(self) -> pd.DataFrame:
+        """One row per HTTP call."""
+        return self._report().requests_frame()
+
+    def journal_frame(self) -> pd.DataFrame:
+        """The mock's journal, without the bodies and headers (`self.mock.journal_frame()` has them)."""
+        return self._mock().journal_frame()[JOURNAL_COLUMNS]
+
+    def chart(self) -> EndpointChart:
+        return EndpointChart.from_report(self._report())
+
+    @property
+    def duration(self) -> float:
+        """Simulated seconds the send took, pacing, back-off and latency included."""
+        return self._report().duration
+
+    def _report(self) -> SendReport:
+        if self.report is None:
+            raise RuntimeError("nothing sent yet: call run()")
+        return self.report
+
+    def _mock(self) -> MockIterable:
+        if self.mock is None:
+            raise RuntimeError("nothing sent yet: call run()")
+        return self.mock
+
+    # ---- views -------------------------------------------------------------------------------
+
+    def _show(self) -> None:
+        mock = self._mock()
+        self._summary.value = f"<p>{html.escape(self._headline())}</p>"
+        self._views["Outcomes"].value = frame_html(self.outcomes_frame())
+        self._views["Requests"].value = self.chart().svg() + frame_html(self.requests_frame())
+        self._views["Profiles"].value = frame_html(mock.users_frame(), empty="no profiles")
+        self._views["Events"].value = frame_html(mock.events_frame(), empty="no events")
+        self._views["Purchases"].value = frame_html(mock.purchases_frame(), empty="no purchases")
+        self._views["Carts"].value = frame_html(mock.carts_frame(), empty="no cart items")
+        self._views["Devices"].value = frame_html(mock.devices_frame(), empty="no devices")
+        self._views["Journal"].value = frame_html(self.journal_frame(), empty="no requests")
+
+    def _headline(self) -> str:
+        s = self._report().summary()
+        return (f"{s['sent']} events to a {self.controls['project_type'].value} mock Iterable: {s['delivered']} "
+                f"delivered, {s['rejected']} rejected, {s['failed']} failed; {s['requests']} requests "
+                f"({s['retried']} events retried) in {self.duration:.2f} s of simulated time")
+
+    def snapshot_html(self) -> str:
+        return self._summary.value + sections_html((name, view.value) for name, view in self._views.items())
+
+    def __repr__(self) -> str:
+        return f"<Simulator: {self._headline()}>" if self.report is not None else "<Simulator: nothing sent>"
+
+
+def _catalogs(events: list[Any], settings: Settings) -> list[tuple[str, str]]:
+    """The catalogs the events write to: they must exist in Iterable, so the simulated project has them."""
+    found = {("EU" if "api.eu.iterable.com" in request.url else "US", request.endpoint.split("/")[1])
+             for request in map_events(events, settings).requests if request.endpoint.startswith("catalogs/")}
+    return sorted(found)
+
+
+def _with_key(settings: Settings) -> Settings:
+    """The settings with a stand-in API key when they have none: the mock needs one to answer 200."""
+    if settings.api_key:
+        return settings
+    return Settings.from_rudder({**settings.to_rudder(), "apiKey": STAND_IN_API_KEY})
