@@ -1,8 +1,9 @@
-"""The `iterable-sim` command line: demo, map (and more as the toolkit grows)."""
+"""The `iterable-sim` command line: demo, map, send, serve, record, cassettes."""
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any, Callable, Sequence, TextIO
@@ -14,9 +15,11 @@ from .cassettes.commands import cmd_cassettes, cmd_record, configure_cassettes, 
 from .mapping import map_events
 from .redact import mask
 from .samples import sample_descriptions, sample_events
+from .send import LIVE, SendReport, send
 from .settings import RUDDER_KEYS, Settings
 
 Command = Callable[[argparse.Namespace, TextIO], int]
+MOCK_API_KEY, MOCK_DEVICE_KEY = "demo-api-key", "demo-device-key"
 
 
 class CliError(Exception):
@@ -101,6 +104,22 @@ def print_frame(frame: pd.DataFrame, out: TextIO, *, max_colwidth: int = 40) -> 
         print(shown.to_string(index=False), file=out)
 
 
+def print_report(report: SendReport, out: TextIO, *, profiles: bool = False) -> None:
+    """What became of each event, what Iterable answered to each call, and (from a mock) the profiles."""
+    print(f"{report!r}\n", file=out)
+    print("What became of each event:", file=out)
+    print_frame(report.frame().drop(columns=["endpoints"]), out, max_colwidth=70)
+    print("\nWhat Iterable answered to each request:", file=out)
+    print_frame(report.requests_frame().drop(columns=["waited"]), out, max_colwidth=70)
+    if profiles and report.mock is not None:
+        print("\nProfiles in the mock Iterable afterwards:", file=out)
+        users = report.mock.users_frame()
+        print_frame(users[["data_center", "email", "userId", "dataFields", "devices", "browserTokens", "cartItems"]],
+                    out, max_colwidth=70)
+        print(f"\n{len(report.mock.events_frame())} events, {len(report.mock.purchases_frame())} purchases and "
+              f"{len(report.mock.devices_frame())} devices stored.", file=out)
+
+
 def print_warnings(settings: Settings, out: TextIO) -> None:
     for warning in settings.warnings:
         print(f"warning: {warning}", file=out)
@@ -130,7 +149,7 @@ def cmd_map(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
-    settings = Settings(api_key="demo-api-key", register_device_or_browser_api_key="demo-device-key")
+    settings = Settings(api_key=MOCK_API_KEY, register_device_or_browser_api_key=MOCK_DEVICE_KEY)
     events = sample_events()
     results = map_events(events, settings)
     print(f"iterable_sim demo: {len(events)} sample RudderStack events mapped as RudderStack's Iterable "
@@ -143,7 +162,57 @@ def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
     print("\nEvents RudderStack would not send:", file=out)
     print_frame(results.errors_frame(), out, max_colwidth=60)
     print(f"\n{results!r}", file=out)
+    print("\n" + "=" * 100 + "\nThe same events sent to the embedded mock Iterable (in-process, no key, nothing leaves "
+          "this machine):\n", file=out)
+    print_report(send(events, settings, progress=False), out, profiles=True)
+    print("\ndelivered: Iterable accepted it. rejected: Iterable refused it, for the reason shown (one bad item in "
+          "a bulk call is set aside and the rest sent again). failed: never accepted (RudderStack would not map it, "
+          "or no answer after retries). A new Iterable project has no catalogs: catalog updates answer 404 until "
+          "the catalog is created.", file=out)
     return 0
+
+
+def cmd_send(args: argparse.Namespace, out: TextIO) -> int:
+    if args.to == "live" and not args.api_key:
+        args.api_key = os.environ.get("ITERABLE_API_KEY")  # only ever read for an explicit --to live
+    if args.to == "mock":  # the fresh mock accepts whatever keys the settings hold: stand-ins when none given
+        args.api_key = args.api_key or MOCK_API_KEY
+        args.register_device_or_browser_api_key = args.register_device_or_browser_api_key or MOCK_DEVICE_KEY
+    settings = settings_from_args(args)
+    events = read_events(args.events)
+    print_warnings(settings, sys.stderr)
+    to: str | None = None if args.to == "mock" else args.to
+    if args.to == "live":
+        if not settings.api_key:
+            raise CliError("--to live needs your API key: --api-key, the Config's apiKey, or ITERABLE_API_KEY")
+        confirm_live(len(events), settings, assume_yes=args.yes)
+        to = LIVE
+    try:
+        report = send(events, settings, to=to, stable_event_ids=args.stable_event_ids, progress=not args.no_progress)
+    except ValueError as err:  # a --to that is neither mock, live nor a URL
+        raise CliError(str(err)) from None
+    if args.format == "jsonl":
+        for row in report.frame().to_dict("records"):
+            out.write(orjson.dumps(row, default=str).decode() + "\n")
+    else:
+        print_report(report, out, profiles=args.to == "mock")
+    not_delivered = report.failed_events(include_rejected=True)
+    if args.failed_out and not_delivered:
+        Path(args.failed_out).write_text("".join(orjson.dumps(e).decode() + "\n" for e in not_delivered), "utf-8")
+        print(f"{len(not_delivered)} events not delivered written to {args.failed_out}: fix them, or send that "
+              f"file again", file=sys.stderr)
+    return 1 if not_delivered else 0
+
+
+def confirm_live(count: int, settings: Settings, *, assume_yes: bool) -> None:
+    """Sending to the real Iterable is asked twice: by --to live, and by --yes or an answer at a terminal."""
+    question = f"Send {count} events to live Iterable at {settings.base_url} with key {mask(settings.api_key)}?"
+    if assume_yes:
+        return
+    if not sys.stdin.isatty():
+        raise CliError(f"{question} Not confirmed: pass --yes to send without a prompt")
+    if input(f"{question} [y/N] ").strip().lower() not in ("y", "yes"):
+        raise CliError("not sent")
 
 
 def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
@@ -162,11 +231,27 @@ def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
 
 
 COMMANDS: dict[str, tuple[str, Command, Callable[[argparse.ArgumentParser], None]]] = {
-    "demo": ("map the sample events and show what reaches Iterable (no key needed)", cmd_demo, lambda p: None),
+    "demo": ("map the sample events, send them to the embedded mock Iterable, show what happens (no key needed)", cmd_demo, lambda p: None),
     "map": ("map events from a JSON/JSONL file or stdin to Iterable requests", cmd_map, lambda p: (
         p.add_argument("events", nargs="?", default="-", help="JSON or JSONL file, or - for stdin (default)"),
         p.add_argument("--format", choices=("table", "jsonl"), default="table"),
         add_settings_options(p))),
+    "send": ("send events to the mock Iterable (default), a URL, or live Iterable, and report every event's fate",
+             cmd_send, lambda p: (
+                 p.add_argument("events", nargs="?", default="-", help="JSON or JSONL file, or - for stdin (default)"),
+                 p.add_argument("--to", default="mock", metavar="mock|URL|live",
+                                help="mock: a fresh in-process mock (default); a URL such as a running "
+                                     "`iterable-sim serve`; live: Iterable itself (needs a key, and --yes or a "
+                                     "typed yes)"),
+                 p.add_argument("--yes", action="store_true", help="with --to live: do not ask for confirmation"),
+                 p.add_argument("--stable-event-ids", action="store_true",
+                                help="give track events an id from their messageId, so a retry cannot duplicate"),
+                 p.add_argument("--failed-out", metavar="FILE",
+                                help="write the events not delivered (failed or rejected) as JSONL, to re-send"),
+                 p.add_argument("--format", choices=("table", "jsonl"), default="table",
+                                help="table (default), or one JSON line per event's outcome"),
+                 p.add_argument("--no-progress", action="store_true", help="no progress bar"),
+                 add_settings_options(p))),
     "serve": ("run the mock Iterable as an HTTP server on this machine", cmd_serve, lambda p: (
         p.add_argument("--host", default="127.0.0.1"),
         p.add_argument("--port", type=int, default=8000),

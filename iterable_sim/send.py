@@ -115,13 +115,14 @@ class SendReport:
                                            "endpoints", "attempts"])
 
     def requests_frame(self) -> "pd.DataFrame":
-        """One row per HTTP call: endpoint, status, items carried, attempts, seconds waited."""
+        """One row per HTTP call: endpoint, status and Iterable's code and message, items carried,
+        attempts, seconds waited, and the transport error when there was no answer."""
         import pandas as pd
 
-        return pd.DataFrame([{"endpoint": d.request.endpoint, "status": d.status, "items": _item_count(d.request),
-                              "attempts": d.attempts, "waited": round(d.waited, 6), "error": d.error}
-                             for d in self.deliveries],
-                            columns=["endpoint", "status", "items", "attempts", "waited", "error"])
+        columns = ["endpoint", "status", "code", "msg", "items", "attempts", "waited", "error"]
+        return pd.DataFrame([{"endpoint": d.request.endpoint, "status": d.status, **_answer(d.body),
+                              "items": _item_count(d.request), "attempts": d.attempts, "waited": round(d.waited, 6),
+                              "error": d.error} for d in self.deliveries], columns=columns)
 
     def failed_events(self, *, include_rejected: bool = False) -> list[Any]:
         fates = ("failed", "rejected") if include_rejected else ("failed",)
@@ -316,9 +317,9 @@ def _record(legs: dict[int, list[_Leg]], delivery: Delivery, jobs: list[Any]) ->
         if 200 <= outcome.status < 300:
             leg = _Leg("delivered", outcome.status, "", None, delivery.attempts, endpoint)
         elif outcome.status == 429 or outcome.status >= 500:
-            leg = _Leg("failed", outcome.status, str(outcome.error), "delivery", delivery.attempts, endpoint)
+            leg = _Leg("failed", outcome.status, _readable(outcome.error), "delivery", delivery.attempts, endpoint)
         else:
-            leg = _Leg("rejected", outcome.status, str(outcome.error), None, delivery.attempts, endpoint)
+            leg = _Leg("rejected", outcome.status, _readable(outcome.error), None, delivery.attempts, endpoint)
         legs.setdefault(outcome.job_id, []).append(leg)
 
 
@@ -343,7 +344,7 @@ def _set_aside(delivery: Delivery, jobs: list[Any], legs: dict[int, list[_Leg]])
     if not named or len(named) == len(items):
         return None
     for index, params in named.items():
-        reason = orjson.dumps({"msg": body.get("msg"), "code": body.get("code"), "params": params}).decode()
+        reason = _readable({"msg": body.get("msg"), "code": body.get("code"), "params": params})
         legs.setdefault(jobs[index], []).append(_Leg("rejected", 400, reason, None, delivery.attempts,
                                                      delivery.request.endpoint))
     kept = [index for index in range(len(items)) if index not in named]
@@ -374,6 +375,31 @@ def _give_stable_ids(batches: Sequence[Batch], events: list[Any]) -> None:
                 message_id = events[job].get("messageId") if isinstance(events[job], dict) else None
                 if "id" not in item and isinstance(message_id, str) and message_id:
                     item["id"] = str(uuid.uuid5(STABLE_ID_NAMESPACE, message_id))
+
+
+def _readable(error: Any) -> str:
+    """Iterable's answer in a line: "BadJsonBody: Invalid JSON body (obj.events[2].eventName: Missing
+    required field)", from its JSON (attribution passes whole-request answers on as JSON text)."""
+    body = error
+    if isinstance(error, str) and error.startswith("{"):
+        try:
+            body = orjson.loads(error)
+        except orjson.JSONDecodeError:
+            return error
+    if not isinstance(body, dict):
+        return str(error)
+    answer = _answer(body)
+    message = str(answer["msg"] or "").split("] ", 1)[-1]  # Iterable prefixes its msg with "[/api/path] "
+    params = body.get("params")
+    details = "; ".join(f"{k}: {v}" for k, v in params.items()) if isinstance(params, dict) and params else ""
+    return f"{answer['code']}: {message}" + (f" ({details})" if details else "")
+
+
+def _answer(body: Any) -> dict[str, Any]:
+    """Iterable's code and message from an answer (its API and its catalog API word them differently)."""
+    if not isinstance(body, dict):
+        return {"code": None, "msg": body if isinstance(body, str) else None}
+    return {"code": body.get("code"), "msg": body.get("msg", body.get("message"))}
 
 
 def _item_count(request: Request) -> int:

@@ -79,3 +79,63 @@ def test_serve_runs_a_real_mock_server():
         server.terminate()
         output = server.communicate(timeout=10)[0]
     assert "cli-key" not in output and "accepting API keys cli-…" in output
+
+
+def test_demo_sends_the_samples_to_the_embedded_mock_and_shows_profiles_and_answers():
+    code, text = run(["demo"])
+    assert code == 0
+    assert "The same events sent to the embedded mock Iterable" in text
+    assert "BadJsonBody: Invalid JSON body (obj.events[2].eventName: Missing required field)" in text
+    assert "alex.keener@example.com" in text  # the alias moved alex@example.com's profile
+    assert "Profiles in the mock Iterable afterwards" in text
+
+
+def write_jsonl(path, events):
+    path.write_text("".join(json.dumps(e) + "\n" for e in events))
+    return str(path)
+
+
+def test_send_to_the_mock_reports_each_event_and_writes_what_was_not_delivered(tmp_path):
+    events = write_jsonl(tmp_path / "events.jsonl", [
+        {"type": "track", "event": "Clicked", "userId": "u1", "messageId": "m1"},
+        {"type": "identify", "userId": "u2", "traits": {"email": "not-an-email"}},
+        {"type": "group", "userId": "u3"},
+    ])
+    failed = tmp_path / "failed.jsonl"
+    code, text = run(["send", events, "--format", "jsonl", "--no-progress", "--failed-out", str(failed)])
+    assert code == 1  # not everything was delivered
+    rows = [json.loads(line) for line in text.splitlines()]
+    assert [(r["event"], r["fate"]) for r in rows] == [(0, "delivered"), (1, "rejected"), (2, "failed")]
+    assert [json.loads(line)["userId"] for line in failed.read_text().splitlines()] == ["u2", "u3"]
+
+
+def test_send_to_live_iterable_needs_a_key_and_a_confirmation(tmp_path, monkeypatch, capsys):
+    import httpx
+
+    def no_network(*args, **kwargs):
+        raise AssertionError("nothing may be sent")
+    monkeypatch.setattr(httpx.HTTPTransport, "handle_request", no_network)  # the real network
+    monkeypatch.delenv("ITERABLE_API_KEY", raising=False)
+    events = write_jsonl(tmp_path / "events.jsonl", [{"type": "track", "event": "Clicked", "userId": "u1"}])
+    assert main(["send", events, "--to", "live"], io.StringIO()) == 2
+    assert "--to live needs your API key" in capsys.readouterr().err
+    monkeypatch.setenv("ITERABLE_API_KEY", "live-key-123456789")
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))  # not a terminal: no one to ask
+    assert main(["send", events, "--to", "live"], io.StringIO()) == 2
+    err = capsys.readouterr().err
+    assert "pass --yes" in err and "live-key-123456789" not in err
+    # the key in the environment is never read for the mock
+    code, text = run(["send", events, "--no-progress"])
+    assert code == 0 and "live-key-123456789" not in text
+
+
+def test_send_to_a_running_server(tmp_path):
+    from iterable_sim import MockIterable
+
+    mock = MockIterable()
+    mock.add_api_key("server-key-123")
+    events = write_jsonl(tmp_path / "events.jsonl", [{"type": "track", "event": "Clicked", "userId": "u1"}])
+    with mock.serve() as url:
+        code, text = run(["send", events, "--to", url, "--api-key", "server-key-123", "--no-progress"])
+    assert code == 0 and "1 delivered" in text
+    assert mock.events_frame()["eventName"].tolist() == ["Clicked"]
