@@ -8,21 +8,16 @@ in this one process; peak memory is tracemalloc's peak during one extra pass tha
 from __future__ import annotations
 
 import argparse
-import gzip
-import json
 import resource
 import statistics
 import time
 import tracemalloc
 from pathlib import Path
 
+from benchdata import load_events, load_settings
+
 from iterable_sim import MappingError, Settings, map_event
 
-
-def load_events(path: Path) -> list[dict]:
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt", encoding="utf-8") as lines:
-        return [json.loads(line) for line in lines if line.strip()]
 
 
 def one_pass(events: list[dict], settings: Settings, keep: list | None = None) -> tuple[float, int, int]:
@@ -47,8 +42,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
     events = load_events(args.events)
-    config = json.loads(args.settings.read_text()) if args.settings else {"apiKey": "k", "trackAllPages": True}
-    settings = Settings.from_rudder(config)
+    settings = load_settings(args.settings)
 
     one_pass(events, settings)  # warm-up
     timings = []

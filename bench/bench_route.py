@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import gzip
-import json
 import math
 import statistics
 import time
@@ -19,13 +17,10 @@ import tracemalloc
 from collections import Counter
 from pathlib import Path
 
-from iterable_sim import Settings, route
+from benchdata import load_events, load_settings
 
+from iterable_sim import route
 
-def load_events(path: Path) -> list[dict]:
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt", encoding="utf-8") as lines:
-        return [json.loads(line) for line in lines if line.strip()]
 
 
 def floor(batches: list, per_endpoint: Counter) -> int:
@@ -48,8 +43,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
     events = load_events(args.events)
-    config = json.loads(args.settings.read_text()) if args.settings else {"apiKey": "k", "trackAllPages": True}
-    settings = Settings.from_rudder(config)
+    settings = load_settings(args.settings)
     jobs = [(index, event, settings) for index, event in enumerate(events)]
 
     route(jobs)  # warm-up
