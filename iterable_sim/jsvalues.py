@@ -169,16 +169,16 @@ def number_to_string(value: float | int) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
-        if abs(value) < 10**21:
+        if abs(value) <= 2**53:  # exactly a double: JS prints every digit
             return str(value)
-        value = float(value)
+        value = float(value)  # JS only ever held the nearest double
     if value != value:
         return "NaN"
     if math.isinf(value):
         return "Infinity" if value > 0 else "-Infinity"
     if value == 0:
         return "0"
-    if value.is_integer() and abs(value) < 1e21:
+    if value.is_integer() and abs(value) <= 2**53:
         return str(int(value))
     sign = "-" if value < 0 else ""
     digits, exponent = _shortest_digits(abs(value))

@@ -7,6 +7,9 @@ from iterable_sim.jsvalues import NAN, UNDEFINED, date_ms, js_get, js_string, pa
     (1, "1"), (1.5, "1.5"), (1e21, "1e+21"), (1.5e-7, "1.5e-7"), (0.000001, "0.000001"), (123456789012.5, "123456789012.5"),
     (-0.0, "0"), (100.0, "100"), (True, "true"), (None, "null"), ([1, [2, None], "a"], "1,2,,a"), ({}, "[object Object]"),
     (2**70, "1.1805916207174113e+21"),
+    # beyond 2**53 JavaScript holds the nearest double, and prints its shortest digits
+    (2**53, "9007199254740992"), (2**60, "1152921504606847000"), (float(2**60), "1152921504606847000"),
+    (123456789012345678, "123456789012345680"), (-(2**60), "-1152921504606847000"),
 ])
 def test_js_string(value, text):
     assert js_string(value) == text
