@@ -98,10 +98,9 @@ def _array(items: Check | None) -> Check:
         if type(value) is not list:
             errors.append((path, EXPECTED["array"]))
             return
-        if items is not None:
+        if items is not None:  # a null item is not absent: it is a value of the wrong type
             for i, v in enumerate(value):
-                if v is not None:
-                    items(v, f"{path}[{i}]", errors)
+                items(v, f"{path}[{i}]", errors)
     return check
 
 

@@ -31,6 +31,10 @@ from .conftest import Api
      {"obj.device.platform": "Value expected to be one of APNS, APNS_SANDBOX, GCM"}),
     ("users/bulkUpdate", {"users": {"email": "a@example.com"}}, {"obj.users": "Array value expected"}),
     ("users/update", [], {"obj": "Object value expected"}),
+    # a null list item is not an absent field (found by the fuzz test: it used to crash the handler)
+    ("users/bulkUpdate", {"users": [None]}, {"obj.users[0]": "Object value expected"}),
+    ("events/trackBulk", {"events": [{"email": "a@example.com", "eventName": "e"}, None]},
+     {"obj.events[1]": "Object value expected"}),
 ])
 def test_bad_json_body(api: Api, endpoint: str, body: Any, params: dict[str, str]) -> None:
     r = api.post(endpoint, body)
