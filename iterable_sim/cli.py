@@ -56,26 +56,29 @@ def read_events(source: str) -> list[Any]:
     return data if isinstance(data, list) else [data]
 
 
-def settings_from_args(args: argparse.Namespace) -> Settings:
-    """A RudderStack Config from --settings, with any flag given on top of it."""
-    config: dict[str, Any] = {}
+def config_from_args(args: argparse.Namespace, *, base: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A RudderStack Config: `base`, then --settings FILE over it, then any settings flag given."""
+    config = dict(base or {})
     if args.settings:
         try:
-            config = json.loads(Path(args.settings).read_text("utf-8"))
+            loaded = json.loads(Path(args.settings).read_text("utf-8"))
         except FileNotFoundError:
             raise CliError(f"no such settings file: {args.settings}") from None
         except json.JSONDecodeError as err:
             raise CliError(f"{args.settings}: not JSON ({err})") from None
-        if not isinstance(config, dict):
+        if not isinstance(loaded, dict):
             raise CliError(f"{args.settings}: a RudderStack destination Config is a JSON object")
-        config = config.get("Config", config)
-    else:
-        config = {"trackAllPages": True}
+        config.update(loaded.get("Config", loaded))
     for name, key in RUDDER_KEYS.items():
         value = getattr(args, name, None)
         if value is not None:
             config[key] = value
-    return Settings.from_rudder(config)
+    return config
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    """Settings from --settings and the flags; without a settings file, Track All Pages on."""
+    return Settings.from_rudder(config_from_args(args, base=None if args.settings else {"trackAllPages": True}))
 
 
 def add_settings_options(parser: argparse.ArgumentParser) -> None:

@@ -160,15 +160,9 @@ def send(events: Iterable[Any], settings: Settings, to: Any = None, *, stable_ev
     done = 0
     try:
         with client:
-            for request, jobs in plan:
-                while True:
-                    delivery = client.send(request)
-                    report.deliveries.append(delivery)
-                    rest = _set_aside(delivery, jobs, legs)
-                    if rest is None:
-                        break
-                    request, jobs = rest
-                _record(legs, delivery, jobs)
+            for call in plan:
+                while call is not None:
+                    call = _take(report, legs, client.send(call[0]), call[1])
                 done += 1
                 bar.update(1)
     except KeyboardInterrupt:
@@ -196,15 +190,9 @@ async def asend(events: Iterable[Any], settings: Settings, to: Any = None, *, co
 
     async def deliver(steps: list[int]) -> None:
         for step in steps:
-            request, jobs = plan[step]
-            while True:
-                delivery = await client.send(request)
-                report.deliveries.append(delivery)
-                rest = _set_aside(delivery, jobs, legs)
-                if rest is None:
-                    break
-                request, jobs = rest
-            _record(legs, delivery, jobs)
+            call: tuple[Request, list[Any]] | None = plan[step]
+            while call is not None:
+                call = _take(report, legs, await client.send(call[0]), call[1])
             sent.add(step)
             bar.update(1)
 
@@ -321,6 +309,16 @@ def _record(legs: dict[int, list[_Leg]], delivery: Delivery, jobs: list[Any]) ->
         else:
             leg = _Leg("rejected", outcome.status, _readable(outcome.error), None, delivery.attempts, endpoint)
         legs.setdefault(outcome.job_id, []).append(leg)
+
+
+def _take(report: SendReport, legs: dict[int, list[_Leg]], delivery: Delivery,
+          jobs: list[Any]) -> tuple[Request, list[Any]] | None:
+    """Note a call's answer on its events; the call to make next when some of its items were set aside."""
+    report.deliveries.append(delivery)
+    rest = _set_aside(delivery, jobs, legs)
+    if rest is None:
+        _record(legs, delivery, jobs)
+    return rest
 
 
 def _set_aside(delivery: Delivery, jobs: list[Any], legs: dict[int, list[_Leg]]) -> tuple[Request, list[Any]] | None:

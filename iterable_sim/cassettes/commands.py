@@ -2,40 +2,16 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
-from ..settings import RUDDER_KEYS
 from .drift import drift_frame, drift_report
 from .manifest import load_manifest
 from .record import record_cassette, record_seed_cassettes
 
 
-def _config_from_args(args: argparse.Namespace, *, base: dict[str, Any] | None = None) -> dict[str, Any]:
-    """A RudderStack Config from --settings FILE with any settings flag on top (flags left out stay out)."""
-    from ..cli import CliError
-
-    config = dict(base or {})
-    if args.settings:
-        try:
-            loaded = json.loads(Path(args.settings).read_text("utf-8"))
-        except FileNotFoundError:
-            raise CliError(f"no such settings file: {args.settings}") from None
-        except json.JSONDecodeError as err:
-            raise CliError(f"{args.settings}: not JSON ({err})") from None
-        if not isinstance(loaded, dict):
-            raise CliError(f"{args.settings}: a RudderStack destination Config is a JSON object")
-        config.update(loaded.get("Config", loaded))
-    for name, key in RUDDER_KEYS.items():
-        value = getattr(args, name, None)
-        if value is not None:
-            config[key] = value
-    return config
-
-
 def cmd_record(args: argparse.Namespace, out: TextIO) -> int:
-    from ..cli import CliError, read_events
+    from ..cli import CliError, config_from_args, read_events
 
     if args.name is None:
         if args.events or args.settings or args.to:
@@ -43,7 +19,7 @@ def cmd_record(args: argparse.Namespace, out: TextIO) -> int:
         paths = record_seed_cassettes(args.dir)
     else:
         events = read_events(args.events) if args.events else None
-        config = _config_from_args(args, base={"trackAllPages": True})
+        config = config_from_args(args, base={"trackAllPages": True})
         paths = [record_cassette(args.dir, args.name, config, events, to=args.to,
                                  stable_event_ids=args.stable_event_ids, project_type=args.project_type)]
     for path in paths:
@@ -53,11 +29,11 @@ def cmd_record(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_cassettes(args: argparse.Namespace, out: TextIO) -> int:
-    from ..cli import CliError
+    from ..cli import CliError, config_from_args
 
     try:
         compared = len(args.cassette or load_manifest(args.dir))
-        frame = drift_frame(args.dir, settings=_config_from_args(args), cassettes=args.cassette or None)
+        frame = drift_frame(args.dir, settings=config_from_args(args), cassettes=args.cassette or None)
     except (ValueError, KeyError) as err:
         raise CliError(str(err).strip("'\"")) from None
     print(drift_report(frame, compared), file=out)
