@@ -263,3 +263,17 @@ def test_asend_to_the_mock_matches_send():
     sync = send(events, SETTINGS, progress=False)
     concurrent = asyncio.run(asend(events, SETTINGS, progress=False))
     assert concurrent.frame().equals(sync.frame())
+
+
+def test_the_key_never_reaches_logs_or_reprs(caplog):
+    secret = "secret-key-0123456789"
+    settings = Settings(api_key=secret)
+    m = mock()
+    m.add_api_key(secret)
+    m.faults.add("5xx", "events/trackBulk", times=1)
+    with caplog.at_level("DEBUG"):
+        report = send([track(1)], settings, to=m, progress=False, retry=FAST_RETRY)
+    assert report.summary()["delivered"] == 1 and caplog.records  # the client did log the call and its retry
+    shown = [caplog.text, repr(report), repr(report.deliveries), report.requests_frame().to_string(),
+             report.frame().to_string(), m.journal_frame().to_string()]
+    assert not [text for text in shown if secret in text]
