@@ -7,14 +7,12 @@ in this one process; peak memory is tracemalloc's peak during one extra pass tha
 """
 from __future__ import annotations
 
-import argparse
 import resource
 import statistics
 import time
 import tracemalloc
-from pathlib import Path
 
-from benchdata import load_events, load_settings
+from benchdata import bench_arguments, load_events, load_settings
 
 from iterable_sim import MappingError, Settings, map_event
 
@@ -36,10 +34,7 @@ def one_pass(events: list[dict], settings: Settings, keep: list | None = None) -
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("events", type=Path, help="JSONL file of events (.gz allowed)")
-    parser.add_argument("settings", type=Path, nargs="?", help="RudderStack destination Config JSON")
-    parser.add_argument("--runs", type=int, default=5)
+    parser = bench_arguments(__doc__)
     args = parser.parse_args()
     events = load_events(args.events)
     settings = load_settings(args.settings)

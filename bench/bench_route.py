@@ -8,16 +8,14 @@ one request per started 1,000 bulk items plus one per call without a bulk endpoi
 """
 from __future__ import annotations
 
-import argparse
 import gc
 import math
 import statistics
 import time
 import tracemalloc
 from collections import Counter
-from pathlib import Path
 
-from benchdata import load_events, load_settings
+from benchdata import bench_arguments, load_events, load_settings
 
 from iterable_sim import route
 
@@ -37,10 +35,7 @@ def floor(batches: list, per_endpoint: Counter) -> int:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("events", type=Path, help="JSONL file of events (.gz allowed)")
-    parser.add_argument("settings", type=Path, nargs="?", help="RudderStack destination Config JSON")
-    parser.add_argument("--runs", type=int, default=5)
+    parser = bench_arguments(__doc__)
     args = parser.parse_args()
     events = load_events(args.events)
     settings = load_settings(args.settings)

@@ -10,17 +10,15 @@ time the send takes at Iterable's rate limits, and the same with asend() at --co
 """
 from __future__ import annotations
 
-import argparse
 import asyncio
 import gc
 import re
 import statistics
 import time
 from collections import Counter
-from pathlib import Path
 from typing import Any, Callable
 
-from benchdata import load_events, load_settings
+from benchdata import bench_arguments, load_events, load_settings
 
 from iterable_sim import MockIterable, SendReport, Settings, asend, send
 from iterable_sim.clock import ManualClock
@@ -53,10 +51,7 @@ def rate(events: int, timings: list[float]) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("events", type=Path, help="JSONL file of events (.gz allowed)")
-    parser.add_argument("settings", type=Path, nargs="?", help="RudderStack destination Config JSON")
-    parser.add_argument("--runs", type=int, default=5)
+    parser = bench_arguments(__doc__)
     parser.add_argument("--concurrency", type=int, default=8)
     args = parser.parse_args()
     events = load_events(args.events)

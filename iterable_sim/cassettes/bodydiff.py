@@ -142,27 +142,26 @@ def _diff_items(bulk: str, recorded: list[Any], now: list[Any]) -> Iterator[Chan
 def _diff(recorded: Any, now: Any, path: str, item: str | None, identity: dict[str, Any]) -> Iterator[Change]:
     if same(recorded, now):
         return
+    children = _children(recorded, now, path)
+    if children is None:
+        yield Change(item, path or "(body)", "changed", recorded, now, identity)
+        return
+    for sub, before, after in children:
+        if before is MISSING:
+            yield Change(item, sub, "added", MISSING, after, identity)
+        elif after is MISSING:
+            yield Change(item, sub, "removed", before, MISSING, identity)
+        else:
+            yield from _diff(before, after, sub, item, identity)
+
+
+def _children(recorded: Any, now: Any, path: str) -> list[tuple[str, Any, Any]] | None:
+    """(path, recorded, now) of each field or item of two objects or two lists; None for anything else."""
     if isinstance(recorded, dict) and isinstance(now, dict):
-        for key in [*recorded, *(k for k in now if k not in recorded)]:
-            sub = f"{path}.{key}" if path else str(key)
-            before, after = recorded.get(key, MISSING), now.get(key, MISSING)
-            if before is MISSING:
-                yield Change(item, sub, "added", MISSING, after, identity)
-            elif after is MISSING:
-                yield Change(item, sub, "removed", before, MISSING, identity)
-            else:
-                yield from _diff(before, after, sub, item, identity)
-        return
+        keys = [*recorded, *(k for k in now if k not in recorded)]
+        return [(f"{path}.{key}" if path else str(key), recorded.get(key, MISSING), now.get(key, MISSING))
+                for key in keys]
     if isinstance(recorded, list) and isinstance(now, list):
-        for index in range(max(len(recorded), len(now))):
-            sub = f"{path}[{index}]"
-            before = recorded[index] if index < len(recorded) else MISSING
-            after = now[index] if index < len(now) else MISSING
-            if before is MISSING:
-                yield Change(item, sub, "added", MISSING, after, identity)
-            elif after is MISSING:
-                yield Change(item, sub, "removed", before, MISSING, identity)
-            else:
-                yield from _diff(before, after, sub, item, identity)
-        return
-    yield Change(item, path or "(body)", "changed", recorded, now, identity)
+        return [(f"{path}[{index}]", recorded[index] if index < len(recorded) else MISSING,
+                 now[index] if index < len(now) else MISSING) for index in range(max(len(recorded), len(now)))]
+    return None
