@@ -12,11 +12,12 @@ import orjson
 import pandas as pd
 
 from .cassettes.commands import cmd_cassettes, cmd_record, configure_cassettes, configure_record
+from .frames import REQUEST_COLUMNS
 from .mapping import map_events
 from .redact import mask
 from .samples import sample_descriptions, sample_events
 from .send import LIVE, SendReport, send
-from .settings import RUDDER_KEYS, Settings
+from .settings import FLAGS, RUDDER_KEYS, Settings
 
 Command = Callable[[argparse.Namespace, TextIO], int]
 MOCK_API_KEY, MOCK_DEVICE_KEY = "demo-api-key", "demo-device-key"
@@ -88,8 +89,7 @@ def add_settings_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--data-center", dest="data_center", metavar="USDC|EUDC")
     group.add_argument("--device-key", dest="register_device_or_browser_api_key", metavar="KEY",
                        help="registerDeviceOrBrowserApiKey")
-    for name in ("prefer_user_id", "merge_nested_objects", "map_to_single_event", "track_all_pages",
-                 "track_categorised_pages", "track_named_pages"):
+    for name in FLAGS:
         group.add_argument(f"--{name.replace('_', '-')}", dest=name, action=argparse.BooleanOptionalAction,
                            default=None)
 
@@ -161,7 +161,7 @@ def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
     print_frame(pd.DataFrame({"event": range(len(events)), "what it shows": sample_descriptions()}), out,
                 max_colwidth=100)
     print("\nRequests to Iterable (one row per request):", file=out)
-    print_frame(results.requests_frame()[["event", "type", "name", "endpoint", "email", "userId", "eventName"]], out)
+    print_frame(results.requests_frame()[REQUEST_COLUMNS], out)
     print("\nEvents RudderStack would not send:", file=out)
     print_frame(results.errors_frame(), out, max_colwidth=60)
     print(f"\n{results!r}", file=out)

@@ -10,13 +10,12 @@ from .jsvalues import UNDEFINED
 from .mapping import map_events
 from .mapping.results import EventResult
 from .request import Request
-from .settings import RUDDER_KEYS, Settings
+from .settings import KEY_FIELDS, RUDDER_KEYS, Settings
 
 CHANGES = ("dropped", "now sent", "refused differently", "moved", "request added", "request removed", "renamed",
            "body changed", "unchanged")
 """The kinds of change `compare_settings` reports, most drastic first."""
 
-_SECRET_SETTINGS = ("api_key", "register_device_or_browser_api_key")
 
 
 def compare_settings(events: Iterable[Any], a: Settings, b: Settings, *, labels: Sequence[str] = ("a", "b"),
@@ -49,7 +48,7 @@ def changed_settings(a: Settings, b: Settings) -> dict[str, tuple[Any, Any]]:
     changed = {}
     for name, key in RUDDER_KEYS.items():
         left, right = getattr(a, name), getattr(b, name)
-        if name in _SECRET_SETTINGS:
+        if name in KEY_FIELDS:
             left, right = ("set" if left else "not set"), ("set" if right else "not set")
         if left != right:
             changed[key] = (left, right)

@@ -349,12 +349,3 @@ def _time_clip(ms: float) -> Any:
     if ms != ms or math.isinf(ms) or abs(ms) > MAX_DATE_MS:
         return NAN
     return int(ms)
-
-
-def to_json_value(value: Any) -> Any:
-    """Replace NAN markers (and float NaN/Infinity) by None, as JSON.stringify does, in place-free copies."""
-    if value is NAN:
-        return None
-    if isinstance(value, float) and (value != value or math.isinf(value)):
-        return None
-    return value

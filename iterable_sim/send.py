@@ -11,7 +11,7 @@ import asyncio
 import re
 import uuid
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterable, Iterator, Literal, Sequence, Union
+from typing import TYPE_CHECKING, Any, Iterable, Literal, Sequence, Union
 
 import orjson
 from tqdm.auto import tqdm

@@ -24,9 +24,9 @@ RUDDER_KEYS = MappingProxyType({
     "track_categorised_pages": "trackCategorisedPages",
     "track_named_pages": "trackNamedPages",
 })
-_FLAGS = ("prefer_user_id", "merge_nested_objects", "map_to_single_event", "track_all_pages",
-          "track_categorised_pages", "track_named_pages")
-_KEYS = ("api_key", "register_device_or_browser_api_key")
+FLAGS = ("prefer_user_id", "merge_nested_objects", "map_to_single_event", "track_all_pages",
+         "track_categorised_pages", "track_named_pages")  # the on/off settings
+KEY_FIELDS = ("api_key", "register_device_or_browser_api_key")
 _PAGE_FLAGS = ("track_all_pages", "track_categorised_pages", "track_named_pages")
 
 
@@ -57,11 +57,11 @@ class Settings:
     def __post_init__(self) -> None:
         if self.data_center not in BASE_URLS:
             raise SettingsError(f"data_center must be 'USDC' or 'EUDC', got {self.data_center!r}")
-        for name in _KEYS:
+        for name in KEY_FIELDS:
             value = getattr(self, name)
             if value is not None and not isinstance(value, str):
                 raise SettingsError(f"{name} must be a string or None, got {type(value).__name__}")
-        for name in _FLAGS:
+        for name in FLAGS:
             value = getattr(self, name)
             if not isinstance(value, bool):
                 raise SettingsError(f"{name} must be True or False, got {value!r}")
@@ -89,7 +89,7 @@ class Settings:
                 f"dataCenter {center!r} is neither 'USDC' nor 'EUDC': RudderStack silently sends to the US host "
                 f"({BASE_URLS['USDC']})")
             values["data_center"] = "USDC"
-        for name in _KEYS:
+        for name in KEY_FIELDS:
             value = values.get(name)
             if value is not None and not isinstance(value, str):
                 warnings.append(f"{RUDDER_KEYS[name]} is a {type(value).__name__}, not a string: it is sent as it is")
@@ -138,7 +138,7 @@ class Settings:
             if f.name == "warnings":
                 continue
             value = getattr(self, f.name)
-            parts.append(f"{f.name}={mask(value) if f.name in _KEYS and value is not None else repr(value)}")
+            parts.append(f"{f.name}={mask(value) if f.name in KEY_FIELDS and value is not None else repr(value)}")
         if self.warnings:
             parts.append(f"warnings=<{len(self.warnings)}>")
         return f"Settings({', '.join(parts)})"

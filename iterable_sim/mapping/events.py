@@ -12,7 +12,7 @@ from typing import Any
 from ..jsvalues import NAN, UNDEFINED, fast_get, js_string, present, split_path, truthy
 from ..request import MappingError, Request
 from ..settings import Settings
-from .spec import FieldRule, Spec, load_specs
+from .spec import FieldRule, load_specs
 
 Trace = list[tuple[str, str, Any, "str | None", FieldRule | None]]  # (spec, field, value, source, rule)
 
@@ -26,6 +26,7 @@ _IDENTITY_RULES = tuple(r for r in IDENTIFY.rules if r.setting is None)
 _TRACK_DATED = tuple(TRACK.rule(n) for n in ("createdAt", "campaignId", "templateId"))
 _PAGE_DATED = tuple(PAGE.rule(n) for n in ("createdAt", "campaignId", "templateId"))
 _PAGE_NAME = PAGE.rule("eventName")
+_PURCHASE_TOTAL = PURCHASE.rule("total")
 _PURCHASE_DATED = tuple(PURCHASE.rule(n) for n in ("createdAt", "id", "campaignId", "templateId"))
 _PRODUCT_CONVERTED = tuple(PRODUCT.rule(n) for n in ("categories", "price", "quantity"))
 
@@ -61,7 +62,7 @@ def _map(message: Any, settings: Settings, trace: Trace | None) -> list[Request]
             if object_type != "users":
                 return [_catalog(message, settings, object_type, external_id, trace)]
             message = _with_external_id_in_traits(message)
-        requests = [_identify(message, settings, trace)]
+        requests = [_post(settings, "users/update", _user(message, settings, trace, top_level=True))]
         token_request = _token_registration(message, settings, event_type, trace)
         if token_request is not None:
             requests.append(token_request)
@@ -152,19 +153,12 @@ def _post(settings: Settings, endpoint: str, body: dict[str, Any], *, device_key
 # ---------------------------------------------------------------- one builder per Iterable call
 
 
-def _identify(message: dict[str, Any], settings: Settings, trace: Trace | None) -> Request:
-    payload = _construct(_IDENTITY_RULES, message, trace)
-    _setting(payload, "preferUserId", settings.prefer_user_id, trace, "identify")
-    _setting(payload, "mergeNestedObjects", settings.merge_nested_objects, trace, "identify")
-    _require_identity(payload)
-    return _post(settings, "users/update", payload)
-
-
-def _user(message: dict[str, Any], settings: Settings, trace: Trace | None) -> dict[str, Any]:
-    """The `user` object of purchases and carts: the identify mapping, kept as it is (nulls too)."""
+def _user(message: dict[str, Any], settings: Settings, trace: Trace | None, *, top_level: bool) -> dict[str, Any]:
+    """The identify mapping: the users/update body (top level), or the `user` object of purchases
+    and carts, where it is kept as it is (nulls too)."""
     user = _construct(_IDENTITY_RULES, message, trace)
-    _setting(user, "preferUserId", settings.prefer_user_id, trace, "identify", top_level=False)
-    _setting(user, "mergeNestedObjects", settings.merge_nested_objects, trace, "identify", top_level=False)
+    _setting(user, "preferUserId", settings.prefer_user_id, trace, "identify", top_level=top_level)
+    _setting(user, "mergeNestedObjects", settings.merge_nested_objects, trace, "identify", top_level=top_level)
     _require_identity(user)
     return user
 
@@ -207,15 +201,15 @@ def _track(message: dict[str, Any], settings: Settings, trace: Trace | None) -> 
 
 def _purchase(message: dict[str, Any], settings: Settings, trace: Trace | None) -> Request:
     payload = _construct(PURCHASE.rules, message, trace)
-    payload["user"] = _user(message, settings, trace)
-    _convert(payload, PURCHASE.rule("total"), trace)
+    payload["user"] = _user(message, settings, trace, top_level=False)
+    _convert(payload, _PURCHASE_TOTAL, trace)
     payload["items"] = _items(message, trace)
     _dated(payload, _PURCHASE_DATED, trace)
     return _post(settings, "commerce/trackPurchase", payload)
 
 
 def _cart(message: dict[str, Any], settings: Settings, trace: Trace | None) -> Request:
-    payload = {"user": _user(message, settings, trace), "items": _items(message, trace)}
+    payload = {"user": _user(message, settings, trace, top_level=False), "items": _items(message, trace)}
     return _post(settings, "commerce/updateCart", payload)
 
 
