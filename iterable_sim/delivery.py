@@ -100,6 +100,9 @@ class _Retry(Exception):
         self.response = response
 
 
+_RETRYABLE = (_Retry, *RETRYABLE_TRANSPORT_ERRORS)
+
+
 class _ClientCore:
     def __init__(self, *, base_url: str | None, timeout: float, retry: RetryPolicy | None,
                  pace: bool | Pacer, clock: Clock | None, preserve_host: bool) -> None:
@@ -124,8 +127,16 @@ class _ClientCore:
             headers["Host"] = parts.netloc
         return self.base_url + parts.path + (f"?{parts.query}" if parts.query else ""), headers
 
-    def endpoint(self, request: Request) -> str:
-        return endpoint_template(request.method, request.endpoint)
+    def prepare(self, request: Request) -> tuple[str, dict[str, str], bytes | None, str]:
+        """URL, headers and body to send, and the endpoint the pacer spaces it under."""
+        url, headers = self.target(request)
+        body = request.body_bytes() if request.method != "GET" else None
+        return url, headers, body, endpoint_template(request.method, request.endpoint)
+
+    def retrying_options(self, noted: list[tuple[str, float]], sleep: Any) -> dict[str, Any]:
+        """tenacity's options, the same for the sync and the async client."""
+        return {"stop": stop_after_attempt(self.retry.attempts), "wait": self.wait, "reraise": True,
+                "retry": retry_if_exception_type(_RETRYABLE), "sleep": sleep, "before_sleep": _note_retry(noted)}
 
     def wait(self, state: RetryCallState) -> float:
         ceiling = min(self.retry.max_backoff, self.retry.backoff * 2 ** (state.attempt_number - 1))
@@ -166,16 +177,10 @@ class IterableClient(_ClientCore):
         self._http = httpx.Client(transport=transport, timeout=self.timeout)
 
     def send(self, request: Request) -> Delivery:
-        url, headers = self.target(request)
-        body = request.body_bytes() if request.method != "GET" else None
-        endpoint = self.endpoint(request)
-        paced, noted = 0.0, []
-        retrying = Retrying(stop=stop_after_attempt(self.retry.attempts), wait=self.wait, reraise=True,
-                            retry=retry_if_exception_type((_Retry, *RETRYABLE_TRANSPORT_ERRORS)),
-                            sleep=self.clock.sleep, before_sleep=_note_retry(noted))
-        attempts = 0
+        url, headers, body, endpoint = self.prepare(request)
+        paced, noted, attempts = 0.0, [], 0
         try:
-            for attempt in retrying:
+            for attempt in Retrying(**self.retrying_options(noted, self.clock.sleep)):
                 with attempt:
                     attempts += 1
                     if self.pacer is not None:
@@ -184,7 +189,7 @@ class IterableClient(_ClientCore):
                         self.clock.sleep(delay)
                     outcome: httpx.Response | BaseException = self.check(
                         self._http.request(request.method, url, headers=headers, content=body))
-        except (_Retry, *RETRYABLE_TRANSPORT_ERRORS) as error:
+        except _RETRYABLE as error:
             outcome = error
         return self.finish(request, outcome, attempts, paced, noted)
 
@@ -210,16 +215,10 @@ class AsyncIterableClient(_ClientCore):
         self._slots = asyncio.Semaphore(max_concurrency)
 
     async def send(self, request: Request) -> Delivery:
-        url, headers = self.target(request)
-        body = request.body_bytes() if request.method != "GET" else None
-        endpoint = self.endpoint(request)
-        paced, noted = 0.0, []
-        retrying = AsyncRetrying(stop=stop_after_attempt(self.retry.attempts), wait=self.wait, reraise=True,
-                                 retry=retry_if_exception_type((_Retry, *RETRYABLE_TRANSPORT_ERRORS)),
-                                 sleep=self.clock.asleep, before_sleep=_note_retry(noted))
-        attempts = 0
+        url, headers, body, endpoint = self.prepare(request)
+        paced, noted, attempts = 0.0, [], 0
         try:
-            async for attempt in retrying:
+            async for attempt in AsyncRetrying(**self.retrying_options(noted, self.clock.asleep)):
                 with attempt:
                     attempts += 1
                     if self.pacer is not None:
@@ -229,7 +228,7 @@ class AsyncIterableClient(_ClientCore):
                     async with self._slots:
                         response = await self._http.request(request.method, url, headers=headers, content=body)
                     outcome: httpx.Response | BaseException = self.check(response)
-        except (_Retry, *RETRYABLE_TRANSPORT_ERRORS) as error:
+        except _RETRYABLE as error:
             outcome = error
         return self.finish(request, outcome, attempts, paced, noted)
 
