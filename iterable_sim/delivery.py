@@ -257,8 +257,11 @@ def _retry_after(response: httpx.Response, now: float) -> float | None:
     try:
         return float(value)
     except ValueError:
-        parsed = email.utils.parsedate_to_datetime(value) if value else None
-        return parsed.timestamp() - now if parsed else None
+        pass
+    try:
+        return email.utils.parsedate_to_datetime(value).timestamp() - now
+    except (TypeError, ValueError):  # neither seconds nor a date: back off as if it were absent
+        return None
 
 
 def _note_retry(retries: list[tuple[str, float]]) -> Any:

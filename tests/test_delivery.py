@@ -1,5 +1,6 @@
 """IterableClient: retries, back-off, Retry-After, pacing and base URLs, against scripted transports."""
 import asyncio
+import email.utils
 
 import httpx
 import pytest
@@ -52,6 +53,25 @@ def test_429_honours_retry_after():
     delivery = client(transport, clock).send(TRACK)
     assert delivery.status == 200 and delivery.attempts == 2
     assert clock.now() - start == pytest.approx(7.0, abs=0.01)
+
+
+@pytest.mark.parametrize("retry_after", ["soon", "Wed, 32 Foo 2026 99:00:00 GMT"])
+def test_an_unreadable_retry_after_falls_back_to_backoff(retry_after):
+    clock = ManualClock()
+    start = clock.now()
+    transport, _ = scripted(httpx.Response(429, headers={"Retry-After": retry_after}, json={"code": "x"}), 200)
+    delivery = client(transport, clock, retry=RetryPolicy(backoff=0.5, seed=3)).send(TRACK)
+    assert delivery.status == 200 and delivery.attempts == 2
+    assert 0 <= clock.now() - start <= 0.5  # the first back-off, not a crash
+
+
+def test_retry_after_as_an_http_date():
+    clock = ManualClock()
+    start = clock.now()
+    when = email.utils.formatdate(start + 12, usegmt=True)
+    transport, _ = scripted(httpx.Response(429, headers={"Retry-After": when}, json={"code": "x"}), 200)
+    assert client(transport, clock).send(TRACK).status == 200
+    assert clock.now() - start == pytest.approx(12, abs=1)
 
 
 @pytest.mark.parametrize("status", [400, 401, 404, 409])
