@@ -10,7 +10,7 @@ from .jsvalues import UNDEFINED
 from .mapping import map_events
 from .mapping.results import EventResult
 from .request import Request
-from .settings import KEY_FIELDS, RUDDER_KEYS, Settings
+from .settings import KEY_FIELDS, RUDDER_KEYS, Settings, data_center_of
 
 CHANGES = ("dropped", "now sent", "refused differently", "moved", "request added", "request removed", "renamed",
            "body changed", "unchanged")
@@ -69,7 +69,7 @@ def _describe_request(request: Request) -> str:
     body = request.json if isinstance(request.json, dict) else {}
     if "eventName" in body:
         text += f" {body['eventName']!r}"
-    if "api.eu.iterable.com" in request.url:
+    if data_center_of(request.url) == "EU":
         text += " (EU)"
     return text
 

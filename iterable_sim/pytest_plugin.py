@@ -133,9 +133,7 @@ def iterable_mock(iterable_settings: Settings) -> MockIterable:
 
     Under a replayed cassette its calls are answered from the cassette: its state does not change."""
     mock = MockIterable(clock=ManualClock())
-    for key in (iterable_settings.api_key, iterable_settings.register_device_or_browser_api_key):
-        if isinstance(key, str) and key:
-            mock.add_api_key(key)
+    mock.accept_keys_of(iterable_settings)
     return mock
 
 

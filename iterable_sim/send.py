@@ -22,7 +22,7 @@ from .clock import Clock, ManualClock
 from .delivery import AsyncIterableClient, Delivery, IterableClient, RetryPolicy
 from .limits import MAX_BODY_BYTES, MAX_BULK_ITEMS
 from .request import Request
-from .settings import Settings
+from .settings import HOSTS, Settings
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -30,7 +30,6 @@ if TYPE_CHECKING:
 LIVE = "live"
 """Pass `to=LIVE` (with a Settings that holds your API key) to send to Iterable itself."""
 
-LIVE_HOSTS = ("api.iterable.com", "api.eu.iterable.com")
 STABLE_ID_NAMESPACE = uuid.UUID("5c0a4f8e-7f3b-4d55-9a51-2e8f3e0b6a11")
 STABLE_ID_BYTES = len(',"id":""') + 36
 _BULK_LISTS = {"users/bulkUpdate": "users", "events/trackBulk": "events"}
@@ -219,15 +218,13 @@ def _connect(to: Any, settings: Settings, client_class: type[Client], **options:
             # simulated time: pacing a large send to a fresh mock costs no real time, and its
             # report.duration says how long the send would take at Iterable's rate limits
             mock = MockIterable(clock=clock or ManualClock())
-            for key in (settings.api_key, settings.register_device_or_browser_api_key):
-                if isinstance(key, str) and key:
-                    mock.add_api_key(key)
+            mock.accept_keys_of(settings)
         options["clock"] = clock or mock.clock
         return "the in-process mock Iterable", client_class(transport=mock.transport(), **options), \
             (mock if to is None else None)
     if not isinstance(to, str):
         raise TypeError(f"send(to=...) takes None (a new mock), a MockIterable, a URL or LIVE, not {type(to).__name__}")
-    if to == LIVE or any(host in to for host in LIVE_HOSTS):
+    if to == LIVE or any(host in to for host in HOSTS):
         if not (isinstance(settings.api_key, str) and settings.api_key.strip()):
             raise LiveSendRefused("sending to live Iterable needs your API key, given explicitly: "
                                   "Settings(api_key=...) or Settings.from_rudder({'apiKey': ...})")

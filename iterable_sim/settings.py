@@ -6,11 +6,19 @@ from dataclasses import dataclass, field, fields
 from functools import cached_property
 from types import MappingProxyType
 from typing import Any, Literal, Mapping
+from urllib.parse import urlsplit
 
 from .jsvalues import truthy
 from .redact import mask
 
 BASE_URLS = MappingProxyType({"USDC": "https://api.iterable.com/api/", "EUDC": "https://api.eu.iterable.com/api/"})
+HOSTS = MappingProxyType({"api.iterable.com": "US", "api.eu.iterable.com": "EU"})  # Iterable's hosts, their data center
+
+
+def data_center_of(url: str) -> str:
+    """"EU" for a URL on Iterable's EU host, else "US"."""
+    return HOSTS.get(urlsplit(url).hostname or "", "US")
+
 
 # Pythonic field name -> the key of RudderStack's destination Config.
 RUDDER_KEYS = MappingProxyType({

@@ -56,9 +56,7 @@ def current_calls(entry: CassetteEntry, directory: str | Path, settings: Mapping
 
     resolved = entry.load_settings(settings)
     mock = MockIterable(entry.project_type, rate_limits=False, clock=ManualClock())
-    for key in (resolved.api_key, resolved.register_device_or_browser_api_key):
-        if isinstance(key, str) and key:
-            mock.add_api_key(key)
+    mock.accept_keys_of(resolved)
     report = send(entry.load_events(directory), resolved, to=mock, progress=False, pace=False,
                   stable_event_ids=entry.stable_event_ids, clock=mock.clock)
     return [Call(d.request.method, urlsplit(d.request.url).hostname or "", urlsplit(d.request.url).path,

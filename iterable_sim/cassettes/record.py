@@ -91,11 +91,7 @@ def _mock_for(events: Sequence[Any], settings: Settings, project_type: str) -> M
     mock = MockIterable(project_type, rate_limits=False, seed=0)
     for key in RECORDING_KEYS.values():
         mock.add_api_key(key)
-    catalogs = {request.endpoint.split("/")[1] for result in map_events(list(events), settings)
-                for request in result.requests if request.endpoint.startswith("catalogs/")}
-    for catalog in sorted(catalogs):
-        for data_center in ("US", "EU"):
-            mock.create_catalog(catalog, data_center=data_center)
+    mock.create_catalogs_for(map_events(list(events), settings).requests)
     return mock
 
 

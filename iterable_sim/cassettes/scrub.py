@@ -26,9 +26,11 @@ import re
 from typing import Any, Mapping
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from ..settings import HOSTS
+
 API_KEY_PLACEHOLDER = "<API_KEY>"
 MIN_ECHO_LENGTH = 8
-ITERABLE_HOSTS = frozenset({"api.iterable.com", "api.eu.iterable.com"})
+ITERABLE_HOSTS = frozenset(HOSTS)
 KEPT_REQUEST_HEADERS = frozenset({"content-type"})
 DROPPED_RESPONSE_HEADERS = frozenset({"date", "server", "content-length"})
 

@@ -14,6 +14,7 @@ import orjson
 
 from . import frames
 from iterable_sim.clock import Clock, SystemClock
+from iterable_sim.settings import data_center_of
 from .endpoints import HANDLERS, Call, Handler, create_catalog, user_view
 from .errors import ApiError, envelope, rate_limited
 from .faults import Fault, Faults
@@ -27,6 +28,9 @@ from .validation import MAX_DEPTH, too_deep, validate
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from iterable_sim.request import Request
+    from iterable_sim.settings import Settings
 
     from .transport import MockIterableTransport
 
@@ -148,6 +152,22 @@ class MockIterable:
                 raise ValueError(f"cannot create user: {error.reason} {error.field} {error.value!r}") from None
             user.data_fields.update(data_fields or {})
             return user_view(user)["user"]
+
+    def accept_keys_of(self, settings: Settings) -> None:
+        """Accept the API key and the device/browser key the settings hold, as their project would."""
+        for key in (settings.api_key, settings.register_device_or_browser_api_key):
+            if isinstance(key, str) and key:
+                self.add_api_key(key)
+
+    def create_catalogs_for(self, requests: Iterable[Request]) -> None:
+        """Create each catalog these requests write items to, in its data center, unless it exists:
+        Iterable refuses items for a catalog that does not."""
+        for request in requests:
+            parts = request.endpoint.split("/")
+            if len(parts) == 3 and parts[0] == "catalogs" and parts[2] == "items":
+                project = self.projects[data_center_of(request.url)]
+                if parts[1].lower() not in project.catalogs:
+                    self.create_catalog(parts[1], data_center=project.data_center)
 
     def create_catalog(self, name: str, data_center: str = "US") -> None:
         with self._lock:

@@ -7,8 +7,10 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..settings import HOSTS
+
 DATA_CENTERS = ("US", "EU")
-HOSTS = {"api.iterable.com": "US", "api.eu.iterable.com": "EU"}
+__all__ = ["HOSTS"]  # imported from here by the mock's adapters
 PROJECT_TYPES = ("email", "userId", "hybrid")
 
 

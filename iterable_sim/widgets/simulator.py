@@ -129,11 +129,8 @@ class Simulator(View):
         """Send the events to an empty mock project; returns the report (also `self.report`)."""
         clock = ManualClock()
         mock = MockIterable(self.controls["project_type"].value, clock=clock, seed=self.seed)
-        for key in (self.settings.api_key, self.settings.register_device_or_browser_api_key):
-            if isinstance(key, str) and key:
-                mock.add_api_key(key)
-        for data_center, catalog in _catalogs(self.events, self.settings):
-            mock.create_catalog(catalog, data_center=data_center)
+        mock.accept_keys_of(self.settings)
+        mock.create_catalogs_for(map_events(self.events, self.settings).requests)
         self.faults.apply(mock)
         self.report = send(self.events, self.settings, to=mock, clock=clock, progress=False,
                            pace=self.controls["pace"].value, retry=RetryPolicy(seed=self.seed),
@@ -199,13 +196,6 @@ class Simulator(View):
 
     def __repr__(self) -> str:
         return f"<Simulator: {self._headline()}>" if self.report is not None else "<Simulator: nothing sent>"
-
-
-def _catalogs(events: list[Any], settings: Settings) -> list[tuple[str, str]]:
-    """The catalogs the events write to: they must exist in Iterable, so the simulated project has them."""
-    found = {("EU" if "api.eu.iterable.com" in request.url else "US", request.endpoint.split("/")[1])
-             for request in map_events(events, settings).requests if request.endpoint.startswith("catalogs/")}
-    return sorted(found)
 
 
 def _with_key(settings: Settings) -> Settings:
