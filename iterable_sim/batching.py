@@ -154,9 +154,7 @@ class _Group:
         elif url == self.track_url and len(requests) == 1:
             self.events.add(job_id, first.json, _json_size(first.json), [])
         elif url.startswith(self.catalog_prefix) and len(requests) == 1:
-            body = first.json
-            key = js_string(body.get("catalogId", UNDEFINED))  # a JavaScript object key: String(id)
-            update = body.get("update", UNDEFINED)
+            key, update = _document(first.json)
             size = _json_size({key: update}) if update is not UNDEFINED else (0, False)
             self.catalogs.setdefault(url, _Items()).add(job_id, (key, update), (size[0] - 2, size[1]), [])
         else:
@@ -194,6 +192,16 @@ def _bulk(kind: _Items, url: str, headers: Any, list_key: str | None, frame: int
                 requests.append(rider)
                 carried.append([job_id])
         yield Batch(jobs, requests, True, _carried=carried)
+
+
+def catalog_documents(items: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """The router's catalogs/{name}/items body for catalog items as the processor maps them
+    ({catalogId, update} each): {documents: {id: update}, replaceUploadedFieldsOnly: true}."""
+    return {"documents": _documents([_document(item) for item in items]), "replaceUploadedFieldsOnly": True}
+
+
+def _document(item: dict[str, Any]) -> tuple[str, Any]:
+    return js_string(item.get("catalogId", UNDEFINED)), item.get("update", UNDEFINED)  # a JS key: String(id)
 
 
 def _documents(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from typing import Any, Literal
 import orjson
 import pandas as pd
 
+from .batching import catalog_documents
 from .clock import ManualClock
 from .frames import _event_name
 from .jsvalues import js_get, split_path
@@ -23,6 +24,7 @@ from .mapping.results import MappingResults
 from .mock import MockIterable
 from .redact import SECRET_HEADERS
 from .request import MappingError, Request
+from .settings import data_center_of
 
 Verdict = Literal["ok", "warning", "rejected"]
 
@@ -99,16 +101,15 @@ def _wire_form(mock: MockIterable, request: Request) -> tuple[str, Any, list[str
     a note says so.
     """
     body = request.json
-    data_center = "EU" if "api.eu.iterable.com" in request.url else "US"
+    data_center = data_center_of(request.url)
     parts = request.endpoint.split("/")
-    if len(parts) == 3 and parts[0] == "catalogs" and parts[2] == "items" and isinstance(body, dict) \
-            and "catalogId" in body:
+    if len(parts) == 3 and parts[0] == "catalogs" and parts[2] == "items" and isinstance(body, dict):
         try:
-            mock.create_catalog(parts[1], data_center=data_center)
+            mock.create_catalogs_for([request])
         except ValueError:
-            pass  # created by an earlier request, or a name Iterable refuses (the request then says why)
-        documents = {"documents": {str(body["catalogId"]): body.get("update")}, "replaceUploadedFieldsOnly": True}
-        return request.url, documents, [f"the catalog {parts[1]!r} must already exist in your Iterable project"]
+            pass  # a name Iterable refuses: the request then says why
+        return request.url, catalog_documents([body]), \
+            [f"the catalog {parts[1]!r} must already exist in your Iterable project"]
     if request.endpoint == "users/updateEmail" and isinstance(body, dict):
         email, user_id = body.get("currentEmail"), body.get("currentUserId")
         if mock.get_user(email=email, user_id=user_id, data_center=data_center) is None and (email or user_id):
