@@ -301,7 +301,7 @@ def _record(legs: dict[int, list[_Leg]], delivery: Delivery, jobs: list[Any]) ->
     for outcome in attribute(delivery.request, jobs, delivery.status, delivery.body):
         if 200 <= outcome.status < 300:
             leg = _Leg("delivered", outcome.status, "", None, delivery.attempts, endpoint)
-        elif outcome.status == 429 or outcome.status >= 500:
+        elif outcome.retryable:
             leg = _Leg("failed", outcome.status, _readable(outcome.error), "delivery", delivery.attempts, endpoint)
         else:
             leg = _Leg("rejected", outcome.status, _readable(outcome.error), None, delivery.attempts, endpoint)

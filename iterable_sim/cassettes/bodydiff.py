@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import json
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Literal
+from typing import Any, Callable, Iterable, Iterator, Literal, Sequence
 
 BULK_KEYS = ("users", "events")
 WHO_KEYS = ("userId", "email", "eventName", "currentEmail", "catalogId")
@@ -117,18 +117,27 @@ def _pairing_key(item: Any) -> str:
     return json.dumps([item.get(k) for k in _PAIRING_KEYS], default=str)
 
 
+def pair_indexes(recorded: Sequence[Any], now: Sequence[Any], key: Callable[[Any], Any],
+                 fallback: Callable[[Any], Any] | None = None) -> Iterator[tuple[int | None, int | None]]:
+    """(recorded index, current index) pairs in order, matched by `key` (then `fallback` within
+    unmatched runs); None on one side for an element only the other has."""
+    matcher = difflib.SequenceMatcher(None, [key(c) for c in recorded], [key(c) for c in now], autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            yield from zip(range(i1, i2), range(j1, j2))
+        elif fallback is not None:
+            for i, j in pair_indexes(recorded[i1:i2], now[j1:j2], fallback):
+                yield (None if i is None else i + i1), (None if j is None else j + j1)
+        else:
+            yield from ((i, None) for i in range(i1, i2))
+            yield from ((None, j) for j in range(j1, j2))
+
+
 def _diff_items(bulk: str, recorded: list[Any], now: list[Any]) -> Iterator[Change]:
     if len(recorded) == len(now):
-        pairs: list[tuple[int | None, int | None]] = list(zip(range(len(recorded)), range(len(now))))
-    else:
-        pairs = []
-        matcher = difflib.SequenceMatcher(None, [_pairing_key(i) for i in recorded], [_pairing_key(i) for i in now],
-                                          autojunk=False)
-        for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-            if tag == "equal":
-                pairs += list(zip(range(i1, i2), range(j1, j2)))
-            else:  # other events: the recorded ones are gone, the current ones new
-                pairs += [(i, None) for i in range(i1, i2)] + [(None, j) for j in range(j1, j2)]
+        pairs: Iterable[tuple[int | None, int | None]] = zip(range(len(recorded)), range(len(now)))
+    else:  # other events: the recorded ones are gone, the current ones new
+        pairs = pair_indexes(recorded, now, _pairing_key)
     for i, j in pairs:
         if i is None:
             yield Change(f"{bulk}[{j}]", "", "added", MISSING, now[j], who(now[j]))

@@ -8,11 +8,10 @@ it inside an open cassette: vcrpy would answer the in-process mock's calls from 
 """
 from __future__ import annotations
 
-import difflib
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping, Sequence
+from typing import Any, Iterator, Mapping, Sequence
 from urllib.parse import urlsplit
 
 import pandas as pd
@@ -20,7 +19,7 @@ from vcr.serialize import deserialize
 
 from ..clock import ManualClock
 from ..mock import MockIterable
-from .bodydiff import MISSING, describe_who, diff_bodies, show, who
+from .bodydiff import MISSING, describe_who, diff_bodies, pair_indexes, show, who
 from .matchers import subjects
 from .manifest import CassetteEntry, load_manifest
 from .serializer import CassetteSerializer
@@ -58,7 +57,7 @@ def current_calls(entry: CassetteEntry, directory: str | Path, settings: Mapping
     mock = MockIterable(entry.project_type, rate_limits=False, clock=ManualClock())
     mock.accept_keys_of(resolved)
     report = send(entry.load_events(directory), resolved, to=mock, progress=False, pace=False,
-                  stable_event_ids=entry.stable_event_ids, clock=mock.clock)
+                  stable_event_ids=entry.stable_event_ids)
     return [Call(d.request.method, urlsplit(d.request.url).hostname or "", urlsplit(d.request.url).path,
                  _json(d.request.body_bytes())) for d in report.deliveries]
 
@@ -69,7 +68,7 @@ def compare_calls(cassette: str, recorded: Sequence[Call], now: Sequence[Call]) 
     Calls are paired by method, path and who they are about (as `iterable_who` matches); calls
     left over are paired by method and path alone, in order, and compared field by field."""
     rows: list[dict[str, Any]] = []
-    for i, j in _pairs(recorded, now, key=lambda c: (c.method, c.path, json.dumps(subjects(c.body), default=str)),
+    for i, j in pair_indexes(recorded, now, key=lambda c: (c.method, c.path, json.dumps(subjects(c.body), default=str)),
                        fallback=lambda c: (c.method, c.path)):
         if j is None:
             rows.append(_row(cassette, i, recorded[i], None, who(recorded[i].body), "", "request removed",
@@ -79,21 +78,6 @@ def compare_calls(cassette: str, recorded: Sequence[Call], now: Sequence[Call]) 
         else:
             rows += _paired(cassette, i, recorded[i], now[j])
     return rows
-
-
-def _pairs(recorded: Sequence[Call], now: Sequence[Call], key: Callable[[Call], Any],
-           fallback: Callable[[Call], Any] | None = None) -> Iterator[tuple[int | None, int | None]]:
-    """(recorded index, current index) pairs in order; None on one side for a call only the other has."""
-    matcher = difflib.SequenceMatcher(None, [key(c) for c in recorded], [key(c) for c in now], autojunk=False)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag == "equal":
-            yield from zip(range(i1, i2), range(j1, j2))
-        elif fallback is not None:
-            for i, j in _pairs(recorded[i1:i2], now[j1:j2], fallback):
-                yield (None if i is None else i + i1), (None if j is None else j + j1)
-        else:
-            yield from ((i, None) for i in range(i1, i2))
-            yield from ((None, j) for j in range(j1, j2))
 
 
 def drift_frame(directory: str | Path = "cassettes", *, settings: Mapping[str, Any] | None = None,

@@ -127,12 +127,11 @@ class Simulator(View):
 
     def run(self) -> SendReport:
         """Send the events to an empty mock project; returns the report (also `self.report`)."""
-        clock = ManualClock()
-        mock = MockIterable(self.controls["project_type"].value, clock=clock, seed=self.seed)
+        mock = MockIterable(self.controls["project_type"].value, clock=ManualClock(), seed=self.seed)
         mock.accept_keys_of(self.settings)
         mock.create_catalogs_for(map_events(self.events, self.settings).requests)
         self.faults.apply(mock)
-        self.report = send(self.events, self.settings, to=mock, clock=clock, progress=False,
+        self.report = send(self.events, self.settings, to=mock, progress=False,
                            pace=self.controls["pace"].value, retry=RetryPolicy(seed=self.seed),
                            stable_event_ids=self.controls["stable_event_ids"].value)
         self.mock = mock
