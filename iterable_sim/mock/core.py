@@ -15,7 +15,7 @@ import orjson
 from . import frames
 from iterable_sim.clock import Clock, SystemClock
 from iterable_sim.settings import data_center_of
-from .endpoints import HANDLERS, Call, Handler, create_catalog, user_view
+from .endpoints import HANDLERS, Call, Handler, create_catalog, placeholder_email, user_view
 from .errors import ApiError, envelope, rate_limited
 from .faults import Fault, Faults
 from .identity import IdentityError, check_identifiers, resolve_for_write
@@ -147,7 +147,7 @@ class MockIterable:
             try:
                 check_identifiers(project, email, user_id)
                 user = resolve_for_write(project, email, user_id, now=self.clock.now(), prefer_user_id=True,
-                                         placeholder=lambda: f"{self._rng.getrandbits(128):032x}@placeholder.email")
+                                         placeholder=lambda: placeholder_email(self._rng))
             except IdentityError as error:
                 raise ValueError(f"cannot create user: {error.reason} {error.field} {error.value!r}") from None
             user.data_fields.update(data_fields or {})

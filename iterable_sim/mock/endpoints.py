@@ -50,7 +50,12 @@ class Call:
         return f"{self.rng.getrandbits(120):030x}"
 
     def placeholder_email(self) -> str:
-        return f"{self.rng.getrandbits(128):032x}@placeholder.email"
+        return placeholder_email(self.rng)
+
+
+def placeholder_email(rng: random.Random) -> str:
+    """The email Iterable gives a user it creates from a userId alone (preferUserId)."""
+    return f"{rng.getrandbits(128):032x}@placeholder.email"
 
 
 # ---- shared pieces -------------------------------------------------------------------------------
@@ -110,7 +115,7 @@ def _plan_user_fields(call: Call, data: dict[str, Any], create_new: bool | None,
                        create_new=call.options.create_new_fields if create_new is None else create_new)
 
 
-def _write_user(call: Call, request: dict[str, Any], prefer_user_id: bool, create: bool = True) -> User:
+def _write_user(call: Call, request: dict[str, Any], prefer_user_id: bool) -> User:
     """A single-user profile write: identity, type locking, then the merge; all or nothing."""
     project = call.project
     data = request.get("dataFields") or {}
@@ -126,8 +131,7 @@ def _write_user(call: Call, request: dict[str, Any], prefer_user_id: bool, creat
         raise types_mismatched(project.project_id, plan.mismatches)
     try:
         user = resolve_for_write(project, email, user_id, now=call.now, prefer_user_id=prefer_user_id,
-                                 create=create, new_email=new_email, new_user_id=new_user_id,
-                                 placeholder=call.placeholder_email,
+                                 new_email=new_email, new_user_id=new_user_id, placeholder=call.placeholder_email,
                                  userid_moves_email=call.options.userid_moves_email)
     except IdentityError as error:
         raise identity_error(error, call.options) from None

@@ -21,7 +21,6 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from iterable_sim.clock import SystemClock
 
 from .state import HOSTS
 
@@ -76,10 +75,7 @@ def create_app(mock: MockIterable, default_data_center: str = "US", *, freeze_gc
                              client=request.client.host if request.client else "127.0.0.1",
                              default_data_center=HOSTS.get(host, default_data_center))
         if answer.delay > 0:
-            if isinstance(mock.clock, SystemClock):
-                await mock.clock.asleep(answer.delay)
-            else:
-                mock.clock.sleep(answer.delay)
+            await mock.clock.asleep(answer.delay)
         if answer.dropped:
             return _DroppedResponse()
         return Response(answer.body, status_code=answer.status, headers=answer.headers)
