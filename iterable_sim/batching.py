@@ -11,16 +11,13 @@ is built from the dicts the mapping made.
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator
-
-import orjson
 
 from .jsvalues import UNDEFINED, js_string
 from .limits import MAX_BODY_BYTES, MAX_BULK_ITEMS
 from .mapping import map_event
-from .request import MappingError, Request
+from .request import MappingError, Request, json_bytes
 from .settings import Settings
 
 Job = tuple[Any, Any, Settings]  # (job id, RudderStack message, settings)
@@ -245,10 +242,8 @@ def _spans(sizes: list[int], stdlib: set[int], frame: int, max_items: int,
 
 def _json_size(value: Any) -> tuple[int, bool]:
     """(bytes, serialized by the standard library), as Request.body_bytes serializes."""
-    try:
-        return len(orjson.dumps(value)), False
-    except TypeError:
-        return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()), True
+    body, stdlib = json_bytes(value)
+    return len(body), stdlib
 
 
 def _describe(request: Request) -> str:

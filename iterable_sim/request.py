@@ -26,14 +26,20 @@ class Request:
 
     def body_bytes(self) -> bytes:
         """The JSON body as sent (compact, UTF-8)."""
-        try:
-            return orjson.dumps(self.json)
-        except TypeError:  # integers beyond 64 bits, which orjson refuses and JSON allows
-            return json.dumps(self.json, separators=(",", ":"), ensure_ascii=False).encode()
+        return json_bytes(self.json)[0]
 
     def __repr__(self) -> str:
         return (f"Request(method={self.method!r}, url={self.url!r}, headers={masked_headers(self.headers)!r}, "
                 f"json={self.json!r})")
+
+
+def json_bytes(value: Any) -> tuple[bytes, bool]:
+    """`value` as compact UTF-8 JSON, and whether the standard library had to write it: orjson
+    refuses integers beyond 64 bits, which JSON allows."""
+    try:
+        return orjson.dumps(value), False
+    except TypeError:
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode(), True
 
 
 class MappingError(Exception):
