@@ -1,0 +1,36 @@
+"""Keeping Python's garbage collector out of bulk work, and always handing it back.
+
+Mapping and sending allocate many small dicts that live until the call returns and form no
+reference cycles; with the collector on, it walks them over and over (on 100k events it took
+more time than the mapping itself). Bulk calls run with it paused; it is enabled again before
+they return, normally or by an exception, unless the caller had it disabled already.
+"""
+from __future__ import annotations
+
+import functools
+import gc
+from contextlib import contextmanager
+from typing import Callable, Iterator, TypeVar
+
+F = TypeVar("F", bound=Callable[..., object])
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Run the block with automatic garbage collection off; restore what it was after."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def without_collector(func: F) -> F:
+    """Decorate a (synchronous) bulk call to run with the collector paused."""
+    @functools.wraps(func)
+    def wrapper(*args: object, **kwargs: object) -> object:
+        with collector_paused():
+            return func(*args, **kwargs)
+    return wrapper  # type: ignore[return-value]
