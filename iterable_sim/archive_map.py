@@ -134,7 +134,7 @@ def map_records(records: Iterable[Record], settings: Settings, source: str | Non
                 refused[name].append(value)
             continue
         event = record.event
-        kind, label = _type_and_name(event)
+        kind, label = type_and_name(event)
         try:
             mapped = map_event(event, settings)
         except MappingError as err:
@@ -170,7 +170,8 @@ def iter_mapped_lines(records: Iterable[Record], settings: Settings) -> Iterator
         index += 1
 
 
-def _type_and_name(event: Any) -> tuple[Any, Any]:
+def type_and_name(event: Any) -> tuple[str | None, str | None]:
+    """An event's type, and its name (a track's event, a page's or screen's name), as text."""
     if not isinstance(event, dict):
         return None, None
     kind = event.get("type")

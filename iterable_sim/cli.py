@@ -2,17 +2,22 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import itertools
 import json
 import os
 import sys
 from pathlib import Path
-from typing import Any, Callable, Sequence, TextIO
+from typing import Any, Callable, Iterable, Sequence, TextIO
 
 import orjson
 import pandas as pd
 
 from .cassettes.commands import cmd_cassettes, cmd_record, configure_cassettes, configure_record
 from .frames import REQUEST_COLUMNS
+from .archive import ArchiveError, MalformedLine, archive_files, events_only, read_archive
+from .archive_map import CHUNK_EVENTS, iter_mapped_lines, map_archive
+from .archive_send import send_stream
 from .mapping import map_events
 from .redact import mask
 from .samples import sample_descriptions, sample_events
@@ -133,22 +138,63 @@ def print_warnings(settings: Settings, out: TextIO) -> None:
 
 def cmd_map(args: argparse.Namespace, out: TextIO) -> int:
     settings = settings_from_args(args)
-    results = map_events(read_events(args.events), settings)
-    print_warnings(settings, sys.stderr)
+    if args.out is not None:
+        return map_to_directory(args, settings, out)
+    if args.dask is not None:
+        raise CliError("--dask writes Parquet: give --out DIR")
+    records = archive_records(args.events)
     if args.format == "jsonl":
-        for result in results:
-            for request in result.requests:
-                line = {"event": result.index, "method": request.method, "url": request.url, "json": request.json}
-                out.write(orjson.dumps(line).decode() + "\n")
-            if result.error is not None:
-                line = {"event": result.index, "error": str(result.error), "status": result.error.status}
-                out.write(orjson.dumps(line).decode() + "\n")
-        return 0
+        print_warnings(settings, sys.stderr)
+        malformed = 0
+        for line in iter_mapped_lines(records, settings):  # streamed: any input size
+            if line.get("stage") == "input":
+                malformed += 1
+                print(f"warning: {line['source']}, line {line['line']}: {line['error']}", file=sys.stderr)
+            out.write(orjson.dumps(line).decode() + "\n")
+        return 1 if malformed else 0
+    bad: list[MalformedLine] = []
+    results = map_events(events_only(records, bad), settings)
+    print_warnings(settings, sys.stderr)
+    print_malformed(bad, sys.stderr)
     print("Requests:", file=out)
     print_frame(results.requests_frame(), out)
     print("\nEvents RudderStack would not send:", file=out)
     print_frame(results.errors_frame(), out, max_colwidth=60)
-    return 0
+    return 1 if bad else 0
+
+
+def map_to_directory(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    """`map --out DIR`: Parquet parts and summary.json, streamed (or on a Dask cluster with --dask)."""
+    print_warnings(settings, sys.stderr)
+    files = archive_records(args.events, files_only=True)
+    if args.dask is not None:
+        from .dask_archive import map_archive_dask
+
+        summary = map_archive_dask(files, settings, args.out, cluster=args.dask, progress=not args.no_progress)
+    else:
+        summary = map_archive(files, settings, args.out, progress=not args.no_progress)
+    endpoints = ", ".join(f"{name} {count:,}" for name, count in summary["requests_per_endpoint"].items())
+    print(f"{summary['events']:,} events from {summary['files']:,} file(s): {summary['requests']:,} requests "
+          f"({endpoints or 'none'}); {summary['refused']:,} refused, {summary['malformed_lines']:,} malformed "
+          f"lines. Written to {args.out}/requests, {args.out}/refused (Parquet) and {args.out}/summary.json",
+          file=out)
+    return 1 if summary["malformed_lines"] else 0
+
+
+def archive_records(sources: list[str], *, files_only: bool = False) -> Any:
+    """The archive's records (or, with files_only, its files), a CliError when an input cannot be read."""
+    try:
+        files = archive_files(sources or ["-"])
+    except ArchiveError as err:
+        raise CliError(str(err)) from None
+    return files if files_only else read_archive(files)
+
+
+def print_malformed(bad: list[MalformedLine], err: TextIO, *, shown: int = 10) -> None:
+    for line in bad[:shown]:
+        print(f"warning: {line}", file=err)
+    if len(bad) > shown:
+        print(f"warning: … and {len(bad) - shown:,} more malformed lines", file=err)
 
 
 def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
@@ -182,32 +228,68 @@ def cmd_send(args: argparse.Namespace, out: TextIO) -> int:
         args.api_key = args.api_key or MOCK_API_KEY
         args.register_device_or_browser_api_key = args.register_device_or_browser_api_key or MOCK_DEVICE_KEY
     settings = settings_from_args(args)
-    events = read_events(args.events)
+    records = archive_records(args.events)
+    head = list(itertools.islice(records, CHUNK_EVENTS + 1))  # enough to tell a small input from a stream
     print_warnings(settings, sys.stderr)
     to: str | None = None if args.to == "mock" else args.to
     if args.to == "live":
         if not settings.api_key:
             raise CliError("--to live needs your API key: --api-key, the Config's apiKey, or ITERABLE_API_KEY")
-        confirm_live(len(events), settings, assume_yes=args.yes)
+        count = f"{len(head)}" if len(head) <= CHUNK_EVENTS else f"more than {CHUNK_EVENTS:,}"
+        confirm_live(count, settings, assume_yes=args.yes)
         to = LIVE
+    if args.format == "table" and len(head) <= CHUNK_EVENTS:
+        return send_small(args, head, settings, to, out)
+    return send_streamed(args, itertools.chain(head, records), settings, to, out)
+
+
+def send_small(args: argparse.Namespace, records: list[Any], settings: Settings, to: str | None, out: TextIO) -> int:
+    """A send that fits in one chunk: every event's fate and every call shown as tables."""
+    bad: list[MalformedLine] = []
+    events = list(events_only(records, bad))
+    print_malformed(bad, sys.stderr)
     try:
         report = send(events, settings, to=to, stable_event_ids=args.stable_event_ids, progress=not args.no_progress)
     except ValueError as err:  # a --to that is neither mock, live nor a URL
         raise CliError(str(err)) from None
-    if args.format == "jsonl":
-        for row in report.frame().to_dict("records"):
-            out.write(orjson.dumps(row, default=str).decode() + "\n")
-    else:
-        print_report(report, out, profiles=args.to == "mock")
+    print_report(report, out, profiles=args.to == "mock")
     not_delivered = report.failed_events(include_rejected=True)
     if args.failed_out and not_delivered:
         Path(args.failed_out).write_text("".join(orjson.dumps(e).decode() + "\n" for e in not_delivered), "utf-8")
         print(f"{len(not_delivered)} events not delivered written to {args.failed_out}: fix them, or send that "
               f"file again", file=sys.stderr)
+    return 1 if not_delivered or bad else 0
+
+
+def send_streamed(args: argparse.Namespace, records: Iterable[Any], settings: Settings, to: str | None,
+                  out: TextIO) -> int:
+    """A send of any size, chunk by chunk: JSON lines of outcomes as they come, or a summary at the end."""
+    def write_row(row: dict[str, Any]) -> None:
+        out.write(orjson.dumps(row).decode() + "\n")
+
+    with contextlib.ExitStack() as stack:
+        failed = stack.enter_context(open(args.failed_out, "wb")) if args.failed_out else None
+        try:
+            report = send_stream(records, settings, to=to, keep_outcomes=False, failed_out=failed,
+                                 on_outcome=write_row if args.format == "jsonl" else None,
+                                 stable_event_ids=args.stable_event_ids, progress=not args.no_progress)
+        except ValueError as err:  # a --to that is neither mock, live nor a URL
+            raise CliError(str(err)) from None
+    s = report.summary()
+    if args.format == "table":
+        endpoints = ", ".join(f"{name} {count:,}" for name, count in s["requests_per_endpoint"].items())
+        print(f"{report!r}\nrequests per endpoint: {endpoints or 'none'}", file=out)
+        if report.mock is not None:
+            print(f"the mock Iterable holds {len(report.mock.users_frame()):,} profiles afterwards; simulated time "
+                  f"at Iterable's rate limits: {report.duration:,.1f} s", file=out)
+    not_delivered = s["failed"] + s["rejected"] + s["malformed_lines"]
+    if args.failed_out and not_delivered:
+        print(f"{s['failed'] + s['rejected']:,} events not delivered written to {args.failed_out}: fix them, or "
+              f"send that file again", file=sys.stderr)
     return 1 if not_delivered else 0
 
 
-def confirm_live(count: int, settings: Settings, *, assume_yes: bool) -> None:
+def confirm_live(count: str, settings: Settings, *, assume_yes: bool) -> None:
     """Sending to the real Iterable is asked twice: by --to live, and by --yes or an answer at a terminal."""
     question = f"Send {count} events to live Iterable at {settings.base_url} with key {mask(settings.api_key)}?"
     if assume_yes:
@@ -233,15 +315,25 @@ def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+EVENTS_HELP = ("JSON lines files (.gz allowed), directories of them, globs, or - for stdin (default); "
+               "a JSON file holding one event or a list is read whole")
+
 COMMANDS: dict[str, tuple[str, Command, Callable[[argparse.ArgumentParser], None]]] = {
     "demo": ("map the sample events, send them to the embedded mock Iterable, show what happens (no key needed)", cmd_demo, lambda p: None),
-    "map": ("map events from a JSON/JSONL file or stdin to Iterable requests", cmd_map, lambda p: (
-        p.add_argument("events", nargs="?", default="-", help="JSON or JSONL file, or - for stdin (default)"),
-        p.add_argument("--format", choices=("table", "jsonl"), default="table"),
-        add_settings_options(p))),
+    "map": ("map events from JSON lines (.gz too: files, directories, globs, stdin) to Iterable requests",
+            cmd_map, lambda p: (
+                p.add_argument("events", nargs="*", default=["-"], help=EVENTS_HELP),
+                p.add_argument("--format", choices=("table", "jsonl"), default="table",
+                               help="table (small inputs), or JSON lines streamed to stdout"),
+                p.add_argument("--out", metavar="DIR", help="write requests and refused events as Parquet, and "
+                                                            "summary.json, into DIR (streamed: any size)"),
+                p.add_argument("--dask", metavar="local:N|ADDRESS",
+                               help="with --out: map the files on a Dask cluster (N local workers, or a scheduler)"),
+                p.add_argument("--no-progress", action="store_true", help="no progress bar"),
+                add_settings_options(p))),
     "send": ("send events to the mock Iterable (default), a URL, or live Iterable, and report every event's fate",
              cmd_send, lambda p: (
-                 p.add_argument("events", nargs="?", default="-", help="JSON or JSONL file, or - for stdin (default)"),
+                 p.add_argument("events", nargs="*", default=["-"], help=EVENTS_HELP),
                  p.add_argument("--to", default="mock", metavar="mock|URL|live",
                                 help="mock: a fresh in-process mock (default); a URL such as a running "
                                      "`iterable-sim serve`; live: Iterable itself (needs a key, and --yes or a "

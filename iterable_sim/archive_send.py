@@ -1,0 +1,167 @@
+"""Sending an event stream of any size, keeping compact outcomes instead of the events.
+
+`send_stream(events, settings)` takes any iterable (a generator, `archive.read_archive(...)`) and
+sends it in chunks of `chunk_events`: each chunk is mapped, routed, delivered and attributed by
+`send()`, its outcomes are kept as compact columns, and the chunk (events, request bodies,
+answers) is let go before the next is read. Memory holds one chunk, the outcomes' columns, and
+whatever the receiving mock keeps.
+
+What differs from one `send()` over all events: batches never span chunks, so each chunk may end
+with a bulk call of fewer than 1,000 items (at 10,000 events a chunk, a handful more calls in
+millions); calls are otherwise the same. Events not delivered can be written, as they go, to a
+JSON lines file to send again.
+"""
+from __future__ import annotations
+
+import itertools
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import IO, TYPE_CHECKING, Any, Callable, Iterable
+
+from tqdm.auto import tqdm
+
+from .archive import Event, MalformedLine
+from .archive_map import CHUNK_EVENTS, PROGRESS_DELAY, type_and_name
+from .clock import ManualClock
+from .request import json_bytes
+from .send import EventOutcome, send
+from .settings import Settings
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+MOCK_JOURNAL_LIMIT = 10_000  # the journal entries a mock made here keeps (the last ones)
+FATES = ("delivered", "rejected", "failed")
+OUTCOME_COLUMNS = ["event", "source", "line", "type", "name", "fate", "status", "reason", "stage", "endpoints",
+                   "attempts"]
+
+
+@dataclass
+class StreamReport:
+    """Counts, requests per endpoint, and (unless not kept) one compact row per event sent."""
+
+    settings: Settings
+    target: str
+    counts: Counter[str] = field(default_factory=Counter)
+    requests_per_endpoint: Counter[str] = field(default_factory=Counter)
+    columns: dict[str, list[Any]] | None = field(default_factory=lambda: {name: [] for name in OUTCOME_COLUMNS})
+    duration: float = 0.0
+    mock: Any = None  # the MockIterable that received the events, when send_stream made one
+    interrupted: bool = False
+
+    def summary(self) -> dict[str, Any]:
+        return {"sent": self.counts["sent"], **{fate: self.counts[fate] for fate in FATES},
+                "malformed_lines": self.counts["malformed_lines"], "requests": self.counts["requests"],
+                "retried": self.counts["retried"], "requests_per_endpoint": dict(sorted(self.requests_per_endpoint.items()))}
+
+    def frame(self) -> "pd.DataFrame":
+        """One row per event (and malformed line): where it came from, its fate, Iterable's answer."""
+        import pandas as pd
+
+        if self.columns is None:
+            raise ValueError("this stream was sent with keep_outcomes=False: only its summary was kept")
+        frame = pd.DataFrame(self.columns, columns=OUTCOME_COLUMNS)
+        for name in ("source", "type", "fate", "stage", "endpoints"):
+            frame[name] = frame[name].astype("category")
+        return frame
+
+    def __repr__(self) -> str:
+        s = self.summary()
+        state = ", interrupted" if self.interrupted else ""
+        return (f"<StreamReport to {self.target}: {s['sent']:,} sent, {s['delivered']:,} delivered, "
+                f"{s['rejected']:,} rejected, {s['failed']:,} failed, {s['malformed_lines']:,} malformed lines; "
+                f"{s['requests']:,} requests{state}>")
+
+
+def send_stream(events: Iterable[Any], settings: Settings, to: Any = None, *, chunk_events: int = CHUNK_EVENTS,
+                keep_outcomes: bool = True, failed_out: IO[bytes] | None = None,
+                on_outcome: Callable[[dict[str, Any]], None] | None = None, progress: bool = True,
+                **send_options: Any) -> StreamReport:
+    """Send `events` (plain events, or `archive` records) chunk by chunk; see the module's docs.
+
+    `to` is as for `send()`; None makes one in-process mock on simulated time for the whole stream
+    (its journal keeps the last MOCK_JOURNAL_LIMIT entries). `failed_out` receives each event not
+    delivered (failed or rejected) as a JSON line; `on_outcome` each outcome row as it is known.
+    Other keyword arguments go to `send()` (retry, timeout, pace, stable_event_ids, clock).
+    """
+    if chunk_events < 1:
+        raise ValueError(f"chunk_events must be positive, got {chunk_events}")
+    made_mock = None
+    if to is None:
+        from .mock import MockIterable
+
+        made_mock = to = MockIterable(clock=send_options.pop("clock", None) or ManualClock(),
+                                      journal_limit=MOCK_JOURNAL_LIMIT)
+        to.accept_keys_of(settings)
+    report = StreamReport(settings, "", mock=made_mock, columns=None)
+    if keep_outcomes:
+        report.columns = {name: [] for name in OUTCOME_COLUMNS}
+    keep = _Keeper(report, failed_out, on_outcome)
+    records = iter(events)
+    bar = tqdm(desc="sending", unit=" events", delay=PROGRESS_DELAY, disable=not progress)
+    try:
+        while chunk := list(itertools.islice(records, chunk_events)):
+            sendable = [(r.source, r.line, r.event) if isinstance(r, Event) else (None, None, r)
+                        for r in chunk if not isinstance(r, MalformedLine)]
+            for record in chunk:
+                if isinstance(record, MalformedLine):
+                    keep.malformed(record)
+            if sendable:
+                sent = send([event for _, _, event in sendable], settings, to=to, progress=False, **send_options)
+                report.target = sent.target
+                report.duration += sent.duration
+                for delivery in sent.deliveries:
+                    report.requests_per_endpoint[delivery.request.endpoint] += 1
+                report.counts["requests"] += len(sent.deliveries)
+                for outcome, (source, line, event) in zip(sent.outcomes, sendable):
+                    keep.outcome(outcome, source, line, event)
+                if sent.interrupted:
+                    report.interrupted = True
+                    break
+            bar.update(len(chunk))
+    except KeyboardInterrupt:  # between chunks: what was sent is reported
+        report.interrupted = True
+    finally:
+        bar.close()
+    return report
+
+
+class _Keeper:
+    """Adds each outcome to the report's counts and columns, and passes it on."""
+
+    def __init__(self, report: StreamReport, failed_out: IO[bytes] | None,
+                 on_outcome: Callable[[dict[str, Any]], None] | None) -> None:
+        self.report = report
+        self.failed_out = failed_out
+        self.on_outcome = on_outcome
+        self.interned: dict[str, str] = {}  # reasons and endpoint lists repeat: keep one copy of each
+        self.index = 0
+
+    def malformed(self, record: MalformedLine) -> None:
+        self.report.counts["malformed_lines"] += 1
+        self._row(record.source, record.line, None, None, "failed", None, record.reason, "input", "", 0)
+
+    def outcome(self, outcome: EventOutcome, source: str | None, line: int | None, event: Any) -> None:
+        counts = self.report.counts
+        counts["sent"] += 1
+        counts[outcome.fate] += 1
+        if outcome.attempts > 1:
+            counts["retried"] += 1
+        kind, name = type_and_name(event)
+        self._row(source, line, kind, name, outcome.fate, outcome.status, outcome.reason, outcome.stage,
+                  ", ".join(outcome.endpoints), outcome.attempts)
+        if self.failed_out is not None and outcome.fate != "delivered":
+            self.failed_out.write(json_bytes(event)[0] + b"\n")
+
+    def _row(self, source: str | None, line: int | None, kind: Any, name: Any, fate: str, status: int | None,
+             reason: str, stage: str | None, endpoints: str, attempts: int) -> None:
+        intern = self.interned.setdefault
+        row = (self.index, source, line, kind, name, fate, status, intern(reason, reason), stage,
+               intern(endpoints, endpoints), attempts)
+        self.index += 1
+        columns = self.report.columns
+        if columns is not None:
+            for column, value in zip(columns.values(), row):
+                column.append(value)
+        if self.on_outcome is not None:
+            self.on_outcome(dict(zip(OUTCOME_COLUMNS, row)))

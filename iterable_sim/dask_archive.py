@@ -1,0 +1,75 @@
+"""Mapping a partitioned archive on a Dask cluster, into the same Parquet parts and summary as one process.
+
+A partition is a file of the archive (as object-storage destinations write them: many gzipped
+JSON lines files). Each file is one task, `archive_map.map_file`, which streams it in chunks and
+writes its own `requests/part-NNNNN.parquet` and `refused/part-NNNNN.parquet`; the summaries the
+tasks return are added up into `summary.json`. So the output is the same, part for part, as
+`map_archive` on the same files, and the workers need the files and `out` at the same paths (one
+machine, or a shared file system).
+
+What differs from one process: the work spreads only as far as there are files (split one large
+file to spread it, e.g. bench/make_events.py --parts); parts are written in any order; standard
+input cannot be spread. Batching is not part of the mapped output: `send_stream` batches per chunk,
+so batches never span chunks, and on a cluster never span files either.
+"""
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+from tqdm.auto import tqdm
+
+from .archive import STDIN, archive_files
+from .archive_map import CHUNK_EVENTS, PROGRESS_DELAY, map_file, merge_summaries, prepare_output, write_summary
+from .settings import Settings
+
+
+def map_archive_dask(sources: Iterable[str | Path] | str | Path, settings: Settings, out: str | Path, *,
+                     cluster: Any = "local:2", chunk_events: int = CHUNK_EVENTS,
+                     progress: bool = True) -> dict[str, Any]:
+    """Map every file of the archive on a Dask cluster into `out`; return (and write) the summary.
+
+    `cluster`: "local:N" (a LocalCluster of N worker processes, closed after), a scheduler address
+    such as "tcp://10.0.0.5:8786", or a `distributed.Client` already connected (left open).
+    """
+    from distributed import as_completed
+
+    files = archive_files([sources] if isinstance(sources, (str, Path)) else sources)
+    if STDIN in files:
+        raise ValueError("standard input cannot be spread over a Dask cluster: give files")
+    out = prepare_output(Path(out).resolve())
+    with _connected(cluster) as client:
+        futures = [client.submit(map_file, name, part, settings, str(out),
+                                 chunk_events=chunk_events, key=f"iterable-sim-map-{part:05d}-{name}", pure=False)
+                   for part, name in enumerate(files)]
+        with tqdm(total=len(futures), desc="mapping on Dask", unit=" files", delay=PROGRESS_DELAY,
+                  disable=not progress) as bar:
+            for _ in as_completed(futures):
+                bar.update(1)
+        parts = client.gather(futures)
+    return write_summary(out, merge_summaries(parts, settings.warnings))
+
+
+@contextlib.contextmanager
+def _connected(cluster: Any) -> Iterator[Any]:
+    from distributed import Client, LocalCluster
+
+    if isinstance(cluster, Client):
+        yield cluster
+        return
+    if not isinstance(cluster, str) or not cluster:
+        raise ValueError(f"cluster: 'local:N', a scheduler address or a distributed.Client, not {cluster!r}")
+    if cluster.startswith("local:"):
+        try:
+            workers = int(cluster.removeprefix("local:"))
+        except ValueError:
+            workers = 0
+        if workers < 1:
+            raise ValueError(f"{cluster!r}: local:N needs a number of workers, at least 1")
+        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as local, \
+                Client(local) as client:
+            yield client
+        return
+    with Client(cluster) as client:
+        yield client
