@@ -24,13 +24,12 @@ from .archive import Event, MalformedLine
 from .archive_map import CHUNK_EVENTS, PROGRESS_DELAY, type_and_name
 from .clock import ManualClock
 from .request import json_bytes
-from .send import EventOutcome, send
+from .send import MOCK_JOURNAL_LIMIT, EventOutcome, send
 from .settings import Settings
 
 if TYPE_CHECKING:
     import pandas as pd
 
-MOCK_JOURNAL_LIMIT = 10_000  # the journal entries a mock made here keeps (the last ones)
 FATES = ("delivered", "rejected", "failed")
 OUTCOME_COLUMNS = ["event", "source", "line", "type", "name", "fate", "status", "reason", "stage", "endpoints",
                    "attempts"]
@@ -101,23 +100,26 @@ def send_stream(events: Iterable[Any], settings: Settings, to: Any = None, *, ch
     bar = tqdm(desc="sending", unit=" events", delay=PROGRESS_DELAY, disable=not progress)
     try:
         while chunk := list(itertools.islice(records, chunk_events)):
-            sendable = [(r.source, r.line, r.event) if isinstance(r, Event) else (None, None, r)
-                        for r in chunk if not isinstance(r, MalformedLine)]
-            for record in chunk:
-                if isinstance(record, MalformedLine):
-                    keep.malformed(record)
-            if sendable:
-                sent = send([event for _, _, event in sendable], settings, to=to, progress=False, **send_options)
+            events = [r.event if isinstance(r, Event) else r for r in chunk if not isinstance(r, MalformedLine)]
+            outcomes: Iterable[EventOutcome] = ()
+            if events:
+                sent = send(events, settings, to=to, progress=False, **send_options)
                 report.target = sent.target
                 report.duration += sent.duration
-                for delivery in sent.deliveries:
-                    report.requests_per_endpoint[delivery.request.endpoint] += 1
                 report.counts["requests"] += len(sent.deliveries)
-                for outcome, (source, line, event) in zip(sent.outcomes, sendable):
-                    keep.outcome(outcome, source, line, event)
-                if sent.interrupted:
-                    report.interrupted = True
-                    break
+                report.requests_per_endpoint.update(d.request.endpoint for d in sent.deliveries)
+                report.interrupted = sent.interrupted
+                outcomes = sent.outcomes
+            fates = iter(outcomes)
+            for record in chunk:  # in the input's order
+                if isinstance(record, MalformedLine):
+                    keep.malformed(record)
+                elif isinstance(record, Event):
+                    keep.outcome(next(fates), record.source, record.line, record.event)
+                else:
+                    keep.outcome(next(fates), None, None, record)
+            if report.interrupted:
+                break
             bar.update(len(chunk))
     except KeyboardInterrupt:  # between chunks: what was sent is reported
         report.interrupted = True

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator
 
+from .collector import without_collector
 from .jsvalues import UNDEFINED, js_string
 from .limits import MAX_BODY_BYTES, MAX_BULK_ITEMS
 from .mapping import map_event
@@ -57,6 +58,7 @@ class Batch:
         return f"Batch(jobs={jobs}, batched={self.batched}, requests=[{calls}])"
 
 
+@without_collector
 def route(jobs: Iterable[Job], *, max_items: int = MAX_BULK_ITEMS, max_bytes: int = MAX_BODY_BYTES) -> list[Batch]:
     """Map and batch `(job_id, message, settings)` jobs as RudderStack's router does.
 

@@ -34,24 +34,44 @@ def flatten(value: Any, prefix: str, out: dict[str, Any]) -> dict[str, Any]:
 
 
 def requests_frame(results: "MappingResults") -> pd.DataFrame:
-    rows = []
+    """Built column by column (a row dict per request would cost gigabytes at a million requests); a
+    cell a request does not have is NaN, as in a frame built from rows."""
+    columns: dict[str, list[Any]] = {name: [] for name in REQUEST_COLUMNS}
+    fixed = [columns[name].append for name in REQUEST_COLUMNS]
+    row = 0
     for result in results:
         event = result.event if isinstance(result.event, dict) else {}
+        kind, name = event.get("type"), _event_name(event)
         for request in result.requests:
             body = request.json
             email, user_id = _identity(body)
-            row = {"event": result.index, "type": event.get("type"), "name": _event_name(event),
-                   "endpoint": request.endpoint, "email": email, "userId": user_id,
-                   "eventName": body.get("eventName")}
+            for append, value in zip(fixed, (result.index, kind, name, request.endpoint, email, user_id,
+                                             body.get("eventName"))):
+                append(value)
             data = body.get("dataFields")
             if isinstance(data, dict):
-                flatten(data, "dataFields", row)
+                for key, value in flatten(data, "dataFields", {}).items():
+                    _put(columns, key, row, value)
             elif "dataFields" in body:
-                row["dataFields"] = data
-            rows.append(row)
-    frame = pd.DataFrame(rows, columns=None if rows else REQUEST_COLUMNS)
+                _put(columns, "dataFields", row, data)
+            row += 1
+    for cells in columns.values():
+        cells.extend([_MISSING] * (row - len(cells)))
+    frame = pd.DataFrame(columns, columns=list(columns)) if row else pd.DataFrame(columns=REQUEST_COLUMNS)
     frame.attrs["warnings"] = list(results.warnings)
     return frame
+
+
+_MISSING = float("nan")
+
+
+def _put(columns: dict[str, list[Any]], key: str, row: int, value: Any) -> None:
+    cells = columns.get(key)
+    if cells is None:
+        cells = columns[key] = []
+    if len(cells) < row:
+        cells.extend([_MISSING] * (row - len(cells)))
+    cells.append(value)
 
 
 def errors_frame(results: "MappingResults") -> pd.DataFrame:

@@ -18,6 +18,7 @@ from tqdm.auto import tqdm
 
 from .attribution import attribute
 from .batching import Batch, route
+from .collector import without_collector
 from .clock import Clock, ManualClock
 from .delivery import AsyncIterableClient, Delivery, IterableClient, RetryPolicy
 from .limits import MAX_BODY_BYTES, MAX_BULK_ITEMS
@@ -27,6 +28,7 @@ from .settings import HOSTS, Settings
 if TYPE_CHECKING:
     import pandas as pd
 
+MOCK_JOURNAL_LIMIT = 10_000  # the journal of a mock send() makes keeps its last entries: memory stays bounded
 LIVE = "live"
 """Pass `to=LIVE` (with a Settings that holds your API key) to send to Iterable itself."""
 
@@ -139,6 +141,7 @@ class SendReport:
                 f"{s['failed']} failed; {s['requests']} requests{state}>")
 
 
+@without_collector
 def send(events: Iterable[Any], settings: Settings, to: Any = None, *, stable_event_ids: bool = False,
          progress: bool = True, retry: RetryPolicy | None = None, timeout: float = 10.0, pace: bool = True,
          clock: Clock | None = None) -> SendReport:
@@ -217,7 +220,7 @@ def _connect(to: Any, settings: Settings, client_class: type[Client], **options:
 
             # simulated time: pacing a large send to a fresh mock costs no real time, and its
             # report.duration says how long the send would take at Iterable's rate limits
-            mock = MockIterable(clock=clock or ManualClock())
+            mock = MockIterable(clock=clock or ManualClock(), journal_limit=MOCK_JOURNAL_LIMIT)
             mock.accept_keys_of(settings)
         options["clock"] = clock or mock.clock
         return "the in-process mock Iterable", client_class(transport=mock.transport(), **options), \

@@ -2,7 +2,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sized
+
+from tqdm.auto import tqdm
+
+from ..collector import without_collector
 
 from ..request import MappingError, Request
 from ..settings import Settings
@@ -76,12 +80,33 @@ class MappingResults:
                 f"{s['failed']} failed; {len(self.warnings)} settings warnings>")
 
 
-def map_events(events: Iterable[Any], settings: Settings) -> MappingResults:
-    """Map every event; a bad one gets its MappingError and the rest go on."""
+@without_collector
+def map_events(events: Iterable[Any], settings: Settings, *, keep_events: bool = True,
+               progress: bool = True) -> MappingResults:
+    """Map every event (any iterable: a list, a generator, `archive.read_archive(...)` events); a bad
+    one gets its MappingError and the rest go on.
+
+    `keep_events=False` keeps, of each event, only its type and name (what the frames show), so a
+    million events take a fraction of the memory. A progress bar shows when the work takes over a second.
+    """
     results = []
-    for index, event in enumerate(events):
-        try:
-            results.append(EventResult(index, event, map_event(event, settings)))
-        except MappingError as err:
-            results.append(EventResult(index, event, [], err))
+    total = len(events) if isinstance(events, Sized) else None
+    with tqdm(total=total, desc="mapping", unit=" events", delay=1.0, disable=not progress, miniters=1000) as bar:
+        for index, event in enumerate(events):
+            kept = event if keep_events else _type_and_name(event)
+            try:
+                results.append(EventResult(index, kept, map_event(event, settings)))
+            except MappingError as err:
+                results.append(EventResult(index, kept, [], err))
+            if not index % 1000:
+                bar.update(index - bar.n)
+        bar.update(len(results) - bar.n)
     return MappingResults(settings, results)
+
+
+_SHOWN_KEYS = ("type", "event", "name")
+
+
+def _type_and_name(event: Any) -> Any:
+    """The part of an event the frames show."""
+    return {key: event[key] for key in _SHOWN_KEYS if key in event} if isinstance(event, dict) else None

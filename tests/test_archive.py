@@ -1,0 +1,204 @@
+"""Event archives: streamed input, Parquet output, streamed sends, the collector handed back, Dask."""
+import gc
+import gzip
+import io
+import json
+
+import pandas as pd
+import pytest
+
+from iterable_sim import MockIterable, Settings, map_events, route, send
+from iterable_sim.archive import ArchiveError, Event, MalformedLine, read_archive
+from iterable_sim.archive_map import map_archive
+from iterable_sim.archive_send import send_stream
+from iterable_sim.cli import main
+from iterable_sim.samples import sample_events
+
+SETTINGS = Settings(api_key="k", register_device_or_browser_api_key="d")
+
+
+def track(user, n=0):
+    return {"type": "track", "event": "Clicked", "userId": user, "messageId": f"m-{user}-{n}",
+            "properties": {"n": n}}
+
+
+def write_lines(path, lines, *, gz=False):
+    text = "".join(line + "\n" for line in lines)
+    if gz:
+        with gzip.open(path, "wt") as out:
+            out.write(text)
+    else:
+        path.write_text(text)
+    return path
+
+
+@pytest.fixture
+def archive(tmp_path):
+    """Two files (one gzipped, one with a malformed line and an event RudderStack refuses) in a directory."""
+    folder = tmp_path / "archive"
+    folder.mkdir()
+    write_lines(folder / "a.jsonl.gz", [json.dumps(track("u1")), json.dumps(track("u2"))], gz=True)
+    write_lines(folder / "b.jsonl", [json.dumps(track("u3")), '{"type": "track", oops', "",
+                                     json.dumps({"type": "group", "userId": "u4"}), json.dumps(track("u5"))])
+    return folder
+
+
+def test_reads_files_directories_globs_and_gzip_with_each_bad_line_reported_in_place(archive):
+    records = list(read_archive(archive))
+    assert [(r.source.rsplit("/", 1)[-1], r.line, type(r).__name__) for r in records] == [
+        ("a.jsonl.gz", 1, "Event"), ("a.jsonl.gz", 2, "Event"), ("b.jsonl", 1, "Event"),
+        ("b.jsonl", 2, "MalformedLine"), ("b.jsonl", 4, "Event"), ("b.jsonl", 5, "Event")]
+    assert "not JSON" in records[3].reason and str(records[3]).endswith("b.jsonl, line 2: " + records[3].reason)
+    assert [r.line for r in read_archive(str(archive / "*.jsonl"))] == [1, 2, 4, 5]
+    assert len(list(read_archive([archive / "b.jsonl", archive / "a.jsonl.gz"]))) == 6
+    with pytest.raises(ArchiveError, match="no such events file"):
+        list(read_archive(archive / "missing.jsonl"))
+    with pytest.raises(ArchiveError, match="no file matches"):
+        list(read_archive(str(archive / "*.parquet")))
+
+
+def test_a_json_document_is_read_whole_and_stdin_streams(tmp_path, monkeypatch):
+    (tmp_path / "list.json").write_text(json.dumps([track("u1"), 7, track("u2")], indent=2))
+    records = list(read_archive(tmp_path / "list.json"))
+    assert [type(r) for r in records] == [Event, MalformedLine, Event]
+    assert "item 1 is not a JSON object" in records[1].reason
+    monkeypatch.setattr("sys.stdin", io.StringIO(json.dumps(track("u9")) + "\n[1, 2]\n"))
+    assert [r.source for r in read_archive("-")] == ["standard input"] * 3
+
+
+def test_map_archive_writes_parquet_and_a_summary_that_agree_with_map_events(archive, tmp_path):
+    summary = map_archive(archive, SETTINGS, tmp_path / "out", chunk_events=2, progress=False)
+    events = [r.event for r in read_archive(archive) if isinstance(r, Event)]
+    expected = map_events(events, SETTINGS)
+    assert summary == json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert {k: summary[k] for k in ("files", "events", "requests", "refused", "malformed_lines")} == {
+        "files": 2, "events": 5, "requests": 4, "refused": 1, "malformed_lines": 1}
+    assert summary["requests_per_endpoint"] == {"events/track": 4}
+    requests = pd.read_parquet(tmp_path / "out" / "requests")
+    assert requests["userId"].tolist() == ["u1", "u2", "u3", "u5"]
+    assert [json.loads(body) for body in requests["body"]] == [r.json for r in expected.requests]
+    refused = pd.read_parquet(tmp_path / "out" / "refused").sort_values("line")
+    assert refused["line"].tolist() == [2, 4] and refused["stage"].tolist() == ["input", "mapping"]
+    assert pd.isna(refused["status"].iloc[0]) and refused["status"].iloc[1] == 400
+    assert refused["error"].iloc[1] == str(expected.errors[0].error)
+    # chunking never changes what is written
+    assert map_archive(archive, SETTINGS, tmp_path / "again", chunk_events=1000, progress=False) == summary
+    assert pd.read_parquet(tmp_path / "again" / "requests").equals(requests)
+
+
+def test_map_events_keeps_only_what_the_frames_show_when_asked():
+    events = sample_events()
+    full, compact = map_events(events, SETTINGS), map_events(events, SETTINGS, keep_events=False)
+    assert compact.requests_frame().equals(full.requests_frame())
+    assert compact.errors_frame().equals(full.errors_frame())
+    assert all(set(r.event) <= {"type", "event", "name"} for r in compact if isinstance(r.event, dict))
+
+
+def test_map_events_route_and_send_take_generators():
+    events = [track("u1", 1), track("u2", 2), {"type": "group"}]
+    assert len(map_events((e for e in events), SETTINGS)) == 3
+    batches = route((i, e, SETTINGS) for i, e in enumerate(events))
+    assert sorted(j for b in batches for j in b.job_ids) == [0, 1, 2]
+    assert send((e for e in events), SETTINGS, progress=False).summary()["delivered"] == 2
+
+
+@pytest.mark.parametrize("call", [
+    lambda: map_events([track("u1")], SETTINGS),
+    lambda: route([(0, track("u1"), SETTINGS)]),
+    lambda: send([track("u1")], SETTINGS, progress=False),
+])
+def test_bulk_calls_hand_the_collector_back_as_they_found_it(call):
+    assert gc.isenabled()
+    call()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        call()
+        assert not gc.isenabled()  # a caller who turned it off keeps it off
+    finally:
+        gc.enable()
+
+
+def test_the_collector_is_handed_back_when_a_bulk_call_fails():
+    with pytest.raises(TypeError):
+        route([(0, track("u1"), "not settings")])
+    assert gc.isenabled()
+
+
+def test_send_stream_sends_chunk_by_chunk_and_keeps_compact_outcomes(tmp_path):
+    mock = MockIterable(rate_limits=False)
+    mock.accept_keys_of(SETTINGS)
+    seen_by_mock_when_read = []
+
+    def events():
+        for n in range(25):
+            seen_by_mock_when_read.append(len(mock.events_frame()))
+            yield track(f"u{n}", n) if n != 7 else {"type": "group", "userId": "g"}
+
+    failed = io.BytesIO()
+    report = send_stream(events(), SETTINGS, to=mock, chunk_events=10, failed_out=failed, progress=False)
+    assert seen_by_mock_when_read[9] == 0 and seen_by_mock_when_read[10] == 9  # the first chunk went before more was read
+    assert report.summary()["sent"] == 25 and report.summary()["delivered"] == 24 and report.summary()["failed"] == 1
+    frame = report.frame()
+    assert frame["event"].tolist() == list(range(25)) and frame.loc[7, "stage"] == "mapping"
+    assert [json.loads(line) for line in failed.getvalue().splitlines()] == [{"type": "group", "userId": "g"}]
+    expected = send([track(f"u{n}", n) if n != 7 else {"type": "group", "userId": "g"} for n in range(25)],
+                    SETTINGS, progress=False)
+    assert frame["fate"].astype(str).tolist() == [o.fate for o in expected.outcomes]
+
+
+def test_send_stream_counts_malformed_lines_and_bounds_the_mock_journal(archive):
+    report = send_stream(read_archive(archive), SETTINGS, chunk_events=2, progress=False)
+    s = report.summary()
+    assert (s["sent"], s["delivered"], s["failed"], s["malformed_lines"]) == (5, 4, 1, 1)
+    bad = report.frame().query("stage == 'input'")
+    assert bad["line"].tolist() == [2] and bad["source"].astype(str).str.endswith("b.jsonl").all()
+    assert report.mock.journal._entries.maxlen == send([track("u1")], SETTINGS, progress=False).mock.journal._entries.maxlen
+    with pytest.raises(ValueError, match="only its summary"):
+        send_stream([track("u1")], SETTINGS, keep_outcomes=False, progress=False).frame()
+
+
+def test_cli_map_out_writes_parquet_and_summary_and_goes_on_past_bad_lines(archive, tmp_path, capsys):
+    out = io.StringIO()
+    code = main(["map", str(archive / "a.jsonl.gz"), str(archive / "b.jsonl"), "--api-key", "k",
+                 "--out", str(tmp_path / "out"), "--no-progress"], out)
+    assert code == 1  # a malformed line is reported, the rest is mapped
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert (summary["events"], summary["requests"], summary["refused"], summary["malformed_lines"]) == (5, 4, 1, 1)
+    assert "5 events from 2 file(s): 4 requests (events/track 4); 1 refused, 1 malformed lines" in out.getvalue()
+    assert len(pd.read_parquet(tmp_path / "out" / "requests")) == 4
+
+
+def test_cli_map_jsonl_streams_and_reports_a_bad_line_with_the_failures(archive, capsys):
+    out = io.StringIO()
+    assert main(["map", str(archive), "--format", "jsonl", "--api-key", "k"], out) == 1
+    lines = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [line.get("stage") for line in lines].count("input") == 1
+    assert [line["event"] for line in lines if "event" in line] == [0, 1, 2, 3, 4]
+    assert "b.jsonl, line 2: not JSON" in capsys.readouterr().err
+
+
+def test_cli_send_streams_an_archive_larger_than_a_chunk(archive, tmp_path, monkeypatch):
+    monkeypatch.setattr("iterable_sim.cli.CHUNK_EVENTS", 2)
+    out, failed = io.StringIO(), tmp_path / "failed.jsonl"
+    assert main(["send", str(archive), "--format", "table", "--no-progress", "--failed-out", str(failed)], out) == 1
+    assert "5 sent, 4 delivered, 0 rejected, 1 failed, 1 malformed lines" in out.getvalue()
+    assert [json.loads(line)["userId"] for line in failed.read_text().splitlines()] == ["u4"]
+    out = io.StringIO()
+    main(["send", str(archive), "--format", "jsonl", "--no-progress"], out)
+    rows = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [(row["line"], row["fate"]) for row in rows] == [(1, "delivered"), (2, "delivered"), (1, "delivered"),
+                                                            (2, "failed"), (4, "failed"), (5, "delivered")]
+
+
+def test_dask_maps_a_partitioned_archive_into_the_same_output(archive, tmp_path):
+    pytest.importorskip("distributed")
+    from iterable_sim.dask_archive import map_archive_dask
+
+    single = map_archive(archive, SETTINGS, tmp_path / "single", progress=False)
+    spread = map_archive_dask(archive, SETTINGS, tmp_path / "dask", cluster="local:2", progress=False)
+    assert spread == single
+    for kind in ("requests", "refused"):
+        assert sorted(p.name for p in (tmp_path / "dask" / kind).iterdir()) == ["part-00000.parquet",
+                                                                                "part-00001.parquet"]
+        assert pd.read_parquet(tmp_path / "dask" / kind).equals(pd.read_parquet(tmp_path / "single" / kind))
