@@ -1,61 +1,47 @@
-"""Benchmark: map_event throughput on a file of RudderStack events (run by hand, prints figures).
+"""Benchmark: map_event and map_events throughput on fresh events (run by hand, prints figures).
 
     python bench/bench_mapping.py ../shared/bench/events-10k.jsonl.gz ../shared/bench/settings.json
 
-Events per second is the median of --runs timed passes over all events, after one warm-up pass,
-in this one process; peak memory is tracemalloc's peak during one extra pass that keeps every request.
+Each timed pass maps events parsed from the file just before it (not timed), as users have them
+and as RudderStack's `bench` mode does; after one warm-up pass, in this one process. Shown: the
+median events/s of --runs passes and the share of the time spent in the garbage collector, for a
+plain loop of map_event (the collector left as it is) and for map_events (which pauses it).
+Compare with RudderStack's process() in the same minute:
+
+    node ../shared/rudderstack/rudderstack-iterable.cjs bench --events ../shared/bench/events-10k.jsonl.gz \
+         --config ../shared/bench/settings.json --mode both
 """
 from __future__ import annotations
 
 import resource
-import statistics
-import time
-import tracemalloc
 
-from benchdata import bench_arguments, load_events, load_settings
+from benchdata import bench_arguments, fresh_passes, load_lines, load_settings, rate_line
 
-from iterable_sim import MappingError, Settings, map_event
+from iterable_sim import MappingError, Settings, map_event, map_events
 
 
-
-def one_pass(events: list[dict], settings: Settings, keep: list | None = None) -> tuple[float, int, int]:
+def map_each(events: list[dict], settings: Settings) -> tuple[int, int]:
     requests = errors = 0
-    start = time.perf_counter()
     for event in events:
         try:
-            mapped = map_event(event, settings)
+            requests += len(map_event(event, settings))
         except MappingError:
             errors += 1
-            continue
-        requests += len(mapped)
-        if keep is not None:
-            keep.append(mapped)
-    return time.perf_counter() - start, requests, errors
+    return requests, errors
 
 
 def main() -> None:
-    parser = bench_arguments(__doc__)
-    args = parser.parse_args()
-    events = load_events(args.events)
+    args = bench_arguments(__doc__).parse_args()
+    lines = load_lines(args.events)
     settings = load_settings(args.settings)
 
-    one_pass(events, settings)  # warm-up
-    timings = []
-    for _ in range(args.runs):
-        seconds, requests, errors = one_pass(events, settings)
-        timings.append(seconds)
-    tracemalloc.start()
-    kept: list = []
-    one_pass(events, settings, kept)
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-
-    median = statistics.median(timings)
-    print(f"events: {len(events):,}  requests: {requests:,}  mapping errors: {errors:,}")
-    print(f"map_event: {len(events) / median:,.0f} events/s (median of {args.runs}; "
-          f"best {len(events) / min(timings):,.0f}, worst {len(events) / max(timings):,.0f})")
-    print(f"peak memory mapping all events and keeping every request (tracemalloc): {peak / 2**20:.1f} MiB; "
-          f"process max RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+    timings, collector, (requests, errors) = fresh_passes(lines, args.runs, lambda events: map_each(events, settings))
+    print(f"events: {len(lines):,}  requests: {requests:,}  mapping errors: {errors:,}")
+    print(rate_line("map_event loop", len(lines), timings, collector))
+    timings, collector, results = fresh_passes(
+        lines, args.runs, lambda events: map_events(events, settings, progress=False))
+    print(rate_line("map_events", len(lines), timings, collector))
+    print(f"process max RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
 
 
 if __name__ == "__main__":

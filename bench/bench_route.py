@@ -2,20 +2,19 @@
 
     python bench/bench_route.py ../shared/bench/events-10k.jsonl.gz ../shared/bench/settings.json
 
-Events per second is the median of --runs timed passes of route() over all events, after one warm-up
-pass, in this one process. Requests are those the batches hold, in all and per endpoint; the floor is
+Events per second is the median of --runs timed passes of route(), after one warm-up pass, in this
+one process, each over events parsed afresh just before it (as RudderStack's bench does): in calls
+of --batch events (200, as RudderStack's bench calls its router), and in one call over all events. Requests are those the batches hold, in all and per endpoint; the floor is
 one request per started 1,000 bulk items plus one per call without a bulk endpoint.
 """
 from __future__ import annotations
 
-import gc
 import math
-import statistics
-import time
 import tracemalloc
 from collections import Counter
 
-from benchdata import bench_arguments, load_events, load_settings
+import orjson
+from benchdata import bench_arguments, fresh_passes, load_lines, load_settings, rate_line
 
 from iterable_sim import route
 
@@ -34,35 +33,35 @@ def floor(batches: list, per_endpoint: Counter) -> int:
     return singles + sum(math.ceil(n / 1000) for n in bulk_items.values())
 
 
+def route_in_calls(events: list[dict], settings, size: int | None) -> list:
+    """route() over all events at once (size None), or in calls of `size` events as RudderStack's bench does."""
+    jobs = [(index, event, settings) for index, event in enumerate(events)]
+    if size is None:
+        return route(jobs)
+    return [batch for start in range(0, len(jobs), size) for batch in route(jobs[start:start + size])]
+
+
 def main() -> None:
     parser = bench_arguments(__doc__)
+    parser.add_argument("--batch", type=int, default=200, help="events per route() call, as RudderStack's bench")
     args = parser.parse_args()
-    events = load_events(args.events)
+    lines = load_lines(args.events)
     settings = load_settings(args.settings)
-    jobs = [(index, event, settings) for index, event in enumerate(events)]
-
-    route(jobs)  # warm-up
-    timings = []
-    for _ in range(args.runs):
-        gc.collect()  # start each pass from the same heap: no collection left over from the pass before
-        start = time.perf_counter()
-        batches = route(jobs)
-        timings.append(time.perf_counter() - start)
-    tracemalloc.start()
-    route(jobs)
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-
-    per_endpoint = Counter(request.endpoint for batch in batches for request in batch.requests)
-    failed = sum(len(batch.job_ids) for batch in batches if batch.error is not None)
-    median = statistics.median(timings)
-    print(f"events: {len(events):,}  batches: {len(batches):,}  failed events: {failed:,}")
-    print(f"route: {len(events) / median:,.0f} events/s (median of {args.runs}; "
-          f"best {len(events) / min(timings):,.0f}, worst {len(events) / max(timings):,.0f})")
-    print(f"requests: {sum(per_endpoint.values()):,} (floor {floor(batches, per_endpoint):,})")
+    for size in (args.batch, None):
+        timings, collector, batches = fresh_passes(lines, args.runs, lambda events: route_in_calls(events, settings, size))
+        per_endpoint = Counter(request.endpoint for batch in batches for request in batch.requests)
+        failed = sum(len(batch.job_ids) for batch in batches if batch.error is not None)
+        calls = f"calls of {size}" if size else "one call"
+        print(rate_line(f"route ({calls})", len(lines), timings, collector))
+        print(f"  batches: {len(batches):,}  failed events: {failed:,}  requests: {sum(per_endpoint.values()):,} "
+              f"(floor {floor(batches, per_endpoint):,})")
     for endpoint, count in sorted(per_endpoint.items(), key=lambda item: (-item[1], item[0])):
         print(f"  {endpoint:32} {count:6,}")
-    print(f"peak memory routing all events (tracemalloc): {peak / 2**20:.1f} MiB")
+    tracemalloc.start()
+    route_in_calls([orjson.loads(line) for line in lines], settings, None)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    print(f"peak memory routing all events in one call, events included (tracemalloc): {peak / 2**20:.1f} MiB")
 
 
 if __name__ == "__main__":

@@ -2,9 +2,15 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import gzip
 import json
+import statistics
+import time
 from pathlib import Path
+from typing import Any, Callable
+
+import orjson
 
 from iterable_sim import Settings
 
@@ -29,3 +35,56 @@ def bench_arguments(doc: str) -> argparse.ArgumentParser:
     parser.add_argument("settings", type=Path, nargs="?", help="RudderStack destination Config JSON")
     parser.add_argument("--runs", type=int, default=5)
     return parser
+
+
+def load_lines(path: Path) -> list[bytes]:
+    """The file's JSON lines, unparsed: each timed pass parses them afresh, as users have events."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as lines:
+        return [line for line in lines if line.strip()]
+
+
+class CollectorClock:
+    """Seconds spent in the garbage collector while active (gc.callbacks)."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self._started = 0.0
+
+    def __call__(self, phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.seconds += time.perf_counter() - self._started
+
+    def __enter__(self) -> "CollectorClock":
+        gc.callbacks.append(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        gc.callbacks.remove(self)
+
+
+def fresh_passes(lines: list[bytes], runs: int, work: Callable[[list[dict]], Any]) -> tuple[list[float], list[float], Any]:
+    """`runs` timed passes of `work` (after one warm-up), each over events parsed from `lines` just
+    before it (parsing not timed, then a full collection, as RudderStack's bench does): the seconds of each pass, the collector's seconds in each, the last result."""
+    timings, collector = [], []
+    work([orjson.loads(line) for line in lines])  # warm-up
+    result = None
+    for _ in range(runs):
+        result = None  # the pass before is garbage, as in a fresh process
+        events = [orjson.loads(line) for line in lines]
+        gc.collect()  # as RudderStack's bench does between passes (it runs node's gc())
+        with CollectorClock() as clock:
+            start = time.perf_counter()
+            result = work(events)
+            timings.append(time.perf_counter() - start)
+        collector.append(clock.seconds)
+    return timings, collector, result
+
+
+def rate_line(name: str, count: int, timings: list[float], collector: list[float]) -> str:
+    median = statistics.median(timings)
+    share = sum(collector) / sum(timings)
+    return (f"{name}: {count / median:,.0f} events/s (median of {len(timings)} fresh passes; best "
+            f"{count / min(timings):,.0f}, worst {count / max(timings):,.0f}); garbage collector {share:.0%} of the time")

@@ -108,9 +108,17 @@ def test_map_events_route_and_send_take_generators():
     lambda: send([track("u1")], SETTINGS, progress=False),
 ])
 def test_bulk_calls_hand_the_collector_back_as_they_found_it(call):
-    assert gc.isenabled()
+    assert gc.isenabled() and gc.get_freeze_count() == 0
     call()
-    assert gc.isenabled()
+    assert gc.isenabled() and gc.get_freeze_count() == 0  # nothing left frozen
+    kept = [{"a caller's": "frozen object"}]
+    gc.freeze()
+    try:
+        call()
+        assert gc.get_freeze_count() > 0  # a caller's freeze is the caller's
+    finally:
+        gc.unfreeze()
+    del kept
     gc.disable()
     try:
         call()
