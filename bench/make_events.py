@@ -4,7 +4,7 @@
     python bench/make_events.py 1000000 /tmp/events-1m/ --parts 8     # a partitioned archive
 
 Copy k of the bench events (k = 0, 1, ...) has its own users, emails and ids: every userId
-`user-1…` becomes `user-k-1…`, every email `name@example.com` becomes `name+k@example.com`, every
+`user-1…` becomes `user-k-1…`, every email `name@…example.com` becomes `name+k@…example.com`, every
 UUID (messageId, anonymousId, rudderId, device ids…) and order id gets k mixed in. So N events
 have about N/10,000 times the bench events' users, and no two events share a messageId. Written
 as gzipped JSON lines, as RudderStack's object-storage destinations write them.
@@ -17,6 +17,7 @@ import re
 from pathlib import Path
 
 BENCH_EVENTS = Path(__file__).resolve().parents[1] / ".." / "shared" / "bench" / "events-10k.jsonl.gz"
+EMAIL = re.compile(rb"@((?:[a-z0-9-]+\.)*example\.com)")
 UUID = re.compile(rb'"([0-9a-f]{8})(-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")')
 
 
@@ -25,7 +26,7 @@ def varied(line: bytes, copy: int) -> bytes:
     if copy == 0:
         return line
     tag = b"%d" % copy
-    line = line.replace(b'"user-', b'"user-' + tag + b"-").replace(b"@example.com", b"+" + tag + b"@example.com")
+    line = EMAIL.sub(b"+" + tag + rb"@\1", line.replace(b'"user-', b'"user-' + tag + b"-"))
     line = line.replace(b'"ord-', b'"ord-' + tag + b"-")
     return UUID.sub(lambda m: b'"%08x%s' % (int(m.group(1), 16) ^ copy, m.group(2)), line)
 
