@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import re
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterable, Literal, Sequence, Union
 
@@ -57,9 +58,14 @@ class EventOutcome:
     stage: Literal["mapping", "delivery", "interrupted"] | None = None  # where a failure happened
     endpoints: list[str] = field(default_factory=list)
     attempts: int = 0
-    # sent again after an attempt that got no answer, on a call Iterable cannot deduplicate:
-    # Iterable may hold it more than once
-    possibly_duplicated: bool = False
+    # how many extra copies Iterable may hold: the times a call carrying it, which Iterable cannot
+    # deduplicate, was sent again after an attempt that got no answer (timeout, dropped connection)
+    possible_duplicates: int = 0
+
+    @property
+    def possibly_duplicated(self) -> bool:
+        """Iterable may hold this event (an updateCart, an event or purchase without id) more than once."""
+        return self.possible_duplicates > 0
 
 
 @dataclass(slots=True)
@@ -92,7 +98,7 @@ class SendReport:
     mock: Any = None  # the MockIterable that received the events, when send() made one
     _resend_options: dict[str, Any] = field(default_factory=dict, repr=False)
     _exposed: set[int] = field(default_factory=set, repr=False)  # events with an item Iterable cannot deduplicate
-    _duplicated: set[int] = field(default_factory=set, repr=False)  # ... of which a call was sent again unanswered
+    _duplicates: Counter[int] = field(default_factory=Counter, repr=False)  # ... their possible extra copies
 
     @property
     def duration(self) -> float:
@@ -106,11 +112,12 @@ class SendReport:
         counts["requests"] = len(self.deliveries)
         counts["retried"] = sum(1 for o in self.outcomes if o.attempts > 1)
         counts["possibly_duplicated"] = sum(1 for o in self.outcomes if o.possibly_duplicated)
+        counts["possible_duplicates"] = sum(o.possible_duplicates for o in self.outcomes)
         return counts
 
     def frame(self) -> "pd.DataFrame":
         """One row per event: its fate, Iterable's status and reason, endpoints, attempts, and whether
-        Iterable may hold it more than once (`possibly_duplicated`)."""
+        how many extra copies of it Iterable may hold (`possible_duplicates`)."""
         import pandas as pd
 
         rows = []
@@ -119,9 +126,9 @@ class SendReport:
             rows.append({"event": o.index, "type": event.get("type"), "name": event.get("event", event.get("name")),
                          "fate": o.fate, "status": o.status, "reason": o.reason, "stage": o.stage,
                          "endpoints": ", ".join(o.endpoints), "attempts": o.attempts,
-                         "possibly_duplicated": o.possibly_duplicated})
+                         "possible_duplicates": o.possible_duplicates})
         return pd.DataFrame(rows, columns=["event", "type", "name", "fate", "status", "reason", "stage",
-                                           "endpoints", "attempts", "possibly_duplicated"])
+                                           "endpoints", "attempts", "possible_duplicates"])
 
     def requests_frame(self) -> "pd.DataFrame":
         """One row per HTTP call: endpoint, status and Iterable's code and message, items carried,
@@ -141,7 +148,7 @@ class SendReport:
         """Send the events that failed (and, if asked, those Iterable rejected) again, to the same place.
 
         An event whose last attempt got no answer may be in Iterable already: sent again on a call
-        Iterable cannot deduplicate, it is marked `possibly_duplicated` in the new report."""
+        Iterable cannot deduplicate, it counts one more possible duplicate in the new report."""
         options = {**self._resend_options, **overrides}
         fates = ("failed", "rejected") if include_rejected else ("failed",)
         previous = [o for o in self.outcomes if o.fate in fates]
@@ -149,13 +156,13 @@ class SendReport:
         for before, after in zip(previous, again.outcomes):
             if before.status is None and before.stage == "delivery" and after.index in again._exposed \
                     and after.attempts > 0:
-                after.possibly_duplicated = True
+                after.possible_duplicates += 1
         return again
 
     def __repr__(self) -> str:
         s = self.summary()
         state = ", interrupted" if self.interrupted else ""
-        doubts = f", {s['possibly_duplicated']} possibly stored twice" if s["possibly_duplicated"] else ""
+        doubts = f", {s['possibly_duplicated']} possibly stored more than once" if s["possibly_duplicated"] else ""
         return (f"<SendReport to {self.target}: {s['sent']} sent, {s['delivered']} delivered, {s['rejected']} rejected, "
                 f"{s['failed']} failed{doubts}; {s['requests']} requests{state}>")
 
@@ -172,7 +179,7 @@ def send(events: Iterable[Any], settings: Settings, to: Any = None, *, stable_ev
     have no `id` one derived from their messageId, so a retry after a timeout updates the event or
     purchase instead of duplicating it (RudderStack sends no such id: see docs/differences.md).
     Events sent again after an attempt that got no answer, on a call Iterable cannot deduplicate,
-    are marked `possibly_duplicated` in the report.
+    are marked `possibly_duplicated` in the report, with how many extra copies Iterable may hold.
     Interrupting it (Ctrl-C, Jupyter's stop button) ends the send early and still returns the report.
     """
     events = list(events)
@@ -309,8 +316,8 @@ def _finish(report: SendReport, legs: dict[int, list[_Leg]], unsent: Plan, now: 
                                                  0, request.endpoint))
     report.finished = now
     report.outcomes = [_fate(index, legs.get(index)) for index in range(len(report.events))]
-    for index in report._duplicated:
-        report.outcomes[index].possibly_duplicated = True
+    for index, copies in report._duplicates.items():
+        report.outcomes[index].possible_duplicates = copies
     return report
 
 
@@ -340,7 +347,8 @@ def _take(report: SendReport, legs: dict[int, list[_Leg]], delivery: Delivery,
     """Note a call's answer on its events; the call to make next when some of its items were set aside."""
     report.deliveries.append(delivery)
     if delivery.unanswered:
-        report._duplicated.update(_undeduplicable(delivery.request, jobs))
+        for job in _undeduplicable(delivery.request, jobs):
+            report._duplicates[job] += delivery.unanswered
     rest = _set_aside(delivery, jobs, legs)
     if rest is None:
         _record(legs, delivery, jobs)
