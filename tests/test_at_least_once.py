@@ -189,3 +189,22 @@ def test_a_failed_event_whose_last_attempt_got_no_answer_is_marked_when_resent()
     again = report.resend()
     assert again.outcomes[0].fate == "delivered" and again.outcomes[0].possible_duplicates == 1
     assert len(m.events_frame().query("eventType == 'updateCart'")) == 3
+
+
+def test_the_cli_send_summary_counts_what_may_be_stored_twice(tmp_path):
+    import io
+    import json
+
+    from iterable_sim.cli import main
+
+    server_mock = MockIterable()
+    server_mock.add_api_key(KEY)
+    server_mock.faults.add("drop", "commerce/updateCart", times=1)  # the connection closes mid-answer
+    events = tmp_path / "events.jsonl"
+    events.write_text(json.dumps(sample_events()[18]) + "\n")
+    out = io.StringIO()
+    with server_mock.serve() as url:
+        code = main(["send", str(events), "--to", url, "--api-key", KEY, "--no-progress"], out)
+    assert code == 0
+    text = out.getvalue()
+    assert "1 delivered" in text and "1 possibly stored more than once" in text and "possible_duplicates" in text
