@@ -116,8 +116,8 @@ class SendReport:
         return counts
 
     def frame(self) -> "pd.DataFrame":
-        """One row per event: its fate, Iterable's status and reason, endpoints, attempts, and whether
-        how many extra copies of it Iterable may hold (`possible_duplicates`)."""
+        """One row per event: its fate, Iterable's status and reason, endpoints, attempts, and how
+        many extra copies of it Iterable may hold (`possible_duplicates`)."""
         import pandas as pd
 
         rows = []
