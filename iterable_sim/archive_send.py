@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 FATES = ("delivered", "rejected", "failed")
 OUTCOME_COLUMNS = ["event", "source", "line", "type", "name", "fate", "status", "reason", "stage", "endpoints",
-                   "attempts"]
+                   "attempts", "possible_duplicates"]
 
 
 @dataclass
@@ -51,7 +51,8 @@ class StreamReport:
     def summary(self) -> dict[str, Any]:
         return {"sent": self.counts["sent"], **{fate: self.counts[fate] for fate in FATES},
                 "malformed_lines": self.counts["malformed_lines"], "requests": self.counts["requests"],
-                "retried": self.counts["retried"], "requests_per_endpoint": dict(sorted(self.requests_per_endpoint.items()))}
+                "retried": self.counts["retried"], "possibly_duplicated": self.counts["possibly_duplicated"],
+                "possible_duplicates": self.counts["possible_duplicates"], "requests_per_endpoint": dict(sorted(self.requests_per_endpoint.items()))}
 
     def frame(self) -> "pd.DataFrame":
         """One row per event (and malformed line): where it came from, its fate, Iterable's answer."""
@@ -141,7 +142,7 @@ class _Keeper:
 
     def malformed(self, record: MalformedLine) -> None:
         self.report.counts["malformed_lines"] += 1
-        self._row(record.source, record.line, None, None, "failed", None, record.reason, "input", "", 0)
+        self._row(record.source, record.line, None, None, "failed", None, record.reason, "input", "", 0, 0)
 
     def outcome(self, outcome: EventOutcome, source: str | None, line: int | None, event: Any) -> None:
         counts = self.report.counts
@@ -149,17 +150,20 @@ class _Keeper:
         counts[outcome.fate] += 1
         if outcome.attempts > 1:
             counts["retried"] += 1
+        if outcome.possible_duplicates:
+            counts["possibly_duplicated"] += 1
+            counts["possible_duplicates"] += outcome.possible_duplicates
         kind, name = type_and_name(event)
         self._row(source, line, kind, name, outcome.fate, outcome.status, outcome.reason, outcome.stage,
-                  ", ".join(outcome.endpoints), outcome.attempts)
+                  ", ".join(outcome.endpoints), outcome.attempts, outcome.possible_duplicates)
         if self.failed_out is not None and outcome.fate != "delivered":
             self.failed_out.write(json_bytes(event)[0] + b"\n")
 
     def _row(self, source: str | None, line: int | None, kind: Any, name: Any, fate: str, status: int | None,
-             reason: str, stage: str | None, endpoints: str, attempts: int) -> None:
+             reason: str, stage: str | None, endpoints: str, attempts: int, duplicates: int) -> None:
         intern = self.interned.setdefault
         row = (self.index, source, line, kind, name, fate, status, intern(reason, reason), stage,
-               intern(endpoints, endpoints), attempts)
+               intern(endpoints, endpoints), attempts, duplicates)
         self.index += 1
         columns = self.report.columns
         if columns is not None:
