@@ -68,8 +68,9 @@ class StreamReport:
     def __repr__(self) -> str:
         s = self.summary()
         state = ", interrupted" if self.interrupted else ""
+        doubts = f", {s['possibly_duplicated']:,} possibly stored more than once" if s["possibly_duplicated"] else ""
         return (f"<StreamReport to {self.target}: {s['sent']:,} sent, {s['delivered']:,} delivered, "
-                f"{s['rejected']:,} rejected, {s['failed']:,} failed, {s['malformed_lines']:,} malformed lines; "
+                f"{s['rejected']:,} rejected, {s['failed']:,} failed, {s['malformed_lines']:,} malformed lines{doubts}; "
                 f"{s['requests']:,} requests{state}>")
 
 

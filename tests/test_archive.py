@@ -210,3 +210,10 @@ def test_dask_maps_a_partitioned_archive_into_the_same_output(archive, tmp_path)
         assert sorted(p.name for p in (tmp_path / "dask" / kind).iterdir()) == ["part-00000.parquet",
                                                                                 "part-00001.parquet"]
         assert pd.read_parquet(tmp_path / "dask" / kind).equals(pd.read_parquet(tmp_path / "single" / kind))
+
+
+def test_no_progress_bar_for_a_handful_of_events(archive, tmp_path, capsys):
+    map_archive(archive, SETTINGS, tmp_path / "out")  # progress on, as by default
+    send_stream(read_archive(archive), SETTINGS)
+    map_events([track("u1")], SETTINGS)
+    assert capsys.readouterr().err == ""
