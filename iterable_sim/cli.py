@@ -14,10 +14,10 @@ import orjson
 import pandas as pd
 
 from .cassettes.commands import cmd_cassettes, cmd_record, configure_cassettes, configure_record
-from .frames import REQUEST_COLUMNS
 from .archive import ArchiveError, MalformedLine, archive_files, events_only, read_archive
 from .archive_map import CHUNK_EVENTS, iter_mapped_lines, map_archive
 from .archive_send import send_stream
+from .frames import REQUEST_COLUMNS
 from .mapping import map_events
 from .redact import mask
 from .samples import sample_descriptions, sample_events
@@ -170,7 +170,10 @@ def map_to_directory(args: argparse.Namespace, settings: Settings, out: TextIO) 
     if args.dask is not None:
         from .dask_archive import map_archive_dask
 
-        summary = map_archive_dask(files, settings, args.out, cluster=args.dask, progress=not args.no_progress)
+        try:
+            summary = map_archive_dask(files, settings, args.out, cluster=args.dask, progress=not args.no_progress)
+        except ValueError as err:  # standard input, or a --dask that is neither local:N nor an address
+            raise CliError(str(err)) from None
     else:
         summary = map_archive(files, settings, args.out, progress=not args.no_progress)
     endpoints = ", ".join(f"{name} {count:,}" for name, count in summary["requests_per_endpoint"].items())

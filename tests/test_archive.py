@@ -217,3 +217,12 @@ def test_no_progress_bar_for_a_handful_of_events(archive, tmp_path, capsys):
     send_stream(read_archive(archive), SETTINGS)
     map_events([track("u1")], SETTINGS)
     assert capsys.readouterr().err == ""
+
+
+def test_cli_map_dask_refuses_what_cannot_be_spread(archive, tmp_path, capsys):
+    assert main(["map", "--out", str(tmp_path / "o"), "--dask", "local:2"], io.StringIO()) == 2
+    assert "standard input cannot be spread" in capsys.readouterr().err
+    assert main(["map", str(archive), "--out", str(tmp_path / "o"), "--dask", "local:none"], io.StringIO()) == 2
+    assert "local:N needs a number of workers" in capsys.readouterr().err
+    assert main(["map", str(archive), "--dask", "local:2"], io.StringIO()) == 2
+    assert "give --out DIR" in capsys.readouterr().err
