@@ -91,7 +91,8 @@ def map_events(events: Iterable[Any], settings: Settings, *, keep_events: bool =
     """
     results = []
     total = len(events) if isinstance(events, Sized) else None
-    with tqdm(total=total, desc="mapping", unit=" events", delay=1.0, disable=not progress, miniters=1000) as bar:
+    quick = total is not None and total < PROGRESS_MIN_EVENTS  # no bar (nor notebook widget) for a handful
+    with tqdm(total=total, desc="mapping", unit=" events", delay=1.0, disable=not progress or quick) as bar:
         for index, event in enumerate(events):
             kept = event if keep_events else _type_and_name(event)
             try:
@@ -104,6 +105,7 @@ def map_events(events: Iterable[Any], settings: Settings, *, keep_events: bool =
     return MappingResults(settings, results)
 
 
+PROGRESS_MIN_EVENTS = 10_000
 _SHOWN_KEYS = ("type", "event", "name")
 
 
