@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import gc
+import inspect
 from contextlib import contextmanager
 from typing import Callable, Iterator, TypeVar
 
@@ -36,7 +37,14 @@ def collector_paused() -> Iterator[None]:
 
 
 def without_collector(func: F) -> F:
-    """Decorate a (synchronous) bulk call to run with the collector paused."""
+    """Decorate a bulk call (a function or a coroutine function) to run with the collector paused."""
+    if inspect.iscoroutinefunction(func):
+        @functools.wraps(func)
+        async def awaiting(*args: object, **kwargs: object) -> object:
+            with collector_paused():
+                return await func(*args, **kwargs)
+        return awaiting  # type: ignore[return-value]
+
     @functools.wraps(func)
     def wrapper(*args: object, **kwargs: object) -> object:
         with collector_paused():

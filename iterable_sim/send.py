@@ -205,6 +205,7 @@ def send(events: Iterable[Any], settings: Settings, to: Any = None, *, stable_ev
     return _finish(report, legs, plan[done:], client.clock.now())
 
 
+@without_collector
 async def asend(events: Iterable[Any], settings: Settings, to: Any = None, *, concurrency: int = 8,
                 stable_event_ids: bool = False, progress: bool = True, retry: RetryPolicy | None = None,
                 timeout: float = 10.0, pace: bool = True, clock: Clock | None = None) -> SendReport:

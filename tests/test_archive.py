@@ -1,4 +1,5 @@
 """Event archives: streamed input, Parquet output, streamed sends, the collector handed back, Dask."""
+import asyncio
 import gc
 import gzip
 import io
@@ -7,7 +8,7 @@ import json
 import pandas as pd
 import pytest
 
-from iterable_sim import MockIterable, Settings, map_events, route, send
+from iterable_sim import MockIterable, Settings, asend, map_events, route, send
 from iterable_sim.archive import ArchiveError, Event, MalformedLine, read_archive
 from iterable_sim.archive_map import map_archive
 from iterable_sim.archive_send import send_stream
@@ -106,6 +107,7 @@ def test_map_events_route_and_send_take_generators():
     lambda: map_events([track("u1")], SETTINGS),
     lambda: route([(0, track("u1"), SETTINGS)]),
     lambda: send([track("u1")], SETTINGS, progress=False),
+    lambda: asyncio.run(asend([track("u1")], SETTINGS, progress=False)),
 ])
 def test_bulk_calls_hand_the_collector_back_as_they_found_it(call):
     assert gc.isenabled() and gc.get_freeze_count() == 0
