@@ -136,3 +136,22 @@ def test_async_client_sends_concurrently_within_its_bound():
 
     deliveries = asyncio.run(main())
     assert all(d.ok for d in deliveries) and peak == 3
+
+
+def test_an_in_process_transport_gets_the_request_as_httpx_sends_it_and_vcrpy_records_it(tmp_path):
+    import vcr
+
+    seen = []
+
+    def handler(request):
+        seen.append(request)
+        return httpx.Response(200, json={"code": "Success"})
+
+    cassette_path = tmp_path / "in-process.yaml"
+    with vcr.VCR(record_mode="all").use_cassette(str(cassette_path)) as cassette:
+        with IterableClient(transport=httpx.MockTransport(handler), pace=False, timeout=3.0) as client:
+            delivery = client.send(TRACK)
+    assert delivery.ok and delivery.body == {"code": "Success"}
+    assert seen[0].headers["api_key"] == "k" and seen[0].headers["user-agent"].startswith("python-httpx")
+    assert seen[0].extensions["timeout"]["read"] == 3.0  # the mock's injected latency reads it
+    assert len(cassette.requests) == 1 and cassette.requests[0].uri == TRACK.url
