@@ -228,3 +228,14 @@ def test_cli_map_dask_refuses_what_cannot_be_spread(archive, tmp_path, capsys):
     assert "local:N needs a number of workers" in capsys.readouterr().err
     assert main(["map", str(archive), "--dask", "local:2"], io.StringIO()) == 2
     assert "give --out DIR" in capsys.readouterr().err
+
+
+def test_cli_map_dask_on_a_running_scheduler(archive, tmp_path):
+    distributed = pytest.importorskip("distributed")
+
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        out = io.StringIO()
+        code = main(["map", str(archive), "--api-key", "k", "--out", str(tmp_path / "o"), "--no-progress",
+                     "--dask", cluster.scheduler_address], out)
+    assert code == 1 and "5 events from 2 file(s): 4 requests" in out.getvalue()
+    assert json.loads((tmp_path / "o" / "summary.json").read_text())["malformed_lines"] == 1
