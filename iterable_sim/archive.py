@@ -89,14 +89,19 @@ def read_file(name: str) -> Iterator[Record]:
     """The records of one file ('-' for stdin); gzip is recognised by its first bytes, not its name."""
     if name == STDIN:
         stdin = getattr(sys.stdin, "buffer", None)  # a text stream without one (a test's StringIO) is read whole
-        yield from _records(stdin if stdin is not None else io.BytesIO(sys.stdin.read().encode()), "standard input")
+        raw = io.BufferedReader(stdin if stdin is not None else io.BytesIO(sys.stdin.read().encode()))
+        yield from _unpacked(raw, "standard input")
         return
     with open(name, "rb") as raw:
-        stream: IO[bytes] = gzip.GzipFile(fileobj=raw) if raw.peek(2)[:2] == GZIP_MAGIC else raw
-        try:
-            yield from _records(stream, name)
-        except (OSError, EOFError) as err:  # a truncated or corrupt .gz: what was read stands
-            yield MalformedLine(name, 0, f"the file cannot be read further: {err}")
+        yield from _unpacked(raw, name)
+
+
+def _unpacked(raw: io.BufferedReader, name: str) -> Iterator[Record]:
+    stream: IO[bytes] = gzip.GzipFile(fileobj=raw) if raw.peek(2)[:2] == GZIP_MAGIC else raw
+    try:
+        yield from _records(stream, name)
+    except (OSError, EOFError) as err:  # a truncated or corrupt .gz: what was read stands
+        yield MalformedLine(name, 0, f"the file cannot be read further: {err}")
 
 
 def events_only(records: Iterable[Record], malformed: list[MalformedLine] | None = None) -> Iterator[Any]:

@@ -239,3 +239,13 @@ def test_cli_map_dask_on_a_running_scheduler(archive, tmp_path):
                      "--dask", cluster.scheduler_address], out)
     assert code == 1 and "5 events from 2 file(s): 4 requests" in out.getvalue()
     assert json.loads((tmp_path / "o" / "summary.json").read_text())["malformed_lines"] == 1
+
+
+def test_gzip_on_stdin_and_a_truncated_gzip_file(tmp_path, monkeypatch):
+    packed = gzip.compress("".join(json.dumps(track(f"u{n}")) + "\n" for n in range(50)).encode())
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(packed)))
+    assert len(list(read_archive("-"))) == 50
+    (tmp_path / "cut.jsonl.gz").write_bytes(packed[: len(packed) // 2])
+    records = list(read_archive(tmp_path / "cut.jsonl.gz"))
+    assert isinstance(records[-1], MalformedLine) and "cannot be read further" in records[-1].reason
+    assert all(isinstance(r, Event) for r in records[:-1])
