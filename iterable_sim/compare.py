@@ -10,7 +10,8 @@ from .jsvalues import UNDEFINED
 from .mapping import map_events
 from .mapping.results import EventResult
 from .request import Request
-from .settings import KEY_FIELDS, RUDDER_KEYS, Settings, data_center_of
+from .hosts import data_center_of
+from .settings import KEY_FIELDS, RUDDER_KEYS, Settings
 
 CHANGES = ("dropped", "now sent", "refused differently", "moved", "request added", "request removed", "renamed",
            "body changed", "unchanged")

@@ -24,7 +24,7 @@ from .mapping.results import MappingResults
 from .mock import MockIterable
 from .redact import SECRET_HEADERS
 from .request import MappingError, Request
-from .settings import data_center_of
+from .hosts import data_center_of
 
 Verdict = Literal["ok", "warning", "rejected"]
 

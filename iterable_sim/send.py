@@ -22,7 +22,8 @@ from .clock import Clock, ManualClock
 from .delivery import AsyncIterableClient, Delivery, IterableClient, RetryPolicy
 from .limits import MAX_BODY_BYTES, MAX_BULK_ITEMS
 from .request import Request
-from .settings import HOSTS, Settings
+from .hosts import HOSTS
+from .settings import Settings
 
 if TYPE_CHECKING:
     import pandas as pd

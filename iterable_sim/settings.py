@@ -6,18 +6,11 @@ from dataclasses import dataclass, field, fields
 from functools import cached_property
 from types import MappingProxyType
 from typing import Any, Literal, Mapping
-from urllib.parse import urlsplit
 
+from .exceptions import IterableSimError
+from .hosts import BASE_URLS
 from .jsvalues import truthy
 from .redact import mask
-
-BASE_URLS = MappingProxyType({"USDC": "https://api.iterable.com/api/", "EUDC": "https://api.eu.iterable.com/api/"})
-HOSTS = MappingProxyType({"api.iterable.com": "US", "api.eu.iterable.com": "EU"})  # Iterable's hosts, their data center
-
-
-def data_center_of(url: str) -> str:
-    """"EU" for a URL on Iterable's EU host, else "US"."""
-    return HOSTS.get(urlsplit(url).hostname or "", "US")
 
 
 # Pythonic field name -> the key of RudderStack's destination Config.
@@ -38,7 +31,7 @@ KEY_FIELDS = ("api_key", "register_device_or_browser_api_key")
 _PAGE_FLAGS = ("track_all_pages", "track_categorised_pages", "track_named_pages")
 
 
-class SettingsError(ValueError):
+class SettingsError(IterableSimError, ValueError):
     """A setting given directly has a value Settings does not accept."""
 
 
