@@ -17,14 +17,14 @@ import pandas as pd
 
 from .batching import catalog_documents
 from .clock import ManualClock
-from .frames import _event_name
+from .hosts import data_center_of
 from .jsvalues import js_get, split_path
 from .mapping import explain
+from .mapping.frames import event_name
 from .mapping.results import MappingResults
 from .mock import MockIterable
 from .redact import SECRET_HEADERS
 from .request import MappingError, Request
-from .hosts import data_center_of
 
 Verdict = Literal["ok", "warning", "rejected"]
 
@@ -53,7 +53,7 @@ def preflight(results: MappingResults, *, project_type: str = "hybrid") -> pd.Da
             status, code, reason, wire_notes = _answer(mock, request)
             request_notes = notes.get(request.endpoint, []) + _name_notes(request) + wire_notes
             verdict: Verdict = "rejected" if status >= 400 else ("warning" if request_notes else "ok")
-            rows.append({"event": result.index, "type": event.get("type"), "name": _event_name(event),
+            rows.append({"event": result.index, "type": event.get("type"), "name": event_name(event),
                          "endpoint": request.endpoint, "preflight": verdict, "status": status, "code": code,
                          "reason": reason, "notes": "; ".join(request_notes)})
     return pd.DataFrame(rows, columns=PREFLIGHT_COLUMNS)

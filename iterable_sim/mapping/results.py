@@ -56,13 +56,13 @@ class MappingResults:
 
     def requests_frame(self) -> "pd.DataFrame":
         """One row per request: event index, type, name, endpoint, identity, flattened dataFields."""
-        from ..frames import requests_frame
+        from .frames import requests_frame
 
         return requests_frame(self)
 
     def errors_frame(self) -> "pd.DataFrame":
         """One row per event that maps to nothing, with RudderStack's message and status."""
-        from ..frames import errors_frame
+        from .frames import errors_frame
 
         return errors_frame(self)
 
