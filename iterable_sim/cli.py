@@ -12,7 +12,7 @@ import orjson
 import pandas as pd
 
 from .cassettes.commands import cmd_cassettes, cmd_record, configure_cassettes, configure_record
-from .frames import REQUEST_COLUMNS
+from .mapping.frames import REQUEST_COLUMNS
 from .mapping import map_events
 from .redact import mask
 from .samples import sample_descriptions, sample_events
@@ -218,16 +218,24 @@ def confirm_live(count: int, settings: Settings, *, assume_yes: bool) -> None:
         raise CliError("not sent")
 
 
+def _count(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}")
+    return int(text)
+
+
 def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
     from .mock import MockIterable
     from .mock.server import run
 
-    mock = MockIterable(project_type=args.project_type, rate_limits=not args.no_rate_limits)
+    mock = MockIterable(project_type=args.project_type, rate_limits=not args.no_rate_limits,
+                        journal_limit=args.journal_limit or None, event_limit=args.event_limit or None)
     for key in args.api_key or ["test-key"]:
         mock.add_api_key(key)
     shown = ", ".join(mask(k) for k in args.api_key or ["test-key"])
     print(f"mock Iterable ({args.project_type} project) on http://{args.host}:{args.port}/api/ — "
-          f"accepting API keys {shown}; Host api.eu.iterable.com reaches the EU project. Ctrl-C stops it.",
+          f"accepting API keys {shown}; Host api.eu.iterable.com reaches the EU project; control routes under "
+          f"/_mock/ (reset, users, state, journal, snapshot, restore). Ctrl-C stops it.",
           file=out, flush=True)
     run(mock, args.host, args.port, log_level=args.log_level)
     return 0
@@ -262,6 +270,10 @@ COMMANDS: dict[str, tuple[str, Command, Callable[[argparse.ArgumentParser], None
         p.add_argument("--api-key", action="append", metavar="KEY",
                        help="a key the mock accepts (repeatable; default: test-key)"),
         p.add_argument("--no-rate-limits", action="store_true", help="never answer 429"),
+        p.add_argument("--journal-limit", type=_count, default=10_000, metavar="N",
+                       help="keep the last N requests in the journal (default 10000; 0: keep all)"),
+        p.add_argument("--event-limit", type=_count, default=100_000, metavar="N",
+                       help="keep the newest N events and N purchases per project (default 100000; 0: keep all)"),
         p.add_argument("--log-level", default="info"))),
     "record": ("record cassettes of what is sent to Iterable (default: the sample events under each seed-page "
                "setting, against a fresh mock server, into cassettes/)", cmd_record, configure_record),
