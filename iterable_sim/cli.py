@@ -12,8 +12,9 @@ import orjson
 import pandas as pd
 
 from .cassettes.commands import cmd_cassettes, cmd_record, configure_cassettes, configure_record
-from .mapping.frames import REQUEST_COLUMNS
+from .exceptions import IterableSimError
 from .mapping import map_events
+from .mapping.frames import REQUEST_COLUMNS
 from .redact import mask
 from .samples import sample_descriptions, sample_events
 from .send import LIVE, SendReport, send
@@ -23,7 +24,7 @@ Command = Callable[[argparse.Namespace, TextIO], int]
 MOCK_API_KEY, MOCK_DEVICE_KEY = "demo-api-key", "demo-device-key"
 
 
-class CliError(Exception):
+class CliError(IterableSimError):
     """A problem with what was given on the command line, said in one line."""
 
 

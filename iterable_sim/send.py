@@ -20,9 +20,11 @@ from .attribution import attribute
 from .batching import Batch, route
 from .clock import Clock, ManualClock
 from .delivery import AsyncIterableClient, Delivery, IterableClient, RetryPolicy
-from .limits import MAX_BODY_BYTES, MAX_BULK_ITEMS
-from .request import Request
+from .exceptions import IterableSimError
 from .hosts import HOSTS
+from .limits import MAX_BODY_BYTES, MAX_BULK_ITEMS
+from .mock import MockIterable
+from .request import Request
 from .settings import Settings
 
 if TYPE_CHECKING:
@@ -37,11 +39,13 @@ _BULK_LISTS = {"users/bulkUpdate": "users", "events/trackBulk": "events"}
 _BULK_ITEM = re.compile(r"obj\.(users|events)\[(\d+)\]")
 
 Client = Union[IterableClient, AsyncIterableClient]
+Target = Union[MockIterable, str, None]
+"""Where send() goes: None (a fresh in-process mock), a MockIterable, a base URL, or LIVE."""
 
 Fate = Literal["delivered", "rejected", "failed"]
 
 
-class LiveSendRefused(ValueError):
+class LiveSendRefused(IterableSimError, ValueError):
     """Sending to live Iterable was asked for without an explicit API key."""
 
 
@@ -85,7 +89,7 @@ class SendReport:
     interrupted: bool = False
     started: float = 0.0
     finished: float = 0.0
-    mock: Any = None  # the MockIterable that received the events, when send() made one
+    mock: MockIterable | None = None  # the MockIterable that received the events, when send() made one
     _resend_options: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
@@ -140,7 +144,7 @@ class SendReport:
                 f"{s['failed']} failed; {s['requests']} requests{state}>")
 
 
-def send(events: Iterable[Any], settings: Settings, to: Any = None, *, stable_event_ids: bool = False,
+def send(events: Iterable[Any], settings: Settings, to: Target = None, *, stable_event_ids: bool = False,
          progress: bool = True, retry: RetryPolicy | None = None, timeout: float = 10.0, pace: bool = True,
          clock: Clock | None = None) -> SendReport:
     """Map, route, deliver and attribute `events`, and report every event's fate.
@@ -172,7 +176,7 @@ def send(events: Iterable[Any], settings: Settings, to: Any = None, *, stable_ev
     return _finish(report, legs, plan[done:], client.clock.now())
 
 
-async def asend(events: Iterable[Any], settings: Settings, to: Any = None, *, concurrency: int = 8,
+async def asend(events: Iterable[Any], settings: Settings, to: Target = None, *, concurrency: int = 8,
                 stable_event_ids: bool = False, progress: bool = True, retry: RetryPolicy | None = None,
                 timeout: float = 10.0, pace: bool = True, clock: Clock | None = None) -> SendReport:
     """`send`, from asyncio, with up to `concurrency` requests in flight (`await asend(...)` in Jupyter).
@@ -209,13 +213,12 @@ async def asend(events: Iterable[Any], settings: Settings, to: Any = None, *, co
 # ---------------------------------------------------------------- helpers
 
 
-def _connect(to: Any, settings: Settings, client_class: type[Client], **options: Any) -> tuple[str, Any, Any]:
+def _connect(to: Target, settings: Settings, client_class: type[Client],
+             **options: Any) -> tuple[str, Client, MockIterable | None]:
     clock = options["clock"]
-    if to is None or _is_mock(to):
+    if to is None or isinstance(to, MockIterable):
         mock = to
         if mock is None:
-            from .mock import MockIterable
-
             # simulated time: pacing a large send to a fresh mock costs no real time, and its
             # report.duration says how long the send would take at Iterable's rate limits
             mock = MockIterable(clock=clock or ManualClock())
@@ -238,7 +241,8 @@ def _connect(to: Any, settings: Settings, client_class: type[Client], **options:
 Plan = list[tuple[Request, list[Any]]]  # each HTTP call to make, with the jobs (event indexes) it carries
 
 
-def _prepare(events: list[Any], settings: Settings, to: Any, target: str, client: Client, mock: Any,
+def _prepare(events: list[Any], settings: Settings, to: Target, target: str, client: Client,
+             mock: MockIterable | None,
              stable_event_ids: bool, progress: bool, options: dict[str, Any],
              ) -> tuple[SendReport, Plan, dict[int, list[_Leg]]]:
     """Route the events: the report to fill, the calls to make, and the mapping failures already known."""
@@ -286,10 +290,6 @@ def _finish(report: SendReport, legs: dict[int, list[_Leg]], unsent: Plan, now: 
     report.finished = now
     report.outcomes = [_fate(index, legs.get(index)) for index in range(len(report.events))]
     return report
-
-
-def _is_mock(to: Any) -> bool:
-    return hasattr(to, "transport") and hasattr(to, "add_api_key")
 
 
 def _record(legs: dict[int, list[_Leg]], delivery: Delivery, jobs: list[Any]) -> None:

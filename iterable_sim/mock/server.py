@@ -21,13 +21,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from iterable_sim.exceptions import IterableSimError
 from iterable_sim.hosts import HOSTS
 
 if TYPE_CHECKING:
     from .core import Served
 
 
-class ConnectionDropped(Exception):
+class ConnectionDropped(IterableSimError):
     """Raised mid-answer so that uvicorn closes the connection: the client sees it drop."""
 
 

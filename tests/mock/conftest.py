@@ -77,7 +77,7 @@ class MockSwitch:
 @pytest.fixture(scope="session")
 def shared_server() -> Iterator[tuple[MockSwitch, str]]:
     switch = MockSwitch()
-    with BackgroundServer(switch) as url:  # type: ignore[arg-type]
+    with BackgroundServer(switch) as url:
         yield switch, url
 
 
