@@ -12,7 +12,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-from ..exceptions import IterableSimError
 from ..samples import sample_events
 from ..settings import Settings
 
@@ -21,7 +20,7 @@ SAMPLES = "samples"
 KEY_PLACEHOLDERS = {"apiKey": "<API_KEY>", "registerDeviceOrBrowserApiKey": "<DEVICE_API_KEY>"}
 
 
-class ManifestError(IterableSimError, ValueError):
+class ManifestError(ValueError):
     """The manifest is missing, unreadable, or names a file that is not there."""
 
 
