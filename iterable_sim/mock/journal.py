@@ -65,9 +65,14 @@ class Journal:
             None if api_key is None else mask(api_key), masked_headers(headers), body, status,
             response_body, fault, latency))
 
+    @property
+    def limit(self) -> int | None:
+        """How many entries it keeps (the newest), None for all."""
+        return self._entries.maxlen
+
     def copy(self) -> Journal:
         """A journal holding the same entries (entries are immutable, so they are shared)."""
-        other = Journal(self._entries.maxlen)
+        other = Journal(self.limit)
         other._entries.extend(self._entries)
         other._seq = self._seq
         return other
