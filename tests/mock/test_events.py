@@ -139,10 +139,10 @@ def test_re_tracking_an_id_updates_the_event_and_keeps_what_it_leaves_out(mock: 
                               "campaignId": 5, "templateId": 7, "dataFields": {"a": 1, "b": 2}})
     api.post("events/track", {"email": "a@example.com", "eventName": "e", "id": "x1", "dataFields": {"b": 3},
                               **absent})
-    [event] = mock.state()["US"]["events"]
-    assert (event["createdAt"], event["campaignId"], event["templateId"]) == (1700000000000, 5, 7)
+    [event] = mock.events_frame().to_dict("records")
+    assert (event["createdAt"], event["campaignId"], event["templateId"]) == (pd.Timestamp(1700000000, unit="s", tz="UTC"), 5, 7)
     assert event["dataFields"] == {"a": 1, "b": 3}
     api.post("events/track", {"email": "a@example.com", "eventName": "e", "id": "x1", "campaignId": 6,
                               "createdAt": 1700000001000})
-    [event] = mock.state()["US"]["events"]
-    assert (event["createdAt"], event["campaignId"], event["templateId"]) == (1700000001000, 6, 7)
+    [event] = mock.events_frame().to_dict("records")
+    assert (event["createdAt"], event["campaignId"], event["templateId"]) == (pd.Timestamp(1700000001, unit="s", tz="UTC"), 6, 7)

@@ -19,7 +19,7 @@ def call(mock, path, key="pytest-api-key-3c1e9b07"):
 
 {marker}
 def test_mistakes(iterable_mock):
-    assert call(iterable_mock, "users/getSentMessages").status_code == 404
+    assert call(iterable_mock, "events/trackEverything").status_code == 404
     assert call(iterable_mock, "users/a@example.com", key="typo-key-0000").status_code == 401
     assert call(iterable_mock, "users/a@example.com").status_code == 200
 
@@ -41,7 +41,7 @@ def test_requests_iterable_would_not_serve_fail_at_teardown_each_named(pytester:
     result.stdout.fnmatch_lines([
         "*ERROR at teardown of test_mistakes*",
         "iterable_mock received 2 request(s) Iterable would not serve:",
-        "  GET https://api.iterable.com/api/users/getSentMessages: 404, Iterable has no such endpoint",
+        "  GET https://api.iterable.com/api/events/trackEverything: 404, Iterable has no such endpoint",
         "  GET https://api.iterable.com/api/users/a@example.com: 401, the API key 'typo…' is not one the mock "
         "accepts in the US data center",
         "*@pytest.mark.iterable_mock(strict=False)*iterable_sim_strict_mock = false*"])
