@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-import orjson
 import pandas as pd
 
 from .journal import JournalEntry, decoded_body

@@ -9,7 +9,7 @@ import pytest
 from iterable_sim import cli
 from iterable_sim.mock import ManualClock, MockIterable
 
-from .conftest import KEY, Api
+from .conftest import Api
 
 A = "a@example.com"
 
