@@ -108,7 +108,7 @@ class _Router:
         self.patterns: list[tuple[str, re.Pattern[str], str, Handler, frozenset[str]]] = []
         for (method, template), handler in handlers.items():
             if "{" in template:
-                regex = re.compile("^" + _TEMPLATE_PARAM.sub("([^/]+)", template) + "$", re.DOTALL)
+                regex = re.compile("^" + _TEMPLATE_PARAM.sub("([^/]+)", template) + r"\Z")
                 self.patterns.append((method, regex, template, handler, reserved.get(template, frozenset())))
             else:
                 self.exact[(method, template)] = (template, handler)
