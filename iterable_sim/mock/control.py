@@ -69,7 +69,8 @@ def answer(mock: MockIterable, method: str, route: str, query: dict[str, str], b
     except ApiError as error:
         return error.status, error.body
     except (KeyError, ValueError) as error:  # an unknown data center or key type
-        return 400, {"msg": str(error).strip("'\""), "code": "BadParams", "params": None}
+        refused = bad_params(str(error.args[0]) if error.args else repr(error))
+        return refused.status, refused.body
 
 
 def _json(body: bytes) -> dict[str, Any]:

@@ -125,6 +125,12 @@ class _Router:
         return None
 
 
+def _checked(data_center: str) -> str:
+    if data_center not in DATA_CENTERS:
+        raise ValueError(f"unknown data center {data_center!r}; use 'US' or 'EU'")
+    return data_center
+
+
 _ROUTER = _Router(HANDLERS, RESERVED_PARAMETERS)
 _CHECKS = request_checks()
 
@@ -193,8 +199,7 @@ class MockIterable:
 
     def _apply(self, data_center: str, operation: Callable[[Backend], T]) -> T:
         """Run one backend operation on a project, as a request would (same clock, ids, rules)."""
-        if data_center not in DATA_CENTERS:
-            raise ValueError(f"unknown data center {data_center!r}; use 'US' or 'EU'")
+        _checked(data_center)
         with self._lock:
             return operation(self._backend(data_center, self.clock.now()))
 
@@ -277,12 +282,12 @@ class MockIterable:
         """Deactivate an event name: tracking it answers "... is disallowed from tracking"."""
         with self._lock:
             for dc in DATA_CENTERS if data_center is None else (data_center,):
-                self.projects[dc].disallowed_events.add(event_name)
+                self.projects[_checked(dc)].disallowed_events.add(event_name)
 
     def get_user(self, *, email: str | None = None, user_id: str | None = None,
                  data_center: str = "US") -> dict[str, Any] | None:
         """A user's profile as GET users/... shows it, or None."""
-        project = self.projects[data_center]
+        project = self.projects[_checked(data_center)]
         with self._lock:
             user = project.user_by_email(email) if email else project.user_by_user_id(user_id or "")
             return user_view(user).get("user")
@@ -481,7 +486,9 @@ class MockIterable:
         return frames.journal(entries)
 
     def _projects(self, data_center: str | None) -> list[Project]:
-        return list(self.projects.values()) if data_center is None else [self.projects[data_center]]
+        if data_center is None:
+            return list(self.projects.values())
+        return [self.projects[_checked(data_center)]]
 
     def __repr__(self) -> str:
         users = {dc: len(p.users) for dc, p in self.projects.items()}

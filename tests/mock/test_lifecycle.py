@@ -109,4 +109,5 @@ def test_control_snapshots_keys_and_unknown_routes(mock: MockIterable, api: Api)
     unknown = api.control("GET", "nothing")
     assert unknown.status_code == 404 and "POST reset" in unknown.json()["routes"]
     assert api.control("POST", "users", {"users": "a@example.com"}).json()["code"] == "BadParams"
+    assert api.control("GET", "state", dataCenter="MARS").json()["msg"] == "unknown data center 'MARS'; use 'US' or 'EU'"
     assert all(entry.endpoint is not None for entry in mock.journal)  # control calls are not journaled
