@@ -3,11 +3,9 @@ mock, cassettes) learns which host is which data center."""
 from __future__ import annotations
 
 from types import MappingProxyType
-from typing import Literal
 from urllib.parse import urlsplit
 
-DataCenter = Literal["US", "EU"]
-DATA_CENTERS: tuple[DataCenter, ...] = ("US", "EU")
+DATA_CENTERS = ("US", "EU")
 HOSTS = MappingProxyType({"api.iterable.com": "US", "api.eu.iterable.com": "EU"})  # Iterable's hosts, their data center
 BASE_URLS = MappingProxyType({"USDC": "https://api.iterable.com/api/", "EUDC": "https://api.eu.iterable.com/api/"})
 

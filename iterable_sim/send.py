@@ -245,7 +245,7 @@ async def asend(events: Iterable[Any], settings: Settings, to: Target = None, *,
 
 
 def _connect(to: Target, settings: Settings, client_class: type[Client],
-             **options: Any) -> tuple[str, Client, MockIterable | None]:
+             **options: Any) -> tuple[str, Any, MockIterable | None]:
     clock = options["clock"]
     if to is None or isinstance(to, MockIterable):
         mock = to

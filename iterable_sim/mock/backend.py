@@ -390,7 +390,7 @@ class Backend:
         project.event_field_types.update(pending)
         purchase_id = purchase.id or self.new_id()
         project.purchases[purchase_id] = Purchase(
-            id=purchase_id, user_uid=user.uid, items=list(purchase.items), total=float(purchase.total),
+            id=purchase_id, user_uid=user.uid, items=[dict(item) for item in purchase.items], total=float(purchase.total),
             created_at=_created_at_ms(purchase.created_at, self.now), data_fields=plan.data,
             campaign_id=purchase.campaign_id, template_id=purchase.template_id)
         self._keep_within_limit(project.purchases)
@@ -400,11 +400,11 @@ class Backend:
     def update_cart(self, user: UserUpdate, items: Sequence[Mapping[str, Any]]) -> str:
         """Replace the user's cart and log an updateCart event; that event's id."""
         owner = self.upsert_user(user)
-        owner.cart = list(items)
+        owner.cart = [dict(item) for item in items]
         event_id = self.new_id()
         self.project.events[event_id] = Event(
             id=event_id, event_name="updateCart", event_type="updateCart", user_uid=owner.uid,
-            created_at=_created_at_ms(None, self.now), data_fields={"updatedShoppingCartItems": list(items)})
+            created_at=_created_at_ms(None, self.now), data_fields={"updatedShoppingCartItems": list(owner.cart)})
         self._keep_within_limit(self.project.events)
         return event_id
 

@@ -62,15 +62,21 @@ class Served(Protocol):
 class KeyHolder(Protocol):
     """What `accept_keys_of` reads: iterable_sim.Settings, or anything with these two keys."""
 
-    api_key: Any
-    register_device_or_browser_api_key: Any
+    @property
+    def api_key(self) -> Any: ...
+
+    @property
+    def register_device_or_browser_api_key(self) -> Any: ...
 
 
 class AddressedRequest(Protocol):
     """What `create_catalogs_for` reads of a request: iterable_sim.Request, or alike."""
 
-    endpoint: str
-    url: str
+    @property
+    def endpoint(self) -> str: ...
+
+    @property
+    def url(self) -> str: ...
 
 
 @dataclass(slots=True)

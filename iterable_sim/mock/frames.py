@@ -54,7 +54,7 @@ def carts(projects: Iterable[Project]) -> pd.DataFrame:
 
 
 def devices(projects: Iterable[Project]) -> pd.DataFrame:
-    rows = []
+    rows: list[dict[str, Any]] = []
     for p in projects:
         for u in p.users.values():
             rows.extend({"data_center": p.data_center, "email": u.email, "userId": u.user_id, "token": d["token"],
