@@ -22,7 +22,7 @@ from .clock import Clock, ManualClock
 from .delivery import AsyncIterableClient, Delivery, IterableClient, RetryPolicy
 from .limits import MAX_BODY_BYTES, MAX_BULK_ITEMS
 from .request import Request
-from .settings import HOSTS, Settings
+from .settings import HOSTS, KEY_FIELDS, RUDDER_KEYS, Settings, SettingsError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -209,6 +209,7 @@ async def asend(events: Iterable[Any], settings: Settings, to: Any = None, *, co
 
 
 def _connect(to: Any, settings: Settings, client_class: type[Client], **options: Any) -> tuple[str, Any, Any]:
+    _check_keys(settings)
     clock = options["clock"]
     if to is None or _is_mock(to):
         mock = to
@@ -232,6 +233,23 @@ def _connect(to: Any, settings: Settings, client_class: type[Client], **options:
     if not to.startswith(("http://", "https://")):
         raise ValueError(f"send(to={to!r}): give a URL such as 'http://127.0.0.1:8080', or LIVE for Iterable itself")
     return to, client_class(base_url=to, **options), None
+
+
+def _check_keys(settings: Settings) -> None:
+    """Refuse, before anything is sent, a key that no HTTP header can carry (a placeholder such as
+    "…", a key pasted with a line break): every request would otherwise fail before reaching Iterable."""
+    for name in KEY_FIELDS:
+        key = getattr(settings, name)
+        if key is None or isinstance(key, (int, float)):  # absent, or a number: sent as its digits
+            continue
+        if not isinstance(key, str):
+            raise SettingsError(f"{RUDDER_KEYS[name]} is a {type(key).__name__}: an HTTP header cannot carry it. "
+                                f"Nothing was sent")
+        bad = next((i for i, char in enumerate(key) if not (" " <= char <= "~")), None)
+        if bad is not None:
+            raise SettingsError(f"{RUDDER_KEYS[name]} has a character an HTTP header cannot carry at position {bad} "
+                                f"(only printable ASCII can travel: is it a placeholder, or pasted with a line "
+                                f"break?). Nothing was sent")
 
 
 Plan = list[tuple[Request, list[Any]]]  # each HTTP call to make, with the jobs (event indexes) it carries
@@ -272,8 +290,13 @@ def _lanes(plan: Plan) -> list[list[int]]:
     return list(lanes.values())
 
 
+PROGRESS_DELAY = 2.0
+"""Seconds a send runs before its progress bar appears: a short send finishes without one."""
+
+
 def _progress_bar(plan: Plan, target: str, progress: bool) -> Any:
-    return tqdm(total=len(plan), desc=f"sending to {target}", unit="req", disable=not progress or not plan)
+    return tqdm(total=len(plan), desc=f"sending to {target}", unit="req", disable=not progress or not plan,
+                delay=PROGRESS_DELAY)
 
 
 def _finish(report: SendReport, legs: dict[int, list[_Leg]], unsent: Plan, now: float) -> SendReport:
