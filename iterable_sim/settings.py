@@ -8,7 +8,7 @@ from types import MappingProxyType
 from typing import Any, Literal, Mapping
 from urllib.parse import urlsplit
 
-from .jsvalues import truthy
+from .jsvalues import js_string, truthy
 from .redact import mask
 
 BASE_URLS = MappingProxyType({"USDC": "https://api.iterable.com/api/", "EUDC": "https://api.eu.iterable.com/api/"})
@@ -63,7 +63,7 @@ class Settings:
     warnings: tuple[str, ...] = field(default=(), compare=False)
 
     def __post_init__(self) -> None:
-        if self.data_center not in BASE_URLS:
+        if not isinstance(self.data_center, str) or self.data_center not in BASE_URLS:
             raise SettingsError(f"data_center must be 'USDC' or 'EUDC', got {self.data_center!r}")
         for name in KEY_FIELDS:
             value = getattr(self, name)
@@ -77,21 +77,35 @@ class Settings:
 
     @classmethod
     def from_rudder(cls, config: Mapping[str, Any] | None) -> "Settings":
-        """Read a RudderStack destination Config exactly as RudderStack's Iterable destination does."""
+        """Read a RudderStack destination Config exactly as RudderStack's Iterable destination does.
+
+        Any value is taken as RudderStack takes it (with a warning when that surprises); only a
+        `config` that is not a mapping at all raises SettingsError.
+        """
+        if config is not None and not isinstance(config, Mapping):
+            raise SettingsError(f"Settings.from_rudder takes a RudderStack destination Config, a mapping such as "
+                                f"{{'apiKey': ..., 'trackAllPages': True}}, not a value of type {type(config).__name__}")
         config = dict(config or {})
         values: dict[str, Any] = {}
         warnings: list[str] = []
         known = set(RUDDER_KEYS.values())
         for key in config:
             if key not in known:
-                hint = difflib.get_close_matches(key, known, n=1)
-                suffix = f" (did you mean {hint[0]!r}?)" if hint else ""
+                hint = difflib.get_close_matches(key, known, n=1) if isinstance(key, str) else []
+                if key == "Config" and isinstance(config[key], Mapping):
+                    suffix = " (a whole destination was given: pass its 'Config')"
+                else:
+                    suffix = f" (did you mean {hint[0]!r}?)" if hint else ""
                 warnings.append(f"unknown key {key!r} is ignored{suffix}")
         for name, key in RUDDER_KEYS.items():
             if key not in config:
                 continue
             values[name] = config[key]
         center = values.get("data_center", "USDC")
+        if center is not None and not isinstance(center, str):  # JavaScript looks BASE_URL[dataCenter] up by its string form
+            warnings.append(f"dataCenter is a {type(center).__name__}, not a string: JavaScript reads it as "
+                            f"{js_string(center)!r}")
+            center = values["data_center"] = js_string(center)
         if center not in BASE_URLS:
             warnings.append(
                 f"dataCenter {center!r} is neither 'USDC' nor 'EUDC': RudderStack silently sends to the US host "
