@@ -85,6 +85,7 @@ class SendReport:
     started: float = 0.0
     finished: float = 0.0
     mock: Any = None  # the MockIterable that received the events, when send() made one
+    resent: str = ""  # on a report from resend(): what was re-sent, what was left out and why
     _resend_options: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
@@ -127,16 +128,51 @@ class SendReport:
         fates = ("failed", "rejected") if include_rejected else ("failed",)
         return [self.events[o.index] for o in self.outcomes if o.fate in fates]
 
-    def resend(self, *, include_rejected: bool = False, **overrides: Any) -> "SendReport":
-        """Send the events that failed (and, if asked, those Iterable rejected) again, to the same place."""
-        options = {**self._resend_options, **overrides}
-        return send(self.failed_events(include_rejected=include_rejected), self.settings, **options)
+    def resend(self, *, include_rejected: bool = False, include_unmappable: bool = False,
+               **overrides: Any) -> "SendReport":
+        """Send again, to the same place, the events that can succeed unchanged: those that failed in
+        delivery (no answer, or 429/5xx after every retry) or were never sent (interrupted).
+
+        Left out unless asked: events RudderStack would not map, or too large for Iterable, which fail
+        the same way again (`include_unmappable=True`), and events Iterable rejected
+        (`include_rejected=True`). The new report's `resent` says what was re-sent and what was left out.
+        """
+        chosen: dict[str, list[int]] = {"failed in delivery": [], "unmappable": [], "rejected": []}
+        for o in self.outcomes:
+            if o.fate == "failed":
+                chosen["unmappable" if o.stage == "mapping" else "failed in delivery"].append(o.index)
+            elif o.fate == "rejected":
+                chosen["rejected"].append(o.index)
+        sent, left = list(chosen["failed in delivery"]), []
+        for reason, wanted, flag in (("unmappable", include_unmappable, "include_unmappable"),
+                                     ("rejected", include_rejected, "include_rejected")):
+            if wanted:
+                sent += chosen[reason]
+            elif chosen[reason]:
+                left.append(f"{len(chosen[reason])} {_LEFT_OUT[reason]} (events {_indexes(chosen[reason])}; "
+                            f"{flag}=True sends them)")
+        sent.sort()
+        report = send([self.events[i] for i in sent], self.settings, **{**self._resend_options, **overrides})
+        report.resent = (f"re-sent events {_indexes(sent)} of the previous send" if sent else "nothing re-sent") + \
+            ("; left out " + ", ".join(left) if left else "")
+        return report
 
     def __repr__(self) -> str:
         s = self.summary()
         state = ", interrupted" if self.interrupted else ""
+        resent = f"; {self.resent}" if self.resent else ""
         return (f"<SendReport to {self.target}: {s['sent']} sent, {s['delivered']} delivered, {s['rejected']} rejected, "
-                f"{s['failed']} failed; {s['requests']} requests{state}>")
+                f"{s['failed']} failed; {s['requests']} requests{state}{resent}>")
+
+
+_LEFT_OUT = {"unmappable": "that cannot succeed unchanged (RudderStack would not map them, or they are too large "
+                           "for Iterable): fix them first",
+             "rejected": "rejected by Iterable"}
+
+
+def _indexes(indexes: list[int], shown: int = 10) -> str:
+    text = ", ".join(map(str, indexes[:shown]))
+    return text + (f", … {len(indexes) - shown} more" if len(indexes) > shown else "")
 
 
 def send(events: Iterable[Any], settings: Settings, to: Any = None, *, stable_event_ids: bool = False,

@@ -324,3 +324,25 @@ def test_the_map_table_has_fixed_columns_and_bounded_width(tmp_path, capsys):
     assert header == ["event", "type", "name", "endpoint", "email", "userId", "eventName", "dataFields"]
     assert max(len(line) for line in out.splitlines()) <= 200
     assert '{"field_0":"vvv' in out and "…" in out
+
+
+# ---------------------------------------------------------------- 5. resend: only what can succeed unchanged
+
+
+def test_resend_leaves_out_what_would_fail_again_and_says_so():
+    mock = its.MockIterable(clock=its.ManualClock())
+    mock.add_api_key("first-hour-key")
+    mock.faults.add("drop", "users/bulkUpdate")  # the identify events get no answer
+    first = its.send(sample_events(), SETTINGS, to=mock, progress=False)
+    by_stage = first.frame().groupby(["fate", "stage"], dropna=False)["event"].apply(list).to_dict()
+    undelivered = by_stage[("failed", "delivery")]
+    unmappable = by_stage[("failed", "mapping")]
+    assert undelivered and unmappable
+    mock.faults.clear()
+    again = first.resend()
+    assert again.events == [first.events[i] for i in undelivered]
+    assert again.summary()["delivered"] == len(undelivered) == again.summary()["sent"]
+    assert f"re-sent events {', '.join(map(str, undelivered))}" in repr(again)
+    assert f"{len(unmappable)} that cannot succeed unchanged" in again.resent and "include_unmappable=True" in again.resent
+    everything = first.resend(include_unmappable=True, include_rejected=True)
+    assert everything.summary()["sent"] == first.summary()["sent"] - first.summary()["delivered"]
