@@ -22,7 +22,7 @@ from .clock import Clock, ManualClock
 from .delivery import AsyncIterableClient, Delivery, IterableClient, RetryPolicy
 from .limits import MAX_BODY_BYTES, MAX_BULK_ITEMS
 from .request import Request
-from .settings import HOSTS, KEY_FIELDS, RUDDER_KEYS, Settings, SettingsError
+from .settings import HOSTS, KEY_FIELDS, RUDDER_KEYS, Settings, SettingsError, header_problem
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -275,17 +275,9 @@ def _check_keys(settings: Settings) -> None:
     """Refuse, before anything is sent, a key that no HTTP header can carry (a placeholder such as
     "…", a key pasted with a line break): every request would otherwise fail before reaching Iterable."""
     for name in KEY_FIELDS:
-        key = getattr(settings, name)
-        if key is None or isinstance(key, (int, float)):  # absent, or a number: sent as its digits
-            continue
-        if not isinstance(key, str):
-            raise SettingsError(f"{RUDDER_KEYS[name]} is a {type(key).__name__}: an HTTP header cannot carry it. "
-                                f"Nothing was sent")
-        bad = next((i for i, char in enumerate(key) if not (" " <= char <= "~")), None)
-        if bad is not None:
-            raise SettingsError(f"{RUDDER_KEYS[name]} has a character an HTTP header cannot carry at position {bad} "
-                                f"(only printable ASCII can travel: is it a placeholder, or pasted with a line "
-                                f"break?). Nothing was sent")
+        problem = header_problem(RUDDER_KEYS[name], getattr(settings, name))
+        if problem:
+            raise SettingsError(problem)
 
 
 Plan = list[tuple[Request, list[Any]]]  # each HTTP call to make, with the jobs (event indexes) it carries

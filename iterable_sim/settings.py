@@ -166,6 +166,20 @@ class Settings:
         return f"Settings({', '.join(parts)})"
 
 
+def header_problem(name: str, key: Any) -> str | None:
+    """Why the key `name` cannot travel in an HTTP header (a placeholder such as "…", a key pasted with
+    a line break), or None; the key itself is never quoted. Absent keys and numbers travel."""
+    if key is None or isinstance(key, (int, float)):
+        return None
+    if not isinstance(key, str):
+        return f"{name} is a {type(key).__name__}: an HTTP header cannot carry it. Nothing was sent"
+    bad = next((i for i, char in enumerate(key) if not " " <= char <= "~"), None)
+    if bad is None:
+        return None
+    return (f"{name} has a character an HTTP header cannot carry at position {bad} (only printable ASCII can "
+            f"travel: is it a placeholder, or pasted with a line break?). Nothing was sent")
+
+
 def _headers(key: Any) -> Mapping[str, str]:
     headers = {"Content-Type": "application/json"}
     if key is not None:
