@@ -22,7 +22,8 @@ from .clock import Clock, ManualClock
 from .delivery import AsyncIterableClient, Delivery, IterableClient, RetryPolicy
 from .limits import MAX_BODY_BYTES, MAX_BULK_ITEMS
 from .request import Request
-from .settings import HOSTS, KEY_FIELDS, RUDDER_KEYS, Settings, SettingsError, header_problem
+from .settings import (HOSTS, KEY_FIELDS, RUDDER_KEYS, Settings, SettingsError, header_problem, require_events,
+                       require_settings)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -187,6 +188,7 @@ def send(events: Iterable[Any], settings: Settings, to: Any = None, *, stable_ev
     their messageId, so a retry after a timeout updates the event instead of duplicating it.
     Interrupting it (Ctrl-C, Jupyter's stop button) ends the send early and still returns the report.
     """
+    require_events(events)
     events = list(events)
     options = {"retry": retry, "timeout": timeout, "pace": pace, "clock": clock}
     target, client, mock = _connect(to, settings, IterableClient, **options)
@@ -215,6 +217,7 @@ async def asend(events: Iterable[Any], settings: Settings, to: Any = None, *, co
     Calls that carry the same event (a user's bulk update, then their device token) still go in
     order; other calls travel side by side, as RudderStack's router sends batches.
     """
+    require_events(events)
     events = list(events)
     options = {"retry": retry, "timeout": timeout, "pace": pace, "clock": clock}
     target, client, mock = _connect(to, settings, AsyncIterableClient, max_concurrency=concurrency, **options)
@@ -245,6 +248,7 @@ async def asend(events: Iterable[Any], settings: Settings, to: Any = None, *, co
 
 
 def _connect(to: Any, settings: Settings, client_class: type[Client], **options: Any) -> tuple[str, Any, Any]:
+    require_settings(settings)
     _check_keys(settings)
     clock = options["clock"]
     if to is None or _is_mock(to):
@@ -267,7 +271,8 @@ def _connect(to: Any, settings: Settings, client_class: type[Client], **options:
                                   "Settings(api_key=...) or Settings.from_rudder({'apiKey': ...})")
         return f"live Iterable ({settings.base_url})", client_class(**options), None
     if not to.startswith(("http://", "https://")):
-        raise ValueError(f"send(to={to!r}): give a URL such as 'http://127.0.0.1:8080', or LIVE for Iterable itself")
+        raise ValueError(f"send(to={to!r}): give a URL such as 'http://127.0.0.1:8080', or its.LIVE "
+                         f"(the string 'live') for Iterable itself")
     return to, client_class(base_url=to, **options), None
 
 

@@ -166,6 +166,20 @@ class Settings:
         return f"Settings({', '.join(parts)})"
 
 
+def require_settings(settings: Any) -> None:
+    """A clear TypeError for what is not a Settings, such as the RudderStack Config it could be read from."""
+    if not isinstance(settings, Settings):
+        raise TypeError(f"settings must be a Settings, not {type(settings).__name__}: Settings(api_key=...), or "
+                        f"Settings.from_rudder(config) for a RudderStack destination Config")
+
+
+def require_events(events: Any) -> None:
+    """A clear TypeError for one event (or text) given where a collection of events is expected."""
+    if isinstance(events, (Mapping, str, bytes)):
+        raise TypeError(f"events must be a collection of events (a list of dicts), not a {type(events).__name__}: "
+                        f"for one event, pass [event]")
+
+
 def header_problem(name: str, key: Any) -> str | None:
     """Why the key `name` cannot travel in an HTTP header (a placeholder such as "…", a key pasted with
     a line break), or None; the key itself is never quoted. Absent keys and numbers travel."""

@@ -399,3 +399,32 @@ def test_delete_users_refuses_a_key_no_header_can_carry_before_deleting_anything
 def test_delete_users_refuses_a_destination_it_does_not_know():
     with pytest.raises(ValueError, match="give a URL"):
         its.delete_users([{"userId": "u1"}], {"apiKey": "k"}, to="production")
+
+
+# ---------------------------------------------------------------- beyond the list: ordinary mistakes in Python
+
+EVENT = {"type": "track", "event": "Clicked", "userId": "u1"}
+
+
+@pytest.mark.parametrize("call", [
+    lambda: its.map_event(EVENT, {"apiKey": "k"}),
+    lambda: its.map_events([EVENT], {"apiKey": "k"}),
+    lambda: its.explain(EVENT, {"apiKey": "k"}),
+    lambda: its.send([EVENT], {"apiKey": "k"}),
+    lambda: its.send([EVENT], None),
+], ids=["map_event", "map_events", "explain", "send", "send-None"])
+def test_a_config_given_where_settings_belong_says_how_to_make_them(call):
+    with pytest.raises(TypeError, match=r"settings must be a Settings, not \w+: .*Settings.from_rudder\(config\)"):
+        call()
+
+
+@pytest.mark.parametrize("call", [lambda: its.map_events(EVENT, SETTINGS), lambda: its.send(EVENT, SETTINGS)],
+                         ids=["map_events", "send"])
+def test_one_event_given_where_a_list_belongs_is_not_read_as_its_keys(call):
+    with pytest.raises(TypeError, match=r"for one event, pass \[event\]"):
+        call()
+
+
+def test_live_spelt_in_capitals_is_told_what_live_is():
+    with pytest.raises(ValueError, match=r"its.LIVE \(the string 'live'\)"):
+        its.send([EVENT], SETTINGS, to="LIVE")
