@@ -19,7 +19,7 @@ from .limits import size_problem
 from .mapping import MappingResults, map_events
 from .redact import mask
 from .samples import sample_descriptions, sample_events
-from .send import LIVE, SendReport, send
+from .send import LIVE, SendReport, check_keys, send
 from .settings import BASE_URLS, FLAGS, RUDDER_KEYS, Settings, SettingsError
 
 PAGE_FLAGS = ("track_all_pages", "track_categorised_pages", "track_named_pages")
@@ -256,6 +256,7 @@ def cmd_send(args: argparse.Namespace, out: TextIO) -> int:
     if args.to == "live":
         if not settings.api_key:
             raise CliError("--to live needs your API key: --api-key, the Config's apiKey, or ITERABLE_API_KEY")
+        check_keys(settings)  # before asking: a key that cannot be sent is refused, not confirmed
         confirm_live(len(events), settings, assume_yes=args.yes)
         to = LIVE
     try:

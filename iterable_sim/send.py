@@ -276,7 +276,7 @@ async def asend(events: Iterable[Any], settings: Settings, to: Any = None, *, co
 
 def _connect(to: Any, settings: Settings, client_class: type[Client], **options: Any) -> tuple[str, Any, Any]:
     require_settings(settings)
-    _check_keys(settings)
+    check_keys(settings)
     clock = options["clock"]
     if to is None or _is_mock(to):
         mock = to
@@ -303,7 +303,7 @@ def _connect(to: Any, settings: Settings, client_class: type[Client], **options:
     return to, client_class(base_url=to, **options), None
 
 
-def _check_keys(settings: Settings) -> None:
+def check_keys(settings: Settings) -> None:
     """Refuse, before anything is sent, a key that no HTTP header can carry (a placeholder such as
     "…", a key pasted with a line break): every request would otherwise fail before reaching Iterable."""
     for name in KEY_FIELDS:

@@ -49,6 +49,10 @@ class Settings:
     Built directly, every value is checked. `Settings.from_rudder(config)` instead reads a
     RudderStack destination Config as RudderStack does: values pass through unchanged, and each
     surprise RudderStack would not tell you about is recorded in `warnings`.
+
+    The page settings differ between the two: built directly, Track All Pages is on unless you say
+    otherwise; read from a Config, a page setting the Config does not hold is off, as RudderStack's
+    code reads it (`if (trackAllPages)`), and so it is for the command line's flags.
     """
 
     api_key: str | None = None

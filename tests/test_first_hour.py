@@ -428,3 +428,9 @@ def test_one_event_given_where_a_list_belongs_is_not_read_as_its_keys(call):
 def test_live_spelt_in_capitals_is_told_what_live_is():
     with pytest.raises(ValueError, match=r"its.LIVE \(the string 'live'\)"):
         its.send([EVENT], SETTINGS, to="LIVE")
+
+
+def test_the_cli_refuses_an_unsendable_live_key_before_asking(capsys, monkeypatch):
+    monkeypatch.setattr("builtins.input", lambda prompt: pytest.fail(f"asked: {prompt}"))
+    one_line_error(*cli(["send", SAMPLES, "--to", "live", "--api-key", "…", "--track-all-pages"], capsys),
+                   "an HTTP header cannot carry")
