@@ -10,17 +10,32 @@ from typing import Callable, Sequence, TextIO
 import orjson
 import pandas as pd
 
+from .batching import PAYLOAD_TOO_LARGE
 from .cassettes.commands import cmd_cassettes, cmd_record, configure_cassettes, configure_record
 from .cli_input import CliError, add_settings_options, read_events, settings_from_args
-from .mapping import map_events
-from .mapping.frames import REQUEST_COLUMNS
+from .jsvalues import truthy
+from .limits import size_problem
+from .mapping import MappingResults, map_events
+from .mapping.frames import REQUEST_COLUMNS, event_name
 from .redact import mask
 from .samples import sample_descriptions, sample_events
-from .send import LIVE, SendReport, send
-from .settings import Settings
+from .send import LIVE, SendReport, check_keys, send
+from .settings import Settings, SettingsError
+
+PAGE_FLAGS = ("track_all_pages", "track_categorised_pages", "track_named_pages")
 
 Command = Callable[[argparse.Namespace, TextIO], int]
 MOCK_API_KEY, MOCK_DEVICE_KEY = "demo-api-key", "demo-device-key"
+
+EXIT_CODES = """exit codes:
+  0    every event was mapped (map) / delivered (send)
+  1    map: RudderStack would not send some event, or it is too large for Iterable;
+       send: some event was not delivered (rejected by Iterable, failed, or the send interrupted)
+  2    bad command line or input: nothing was mapped or sent
+  141  the output was cut off (a closed pipe) before the outcome was known
+A closed pipe (| head) ends the output, never the outcome: map and send still exit 1 when an event
+was not mapped or not delivered."""
+EXIT_PIPE_CLOSED = 141  # 128 + SIGPIPE, as the shell reports a command a closed pipe stopped
 
 
 # ---------------------------------------------------------------- output
@@ -55,6 +70,9 @@ def print_report(report: SendReport, out: TextIO, *, profiles: bool = False) -> 
 def print_warnings(settings: Settings, out: TextIO) -> None:
     for warning in settings.warnings:
         print(f"warning: {warning}", file=out)
+    if not any(truthy(getattr(settings, name)) for name in PAGE_FLAGS):
+        print("  (a page setting not given is off, as in RudderStack: pass --track-all-pages, --track-named-pages "
+              "or --track-categorised-pages)", file=out)
 
 
 # ---------------------------------------------------------------- commands
@@ -64,6 +82,9 @@ def cmd_map(args: argparse.Namespace, out: TextIO) -> int:
     settings = settings_from_args(args)
     results = map_events(read_events(args.events), settings)
     print_warnings(settings, sys.stderr)
+    too_large = {result.index: problem for result in results for problem in map(size_problem, result.requests)
+                 if problem}
+    args.exit_code = 1 if results.errors or too_large else 0  # known before any output: a closed pipe keeps it
     if args.format == "jsonl":
         for result in results:
             for request in result.requests:
@@ -72,20 +93,46 @@ def cmd_map(args: argparse.Namespace, out: TextIO) -> int:
             if result.error is not None:
                 line = {"event": result.index, "error": str(result.error), "status": result.error.status}
                 out.write(orjson.dumps(line).decode() + "\n")
-        return 0
-    print("Requests:", file=out)
-    print_frame(results.requests_frame(), out)
-    print("\nEvents RudderStack would not send:", file=out)
-    print_frame(results.errors_frame(), out, max_colwidth=60)
-    return 0
+            elif result.index in too_large:
+                line = {"event": result.index, "error": too_large[result.index], "status": PAYLOAD_TOO_LARGE}
+                out.write(orjson.dumps(line).decode() + "\n")
+        return args.exit_code
+    print("Requests (dataFields as compact JSON; --format jsonl gives every request whole):", file=out)
+    print_frame(readable_requests(results), out)
+    print("\nEvents that cannot be sent (RudderStack would not map them, or Iterable's size limits):", file=out)
+    errors = results.errors_frame()
+    if too_large:
+        rows = [{"event": r.index, "type": r.event.get("type"), "name": event_name(r.event),
+                 "status": PAYLOAD_TOO_LARGE, "error": too_large[r.index], "field": None}
+                for r in results if r.index in too_large]
+        errors = pd.concat([errors, pd.DataFrame(rows, columns=errors.columns)]).sort_values("event", kind="stable")
+    print_frame(errors, out, max_colwidth=60)
+    return args.exit_code
+
+
+def readable_requests(results: MappingResults, *, width: int = 40, data_width: int = 60) -> pd.DataFrame:
+    """A table for a person: a fixed set of columns, dataFields as one compact-JSON column, each cell
+    cut to `width` characters (`data_width` for dataFields) with an ellipsis."""
+    shown = results.requests_frame().reindex(columns=REQUEST_COLUMNS)
+    shown["dataFields"] = [orjson.dumps(request.json["dataFields"]).decode()
+                           if isinstance(request.json, dict) and "dataFields" in request.json else None
+                           for result in results for request in result.requests]
+    for column in shown.columns:
+        limit = data_width if column == "dataFields" else width
+        shown[column] = shown[column].map(lambda v: v[:limit - 1] + "…" if isinstance(v, str) and len(v) > limit else v)
+    return shown
 
 
 def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
-    settings = Settings(api_key=MOCK_API_KEY, register_device_or_browser_api_key=MOCK_DEVICE_KEY)
+    args.exit_code = 0  # the demo's outcome does not depend on its output reaching anyone
+    settings = Settings.from_rudder({"apiKey": MOCK_API_KEY, "registerDeviceOrBrowserApiKey": MOCK_DEVICE_KEY,
+                                     "trackAllPages": True})
     events = sample_events()
     results = map_events(events, settings)
     print(f"iterable_sim demo: {len(events)} sample RudderStack events mapped as RudderStack's Iterable "
-          f"destination maps them.\nSettings: {settings!r}\n", file=out)
+          f"destination maps them.\nSettings: {settings!r}\nTrack All Pages is turned on here. A RudderStack "
+          f"Config without trackAllPages leaves it off, and so do `iterable-sim map` and `send` without "
+          f"--track-all-pages: page and screen events are then refused.\n", file=out)
     print("Sample events:", file=out)
     print_frame(pd.DataFrame({"event": range(len(events)), "what it shows": sample_descriptions()}), out,
                 max_colwidth=100)
@@ -117,23 +164,26 @@ def cmd_send(args: argparse.Namespace, out: TextIO) -> int:
     if args.to == "live":
         if not settings.api_key:
             raise CliError("--to live needs your API key: --api-key, the Config's apiKey, or ITERABLE_API_KEY")
+        check_keys(settings)  # before asking: a key that cannot be sent is refused, not confirmed
         confirm_live(len(events), settings, assume_yes=args.yes)
         to = LIVE
     try:
         report = send(events, settings, to=to, stable_event_ids=args.stable_event_ids, progress=not args.no_progress)
-    except ValueError as err:  # a --to that is neither mock, live nor a URL
+    except ValueError as err:  # a --to that is neither mock, live nor a URL; a key no header can carry
         raise CliError(str(err)) from None
+    # the outcome and the events to re-send are settled before any output, which a closed pipe may cut short
+    not_delivered = report.failed_events(include_rejected=True)
+    args.exit_code = 1 if not_delivered else 0
+    if args.failed_out and not_delivered:
+        Path(args.failed_out).write_text("".join(orjson.dumps(e).decode() + "\n" for e in not_delivered), "utf-8")
+        print(f"{len(not_delivered)} events not delivered written to {args.failed_out}: fix them, or send that "
+              f"file again", file=sys.stderr)
     if args.format == "jsonl":
         for row in report.frame().to_dict("records"):
             out.write(orjson.dumps(row, default=str).decode() + "\n")
     else:
         print_report(report, out, profiles=args.to == "mock")
-    not_delivered = report.failed_events(include_rejected=True)
-    if args.failed_out and not_delivered:
-        Path(args.failed_out).write_text("".join(orjson.dumps(e).decode() + "\n" for e in not_delivered), "utf-8")
-        print(f"{len(not_delivered)} events not delivered written to {args.failed_out}: fix them, or send that "
-              f"file again", file=sys.stderr)
-    return 1 if not_delivered else 0
+    return args.exit_code
 
 
 def confirm_live(count: int, settings: Settings, *, assume_yes: bool) -> None:
@@ -213,24 +263,36 @@ COMMANDS: dict[str, tuple[str, Command, Callable[[argparse.ArgumentParser], None
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="iterable-sim",
+    parser = argparse.ArgumentParser(prog="iterable-sim", epilog=EXIT_CODES,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter,
                                      description="See, test and simulate what RudderStack sends to Iterable.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (help_text, _, configure) in COMMANDS.items():
-        configure(commands.add_parser(name, help=help_text, description=help_text))
+        configure(commands.add_parser(name, help=help_text, description=help_text,
+                                      epilog=EXIT_CODES if name in ("map", "send") else None,
+                                      formatter_class=argparse.RawDescriptionHelpFormatter))
     return parser
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
+    """Run one command; the exit codes are EXIT_CODES."""
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command][1](args, out or sys.stdout)
-    except CliError as err:
+    except (CliError, SettingsError) as err:
         print(f"iterable-sim {args.command}: {err}", file=sys.stderr)
         return 2
-    except BrokenPipeError:  # output piped into head and the like
-        sys.stderr.close()
-        return 0
+    except BrokenPipeError:  # output piped into head and the like: the outcome still decides the exit code
+        _discard_stdout()
+        return getattr(args, "exit_code", EXIT_PIPE_CLOSED)
+
+
+def _discard_stdout() -> None:
+    """Point stdout at /dev/null, so flushing it at exit cannot raise a second BrokenPipeError."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout is not a file (a test's StringIO)
+        pass
 
 
 if __name__ == "__main__":

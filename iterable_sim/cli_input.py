@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 
 from .exceptions import IterableSimError
-from .settings import FLAGS, RUDDER_KEYS, Settings
+from .settings import BASE_URLS, FLAGS, RUDDER_KEYS, Settings
 
 
 class CliError(IterableSimError):
@@ -21,12 +21,14 @@ class CliError(IterableSimError):
 def read_events(source: str) -> list[Any]:
     """Events from a JSON file (one event or a list), a JSONL file, or '-' for standard input."""
     if source == "-":
-        text, name = sys.stdin.read(), "standard input"
+        name = "standard input"
+        try:
+            text = sys.stdin.read()
+        except UnicodeDecodeError:
+            raise CliError(f"{name} is not UTF-8 text: events are JSON or JSONL") from None
     else:
-        path = Path(source)
-        if not path.exists():
-            raise CliError(f"no such events file: {source}")
-        text, name = path.read_text("utf-8"), source
+        name = source
+        text = read_text(source, "events")
     stripped = text.strip()
     if not stripped:
         raise CliError(f"{name} holds no events")
@@ -45,19 +47,36 @@ def read_events(source: str) -> list[Any]:
     return data if isinstance(data, list) else [data]
 
 
+def read_text(source: str, what: str) -> str:
+    """A file's UTF-8 text, or a one-line CliError saying why it cannot be read."""
+    path = Path(source)
+    if not path.exists():
+        raise CliError(f"no such {what} file: {source}")
+    if path.is_dir():
+        raise CliError(f"{source} is a directory: give a JSON or JSONL {what} file")
+    try:
+        return path.read_text("utf-8")
+    except UnicodeDecodeError:
+        raise CliError(f"{source} is not UTF-8 text (a binary file?): give a JSON or JSONL {what} file") from None
+    except OSError as err:
+        raise CliError(f"cannot read {source}: {err.strerror}") from None
+
+
 def config_from_args(args: argparse.Namespace, *, base: dict[str, Any] | None = None) -> dict[str, Any]:
     """A RudderStack Config: `base`, then --settings FILE over it, then any settings flag given."""
     config = dict(base or {})
     if args.settings:
         try:
-            loaded = json.loads(Path(args.settings).read_text("utf-8"))
-        except FileNotFoundError:
-            raise CliError(f"no such settings file: {args.settings}") from None
+            loaded = json.loads(read_text(args.settings, "settings"))
         except json.JSONDecodeError as err:
             raise CliError(f"{args.settings}: not JSON ({err})") from None
         if not isinstance(loaded, dict):
             raise CliError(f"{args.settings}: a RudderStack destination Config is a JSON object")
-        config.update(loaded.get("Config", loaded))
+        loaded = loaded.get("Config", loaded)
+        if not isinstance(loaded, dict):
+            raise CliError(f"{args.settings}: \"Config\" is a JSON {type(loaded).__name__}, but a RudderStack "
+                           f"destination Config is a JSON object")
+        config.update(loaded)
     for name, key in RUDDER_KEYS.items():
         value = getattr(args, name, None)
         if value is not None:
@@ -66,15 +85,17 @@ def config_from_args(args: argparse.Namespace, *, base: dict[str, Any] | None = 
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
-    """Settings from --settings and the flags; without a settings file, Track All Pages on."""
-    return Settings.from_rudder(config_from_args(args, base=None if args.settings else {"trackAllPages": True}))
+    """Settings from --settings and the flags, read as RudderStack reads a Config: a setting not given
+    is off (so without --track-all-pages or another page setting, page and screen events are refused)."""
+    return Settings.from_rudder(config_from_args(args))
 
 
 def add_settings_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("settings (flags override --settings)")
     group.add_argument("--settings", metavar="FILE", help="a RudderStack destination Config as JSON")
     group.add_argument("--api-key", dest="api_key")
-    group.add_argument("--data-center", dest="data_center", metavar="USDC|EUDC")
+    group.add_argument("--data-center", dest="data_center", type=str.upper, choices=tuple(BASE_URLS),
+                       help="USDC (default) or EUDC")
     group.add_argument("--device-key", dest="register_device_or_browser_api_key", metavar="KEY",
                        help="registerDeviceOrBrowserApiKey")
     for name in FLAGS:
