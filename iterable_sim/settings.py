@@ -77,8 +77,12 @@ class Settings:
 
     @classmethod
     def from_rudder(cls, config: Mapping[str, Any] | None) -> "Settings":
-        """Read a RudderStack destination Config exactly as RudderStack's Iterable destination does."""
+        """Read a RudderStack destination Config exactly as RudderStack's Iterable destination does.
+        A whole destination as RudderStack exports it (`{"id": ..., "config": {...}}`) is read by its config."""
         config = dict(config or {})
+        inner = config.get("config", config.get("Config"))
+        if isinstance(inner, Mapping) and not set(config) & set(RUDDER_KEYS.values()):
+            config = dict(inner)
         values: dict[str, Any] = {}
         warnings: list[str] = []
         known = set(RUDDER_KEYS.values())
