@@ -52,17 +52,13 @@ class Call:
     path: str
     query: tuple[tuple[str, str], ...]
     body: Any  # parsed JSON, or the text when not JSON, or None
+    exact: tuple[Any, ...] = field(compare=False, default=())
+    """Identity for matching; personal data always pseudonymised here, so a cassette recorded with
+    personal data kept still matches after the scrub is switched on, and the reverse."""
 
     @property
     def endpoint(self) -> str:
         return self.path.split("/api/", 1)[-1]
-
-    @property
-    def exact(self) -> tuple[Any, ...]:
-        """Identity for matching; personal data always pseudonymised here, so a cassette recorded
-        with personal data kept still matches after the scrub is switched on, and the reverse."""
-        return (self.method, self.host, pseudonymize_text(self.path), tuple((k, pseudonymize_text(v)) for k, v in self.query),
-                json.dumps(pseudonymize_json(self.body), sort_keys=True, default=str))
 
     @property
     def people(self) -> tuple[Any, ...]:
@@ -117,7 +113,11 @@ def scrubbed_call(scrubber: Scrubber, request: Any) -> Call | None:
             parsed = json.loads(body)
         except ValueError:
             parsed = body
-    return Call(request.method.upper(), host, parts.path, tuple(sorted(parse_qsl(parts.query, True))), parsed)
+    query = tuple(sorted(parse_qsl(parts.query, True)))
+    pseudonymous = parsed if scrubber.personal_data else pseudonymize_json(parsed)
+    exact = (request.method.upper(), host, pseudonymize_text(parts.path),
+             tuple((k, pseudonymize_text(v)) for k, v in query), json.dumps(pseudonymous, sort_keys=True, default=str))
+    return Call(request.method.upper(), host, parts.path, query, parsed, exact)
 
 
 class CassetteMismatch(CannotOverwriteExistingCassetteException):
@@ -158,7 +158,11 @@ class IterableCassette(Cassette):
     # ---- loading and recording --------------------------------------------------------------
 
     def _load(self) -> None:
-        super()._load()
+        self._loading = True
+        try:
+            super()._load()
+        finally:
+            self._loading = False
         if self.accept and self.data:  # accepting: the Iterable calls are recorded afresh, the rest kept
             kept = [(req, resp) for req, resp in self.data if scrubbed_call(self.scrubber, req) is None]
             self.data, self._old_interactions = kept, list(kept)
@@ -169,10 +173,13 @@ class IterableCassette(Cassette):
                 self._index(index, request)
 
     def append(self, request: Any, response: Any) -> None:
-        if self.passthrough is not None and self.passthrough(request):
-            return
         before = len(self.data)
-        super().append(request, response)
+        if getattr(self, "_loading", False):  # as recorded: scrubbed when it was written
+            self.data.append((request, response))
+        elif self.passthrough is not None and self.passthrough(request):
+            return
+        else:
+            super().append(request, response)
         if len(self.data) > before:
             self._index(before, self.data[before][0])
 
