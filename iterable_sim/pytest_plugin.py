@@ -191,7 +191,7 @@ def _blocking(allowed: list[str]) -> Iterator[None]:
     def guard(connect: Callable[..., Any]) -> Callable[..., Any]:
         def guarded(sock: socket.socket, address: Any, *args: Any, **kwargs: Any) -> Any:
             host = address[0] if sock.family in (socket.AF_INET, socket.AF_INET6) else None
-            if host is None or str(host).startswith(LOCAL_HOSTS) or is_host_in_allowed_hosts(host, allowed):
+            if host is None or str(host).startswith(LOCAL_HOSTS) or (allowed and is_host_in_allowed_hosts(host, allowed)):
                 return connect(sock, address, *args, **kwargs)
             raise NetworkBlocked(
                 f"iterable_sim blocked a connection to {host!r}: an Iterable test replaying its cassette may reach "
