@@ -263,3 +263,44 @@ def test_read_events_remembers_the_file(tmp_path):
     path.write_text(json.dumps({"type": "track", "event": "A", "userId": "u"}))
     events = read_events(path)
     assert events == [{"type": "track", "event": "A", "userId": "u"}] and events.source == str(path.resolve())
+
+
+def test_a_replay_looks_calls_up_and_builds_a_diff_only_for_a_call_that_differs(tmp_path, monkeypatch):
+    """Replay cost stays linear: a matching call is one index look-up, no comparison with the
+    other recordings; the field diff is built for the differing call alone."""
+    import iterable_sim.cassettes.cassette as module
+    from iterable_sim.cassettes.cassette import CassetteMismatch
+
+    mock = MockIterable(clock=ManualClock())
+    mock.add_api_key(KEY)
+    bodies = [{"email": f"p{i}@example.com", "eventName": "Viewed", "dataFields": {"n": i}} for i in range(60)]
+    path = str(tmp_path / "many.yaml")
+
+    def post_all(bodies):
+        with httpx.Client(transport=mock.transport()) as client:
+            for body in bodies:
+                client.post("https://api.iterable.com/api/events/track", json=body, headers={"Api-Key": KEY})
+
+    with make_vcr(record_mode="all").use_cassette(path):
+        post_all(bodies)
+    diffs = []
+    monkeypatch.setattr(module, "diff_bodies", lambda a, b: diffs.append((a, b)) or [])
+    with make_vcr(record_mode="none").use_cassette(path) as cassette:
+        post_all(bodies)
+    assert cassette.all_played and diffs == []
+    changed = [*bodies[:59], {**bodies[59], "dataFields": {"n": "59"}}]
+    with pytest.raises(CassetteMismatch), make_vcr(record_mode="none").use_cassette(path):
+        post_all(changed)
+    assert len(diffs) == 1 and diffs[0][0]["dataFields"] == {"n": 59}
+
+
+def test_keys_are_scrubbed_where_the_cassette_is_written_whatever_the_serializer_and_hooks(tmp_path):
+    mock = MockIterable(clock=ManualClock())
+    mock.add_api_key(KEY)
+    vcr = make_vcr(record_mode="all", serializer="json", before_record_request=lambda request: request,
+                   before_record_response=lambda response: response)
+    with vcr.use_cassette(str(tmp_path / "c.json")), httpx.Client(transport=mock.transport()) as client:
+        client.post(f"https://api.iterable.com/api/users/update?api_key={KEY}", headers={"Api-Key": KEY},
+                    json={"email": "a@example.com", "dataFields": {"note": f"key {KEY}"}})
+    text = (tmp_path / "c.json").read_text()
+    assert KEY not in text and "<API_KEY>" in text

@@ -25,7 +25,7 @@ def configure(vcr: VCR, *, keys: Mapping[str, str | None] | None = None, persona
     Iterable calls matched by method, data center, path, query and JSON body (not port: a mock
     server's port changes every run) through an index; calls to other hosts as vcrpy matches them;
     API keys scrubbed where the cassette is written (`keys` names known ones: {"<API_KEY>": key}),
-    and personal data too with `personal_data=True`; YAML with readable JSON bodies.
+    personal data pseudonymised unless `personal_data=False`; YAML with readable JSON bodies.
 
     `collect`: a call that matches nothing is noted in the cassette's `misses` (answered with the
     closest recording's answer) rather than raised. `accept`: the cassette's Iterable calls are

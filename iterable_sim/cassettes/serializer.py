@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 from vcr.serializers import yamlserializer
 
-from .scrub import Scrubber
+from .scrub import Scrubber, iterable_host
 
 
 class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
@@ -52,7 +52,8 @@ class CassetteSerializer:
         interactions = []
         for interaction in cassette["interactions"]:
             request = self.scrubber.request(interaction["request"])
-            response = self.scrubber.response(interaction["response"])
+            iterable = iterable_host(request["uri"], request["headers"]) is not None
+            response = self.scrubber.response(interaction["response"], iterable=iterable)
             body = response.get("body")
             if isinstance(body, dict):
                 body = {**body, "string": pretty_json(body.get("string"))}
