@@ -324,3 +324,14 @@ def test_a_replay_may_be_allowed_to_leave_recorded_calls_unmade(pytester):
         "@pytest.mark.vcr\ndef test_send", "@pytest.mark.vcr\n@pytest.mark.iterable_replay(assert_all_played=False)\n"
                                            "def test_send"))
     run(pytester, "-k", "test_send", "--count=5").assert_outcomes(passed=1)
+
+
+def test_a_missing_cassette_says_how_to_record_it(pytester):
+    flow(pytester)
+    result = run(pytester, "-k", "test_send")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*no cassette at cassettes/test_flow/test_send.yaml: record it*",
+                                 "*pytest --iterable-accept 'test_flow.py::test_send'"])
+    assert "Traceback" not in result.stdout.str() and "How to fix" not in result.stdout.str()
+    run(pytester, "--iterable-accept", "-k", "test_send").assert_outcomes(passed=1)
+    run(pytester, "-k", "test_send").assert_outcomes(passed=1)

@@ -242,10 +242,10 @@ class IterableCassette(Cassette):
     def can_play_response_for(self, request: Any) -> bool:
         if not self._before_record_request(request) or (self.passthrough is not None and self.passthrough(request)):
             return False
-        if self.record_mode == RecordMode.ALL or not (self.rewound or self.allow_playback_repeats):
+        if self.record_mode == RecordMode.ALL:
             return False
         call, found = self._lookup(request)
-        if found is not None:
+        if found is not None and (self.rewound or self.allow_playback_repeats):
             return True
         if call is None or not self.write_protected:
             return False
