@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
+
+from ..settings import RUDDER_KEYS
 
 from .drift import drift_frame, drift_report, iterable_cassettes
 from .record import record_cassette, record_seed_cassettes, rerecord
@@ -12,8 +14,20 @@ from .sources import SourceError, read_events
 DEFAULT_PLACES = ("tests", "cassettes")
 
 
+def _config(args: argparse.Namespace, base: dict[str, Any] | None = None) -> dict[str, Any]:
+    """--settings and the flags as a Config; a whole destination export is read by its config."""
+    from ..cli import config_from_args
+
+    config = config_from_args(args, base=base)
+    inner = config.get("config")
+    if isinstance(inner, dict):
+        flags = {key: getattr(args, name) for name, key in RUDDER_KEYS.items() if getattr(args, name, None) is not None}
+        config = {key: value for key, value in {**(base or {}), **inner, **flags}.items() if key in RUDDER_KEYS.values()}
+    return config
+
+
 def cmd_record(args: argparse.Namespace, out: TextIO) -> int:
-    from ..cli import CliError, config_from_args
+    from ..cli import CliError
 
     try:
         if args.samples:
@@ -24,12 +38,12 @@ def cmd_record(args: argparse.Namespace, out: TextIO) -> int:
                 target = Path(args.dir or "cassettes") / f"{args.name}.yaml"
             if target is None or len(args.cassette or ()) > 1:
                 raise CliError("--events records one cassette: name it (CASSETTE path, or --name [--dir])")
-            config = config_from_args(args, base={"trackAllPages": True})
+            config = _config(args, base={"trackAllPages": True})
             paths = [record_cassette(target.parent, target.stem, config, read_events(args.events), to=args.to,
                                      stable_event_ids=args.stable_event_ids, project_type=args.project_type,
                                      personal_data=args.personal_data)]
         elif args.cassette:
-            overrides = config_from_args(args)
+            overrides = _config(args)
             paths = [rerecord(path, to=args.to, settings=overrides, personal_data=args.personal_data)
                      for path in args.cassette]
         else:
@@ -43,7 +57,7 @@ def cmd_record(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_cassettes(args: argparse.Namespace, out: TextIO) -> int:
-    from ..cli import CliError, config_from_args
+    from ..cli import CliError
 
     places = args.paths or [p for p in DEFAULT_PLACES if Path(p).is_dir()]
     if not places:
@@ -52,7 +66,7 @@ def cmd_cassettes(args: argparse.Namespace, out: TextIO) -> int:
         compared = len(iterable_cassettes(places, args.cassette))
         if not compared:
             raise CliError(f"no cassette recorded by iterable_sim under {', '.join(places)}")
-        frame = drift_frame(places, settings=config_from_args(args), cassettes=args.cassette)
+        frame = drift_frame(places, settings=_config(args), cassettes=args.cassette)
     except SourceError as err:
         raise CliError(str(err)) from None
     print(drift_report(frame, compared), file=out)
