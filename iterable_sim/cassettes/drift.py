@@ -107,24 +107,29 @@ def drift_frame(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]]
     settings change would do. `cassettes`: names (file stems) to compare. Empty: no drift.
     """
     rows: list[dict[str, Any]] = []
-    for path, sends in iterable_cassettes(paths, cassettes):
-        rows += compare_calls(_name(path), recorded_calls(path), current_calls(sends, settings))
+    for path, sends, label in _found(paths, cassettes):
+        rows += compare_calls(label, recorded_calls(path), current_calls(sends, settings))
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
 def iterable_cassettes(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
                        names: Sequence[str] | None = None) -> list[tuple[Path, list[Send]]]:
     """(path, sends) of every cassette under `paths` that iterable_sim recorded."""
+    return [(path, sends) for path, sends, _ in _found(paths, names)]
+
+
+def _found(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
+           names: Sequence[str] | None) -> list[tuple[Path, list[Send], str]]:
     given = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
     found = []
-    for path in find_cassettes(given):
+    for path, label in find_cassettes(given):
         try:
             sends = cassette_sends(path)
         except SourceError:
             continue
         if sends and (names is None or path.stem in names):
-            found.append((path, sends))
-    missing = [name for name in names or () if name not in {p.stem for p, _ in found}]
+            found.append((path, sends, label))
+    missing = [name for name in names or () if name not in {p.stem for p, _, _ in found}]
     if missing:
         raise SourceError(f"no cassette named {', '.join(missing)} recorded by iterable_sim under "
                           f"{', '.join(map(str, given))}")
@@ -152,13 +157,6 @@ def drift_report(frame: pd.DataFrame, compared: int) -> str:
             else:
                 lines.append(f"    {row['change']}")
     return "\n".join(lines)
-
-
-def _name(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
 
 
 def _paired(cassette: str, index: int, recorded: Call, now: Call) -> list[dict[str, Any]]:

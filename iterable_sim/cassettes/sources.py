@@ -115,15 +115,27 @@ def cassette_sends(path: str | os.PathLike[str]) -> list[Send] | None:
                  s.get("project_type", "hybrid")) for s in noted.get("sends", [])]
 
 
-def find_cassettes(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
-    """Cassette files: the files given, and the .yaml/.json files under the directories given."""
-    found: list[Path] = []
+def find_cassettes(paths: Iterable[str | os.PathLike[str]]) -> list[tuple[Path, str]]:
+    """Cassette files, each with a name to show: the files given, and the .yaml/.json files under
+    the directories given; named by their path from the working directory when they are under it,
+    else from the directory given."""
+    found: list[tuple[Path, str]] = []
     for given in paths:
         path = Path(given)
         if path.is_dir():
-            found += sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml", ".json") and p.is_file())
+            files = sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml", ".json") and p.is_file())
+            found += [(p, _label(p, path)) for p in files]
         elif path.exists():
-            found.append(path)
+            found.append((path, _label(path, path.parent)))
         else:
             raise SourceError(f"no such cassette or directory: {path}")
     return found
+
+
+def _label(path: Path, base: Path) -> str:
+    for root in (Path.cwd(), base.resolve()):
+        try:
+            return path.resolve().relative_to(root).as_posix()
+        except ValueError:
+            continue
+    return str(path)
