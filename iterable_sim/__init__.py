@@ -1,6 +1,7 @@
 """iterable_sim: see, test and simulate what RudderStack sends to Iterable."""
 from .attribution import Outcome, attribute
 from .batching import Batch, route
+from .clock import ManualClock, SystemClock
 from .deletion import DeletionResult, delete_users
 from .delivery import AsyncIterableClient, IterableClient, RetryPolicy
 from .mapping import MappingResults, explain, map_event, map_events, mapping_table
@@ -12,6 +13,6 @@ from .settings import Settings, SettingsError
 __all__ = [
     "MappingError", "MappingResults", "MockIterable", "Request", "Settings", "SettingsError",
     "explain", "map_event", "map_events", "mapping_table",
-    "Batch", "DeletionResult", "Outcome", "attribute", "delete_users", "route",
+    "Batch", "DeletionResult", "ManualClock", "SystemClock", "Outcome", "attribute", "delete_users", "route",
     "AsyncIterableClient", "IterableClient", "LIVE", "LiveSendRefused", "RetryPolicy", "SendReport", "asend", "send",
 ]

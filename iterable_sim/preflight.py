@@ -19,6 +19,7 @@ from .batching import catalog_documents
 from .clock import ManualClock
 from .frames import _event_name
 from .jsvalues import js_get, split_path
+from .limits import size_problem
 from .mapping import explain
 from .mapping.results import MappingResults
 from .mock import MockIterable
@@ -50,7 +51,8 @@ def preflight(results: MappingResults, *, project_type: str = "hybrid") -> pd.Da
         notes = _notes_by_endpoint(result.event, results.settings)
         event = result.event if isinstance(result.event, dict) else {}
         for request in result.requests:
-            status, code, reason, wire_notes = _answer(mock, request)
+            too_large = size_problem(request)  # send() would not even try it: the router cannot fit it in a call
+            status, code, reason, wire_notes = (413, "", too_large, []) if too_large else _answer(mock, request)
             request_notes = notes.get(request.endpoint, []) + _name_notes(request) + wire_notes
             verdict: Verdict = "rejected" if status >= 400 else ("warning" if request_notes else "ok")
             rows.append({"event": result.index, "type": event.get("type"), "name": _event_name(event),

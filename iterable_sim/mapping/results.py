@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 from ..request import MappingError, Request
-from ..settings import Settings
+from ..settings import Settings, require_events, require_settings
 from .events import map_event
 
 if TYPE_CHECKING:
@@ -78,6 +78,8 @@ class MappingResults:
 
 def map_events(events: Iterable[Any], settings: Settings) -> MappingResults:
     """Map every event; a bad one gets its MappingError and the rest go on."""
+    require_events(events)
+    require_settings(settings)
     results = []
     for index, event in enumerate(events):
         try:
