@@ -91,11 +91,12 @@ class Settings:
             raise SettingsError(f"Settings.from_rudder takes a RudderStack destination Config, a mapping such as "
                                 f"{{'apiKey': ..., 'trackAllPages': True}}, not a value of type {type(config).__name__}")
         config = dict(config or {})
+        warnings: list[str] = []
         inner = config.get("config", config.get("Config"))
         if isinstance(inner, Mapping) and not set(config) & set(RUDDER_KEYS.values()):
             config = dict(inner)
+            warnings.append("a whole destination was given: pass its 'Config' (its settings were read from there)")
         values: dict[str, Any] = {}
-        warnings: list[str] = []
         known = set(RUDDER_KEYS.values())
         for key in config:
             if key not in known:
