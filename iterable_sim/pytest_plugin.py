@@ -245,8 +245,10 @@ def iterable_settings(request: pytest.FixtureRequest, iterable_config: dict[str,
     repeated in a failed replay's message."""
     settings = Settings.from_rudder(iterable_config)
     request.node.stash[SETTINGS_WARNINGS] = list(settings.warnings)
-    for warning in settings.warnings:
-        warnings.warn(IterableSettingsWarning(f"iterable_config: {warning}"), stacklevel=2)
+    path, line, _ = request.node.location
+    for warning in settings.warnings:  # shown at the test, not inside pytest
+        warnings.warn_explicit(IterableSettingsWarning(f"iterable_config: {warning}"), IterableSettingsWarning,
+                               str(request.config.rootpath / path), (line or 0) + 1)
     return settings
 
 
