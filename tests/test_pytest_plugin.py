@@ -336,3 +336,26 @@ def test_a_missing_cassette_says_how_to_record_it(pytester):
     assert "Traceback" not in result.stdout.str() and "How to fix" not in result.stdout.str()
     run(pytester, "--iterable-accept", "-k", "test_send").assert_outcomes(passed=1)
     run(pytester, "-k", "test_send").assert_outcomes(passed=1)
+
+
+def test_the_iterable_marker_makes_a_test_without_the_fixtures_an_iterable_test(pytester):
+    pytester.makepyfile(test_marked='''
+import httpx
+import pytest
+from iterable_sim import MockIterable
+
+@pytest.mark.vcr
+@pytest.mark.iterable
+def test_marked(request):
+    mock = MockIterable()
+    mock.add_api_key("k-0123456789")
+    with httpx.Client(transport=mock.transport()) as client:
+        client.post("https://api.iterable.com/api/events/track", headers={"Api-Key": "k-0123456789"},
+                    json={"email": "a@example.com", "eventName": request.config.getoption("name")})
+''')
+    pytester.makeconftest('def pytest_addoption(parser):\n    parser.addoption("--name", default="Signed Up")\n')
+    run(pytester, "--record-mode=once").assert_outcomes(passed=1)
+    assert '  "eventName": "Signed Up"' in (pytester.path / "cassettes" / "test_marked" / "test_marked.yaml").read_text()
+    result = run(pytester, "--name=Signed In")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(['*eventName: recorded "Signed Up", now "Signed In"'])
