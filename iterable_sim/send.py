@@ -249,7 +249,6 @@ async def asend(events: Iterable[Any], settings: Settings, to: Any = None, *, co
     options = {"retry": retry, "timeout": timeout, "pace": pace, "clock": clock}
     target, client, mock = _connect(to, settings, AsyncIterableClient, max_concurrency=concurrency, **options)
     report, plan, legs = _prepare(events, settings, to, target, client, mock, stable_event_ids, progress, options)
-    report._resend_options["concurrency"] = concurrency
     bar = _progress_bar(plan, target, progress)
     sent: set[int] = set()
 
