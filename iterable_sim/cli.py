@@ -255,8 +255,8 @@ COMMANDS: dict[str, tuple[str, Command, Callable[[argparse.ArgumentParser], None
         p.add_argument("--event-limit", type=_count, default=100_000, metavar="N",
                        help="keep the newest N events and N purchases per project (default 100000; 0: keep all)"),
         p.add_argument("--log-level", default="info"))),
-    "record": ("record cassettes of what is sent to Iterable (default: the sample events under each seed-page "
-               "setting, against a fresh mock server, into cassettes/)", cmd_record, configure_record),
+    "record": ("record a cassette of what your events send to Iterable (against a fresh mock server), or record "
+               "cassettes again from the events files and settings they note", cmd_record, configure_record),
     "cassettes": ("cassettes diff: what the current mapping would send, compared with what the cassettes recorded",
                   cmd_cassettes, configure_cassettes),
 }
