@@ -64,7 +64,7 @@ def archive_files(sources: Iterable[str | Path]) -> list[str]:
         elif path.is_dir():
             found = sorted(str(p) for p in path.rglob("*") if p.is_file() and p.name.endswith(ARCHIVE_SUFFIXES))
             if not found:
-                raise ArchiveError(f"{text}: a directory holding no .jsonl, .json, .ndjson or .gz files")
+                raise ArchiveError(f"{text} is a directory holding no .jsonl, .json, .ndjson or .gz files")
             files.extend(found)
         elif glob.has_magic(text):
             found = sorted(p for p in glob.glob(text, recursive=True) if Path(p).is_file())
@@ -117,6 +117,11 @@ def _records(stream: IO[bytes], name: str, *, documents: bool = True) -> Iterato
     lines = iter(stream)
     first = next(lines, b"")
     rest: Iterable[bytes] = lines
+    try:
+        first.decode()
+    except UnicodeDecodeError:  # a binary file: one error for it, not one per "line"
+        yield MalformedLine(name, 1, "is not UTF-8 text: events are JSON lines, gzipped or not")
+        return
     if documents and first.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"[", b"{") and not _is_json(first):
         # one JSON document over several lines (an event, or a list of events), or a bad first line
         text = first + stream.read()

@@ -5,8 +5,9 @@ event as RudderStack's processor does (`map_event`), and writes, one part per in
 
 - `out/requests/part-NNNNN.parquet`: one row per request (source, line, type, name, endpoint,
   email, userId, eventName, method, url, body as compact JSON);
-- `out/refused/part-NNNNN.parquet`: one row per event RudderStack would not send (stage
-  "mapping", its status and message) and per malformed line (stage "input", the reason);
+- `out/refused/part-NNNNN.parquet`: one row per event that cannot be sent: RudderStack would not
+  map it (stage "mapping", its status and message) or it is too large for Iterable (stage "size",
+  413; its requests are written too); and per malformed line (stage "input", the reason);
 - `out/summary.json`: events, requests, refused, malformed_lines, requests per endpoint.
 
 Rows are written in chunks, so memory holds one chunk at a time. `dask_archive.map_archive_dask`
@@ -25,7 +26,9 @@ import pyarrow.parquet as pq
 from tqdm.auto import tqdm
 
 from .archive import STDIN, Event, MalformedLine, Record, archive_files, read_file
+from .batching import PAYLOAD_TOO_LARGE
 from .collector import collector_paused
+from .limits import MAX_CATALOG_ITEM_BYTES, size_problem
 from .mapping import map_event
 from .request import MappingError, json_bytes
 from .settings import Settings
@@ -110,7 +113,7 @@ def map_file(name: str, part: int, settings: Settings, out: str | Path, *, chunk
             summary["events"] += sum(1 for r in chunk if isinstance(r, Event))
             summary["malformed_lines"] += len(chunk) - sum(1 for r in chunk if isinstance(r, Event))
             summary["requests"] += len(requests["line"])
-            summary["refused"] += sum(1 for stage in refused["stage"] if stage == "mapping")
+            summary["refused"] += sum(1 for stage in refused["stage"] if stage != "input")
             endpoints.update(requests["endpoint"])
             requests_out.write_table(pa.table(requests, schema=REQUEST_SCHEMA))
             refused_out.write_table(pa.table(refused, schema=REFUSED_SCHEMA))
@@ -142,14 +145,22 @@ def map_records(records: Iterable[Record], settings: Settings, source: str | Non
                                    (where, record.line, kind, label, "mapping", err.status, str(err), err.field)):
                 refused[name].append(value)
             continue
+        too_large = None
         for request in mapped:
             body = request.json
             email, user_id = _identity(body)
             event_name = body.get("eventName") if isinstance(body, dict) else None
+            text = json_bytes(body)[0]
+            if len(text) >= MAX_CATALOG_ITEM_BYTES:  # smaller cannot pass any of Iterable's size limits
+                too_large = too_large or size_problem(request)
             values = (where, record.line, kind, label, request.endpoint, _text(email), _text(user_id),
-                      _text(event_name), request.method, request.url, json_bytes(body)[0].decode())
+                      _text(event_name), request.method, request.url, text.decode())
             for append, value in zip(append_request, values):
                 append(value)
+        if too_large is not None:
+            for name, value in zip(REFUSED_SCHEMA.names,
+                                   (where, record.line, kind, label, "size", PAYLOAD_TOO_LARGE, too_large, None)):
+                refused[name].append(value)
     return requests, refused
 
 
@@ -167,6 +178,9 @@ def iter_mapped_lines(records: Iterable[Record], settings: Settings) -> Iterator
         else:
             for request in requests:
                 yield {"event": index, "method": request.method, "url": request.url, "json": request.json}
+            too_large = next(filter(None, map(size_problem, requests)), None)
+            if too_large is not None:
+                yield {"event": index, "error": too_large, "status": PAYLOAD_TOO_LARGE}
         index += 1
 
 

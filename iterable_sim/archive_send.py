@@ -30,6 +30,7 @@ from .settings import Settings
 if TYPE_CHECKING:
     import pandas as pd
 
+MOCK_EVENT_LIMIT = 100_000  # the events (and purchases) per project a mock made here keeps: the newest
 FATES = ("delivered", "rejected", "failed")
 OUTCOME_COLUMNS = ["event", "source", "line", "type", "name", "fate", "status", "reason", "stage", "endpoints",
                    "attempts", "possible_duplicates"]
@@ -81,7 +82,8 @@ def send_stream(events: Iterable[Any], settings: Settings, to: Any = None, *, ch
     """Send `events` (plain events, or `archive` records) chunk by chunk; see the module's docs.
 
     `to` is as for `send()`; None makes one in-process mock on simulated time for the whole stream
-    (its journal keeps the last MOCK_JOURNAL_LIMIT entries). `failed_out` receives each event not
+    (its journal keeps the last MOCK_JOURNAL_LIMIT entries, its projects the newest MOCK_EVENT_LIMIT
+    events and purchases: profiles are all kept). `failed_out` receives each event not
     delivered (failed or rejected) as a JSON line; `on_outcome` each outcome row as it is known.
     Other keyword arguments go to `send()` (retry, timeout, pace, stable_event_ids, clock).
     """
@@ -92,7 +94,7 @@ def send_stream(events: Iterable[Any], settings: Settings, to: Any = None, *, ch
         from .mock import MockIterable
 
         made_mock = to = MockIterable(clock=send_options.pop("clock", None) or ManualClock(),
-                                      journal_limit=MOCK_JOURNAL_LIMIT)
+                                      journal_limit=MOCK_JOURNAL_LIMIT, event_limit=MOCK_EVENT_LIMIT)
         to.accept_keys_of(settings)
     report = StreamReport(settings, "", mock=made_mock, columns=None)
     if keep_outcomes:

@@ -7,9 +7,8 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sized
 from tqdm.auto import tqdm
 
 from ..collector import without_collector
-
 from ..request import MappingError, Request
-from ..settings import Settings
+from ..settings import Settings, require_events, require_settings
 from .events import map_event
 
 if TYPE_CHECKING:
@@ -60,13 +59,13 @@ class MappingResults:
 
     def requests_frame(self) -> "pd.DataFrame":
         """One row per request: event index, type, name, endpoint, identity, flattened dataFields."""
-        from ..frames import requests_frame
+        from .frames import requests_frame
 
         return requests_frame(self)
 
     def errors_frame(self) -> "pd.DataFrame":
         """One row per event that maps to nothing, with RudderStack's message and status."""
-        from ..frames import errors_frame
+        from .frames import errors_frame
 
         return errors_frame(self)
 
@@ -89,6 +88,8 @@ def map_events(events: Iterable[Any], settings: Settings, *, keep_events: bool =
     `keep_events=False` keeps, of each event, only its type and name (what the frames show), so a
     million events take a fraction of the memory. A progress bar shows when the work takes over a second.
     """
+    require_events(events)
+    require_settings(settings)
     results = []
     total = len(events) if isinstance(events, Sized) else None
     quick = total is not None and total < PROGRESS_MIN_EVENTS  # no bar (nor notebook widget) for a handful

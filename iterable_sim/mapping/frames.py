@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 if TYPE_CHECKING:
-    from .mapping.results import MappingResults
+    from .results import MappingResults
 
 REQUEST_COLUMNS = ["event", "type", "name", "endpoint", "email", "userId", "eventName"]
 
@@ -17,7 +17,8 @@ def _identity(body: dict[str, Any]) -> tuple[Any, Any]:
     return email, user.get("userId")
 
 
-def _event_name(event: Any) -> Any:
+def event_name(event: Any) -> Any:
+    """The name a person knows an event by: a track's `event`, a page's or screen's `name`."""
     if not isinstance(event, dict):
         return None
     return event.get("event") if str(event.get("type", "")).lower() == "track" else event.get("name")
@@ -41,7 +42,7 @@ def requests_frame(results: "MappingResults") -> pd.DataFrame:
     row = 0
     for result in results:
         event = result.event if isinstance(result.event, dict) else {}
-        kind, name = event.get("type"), _event_name(event)
+        kind, name = event.get("type"), event_name(event)
         for request in result.requests:
             body = request.json
             email, user_id = _identity(body)
@@ -76,7 +77,7 @@ def _put(columns: dict[str, list[Any]], key: str, row: int, value: Any) -> None:
 
 def errors_frame(results: "MappingResults") -> pd.DataFrame:
     rows = [{"event": r.index, "type": r.event.get("type") if isinstance(r.event, dict) else None,
-             "name": _event_name(r.event), "status": r.error.status, "error": str(r.error),
+             "name": event_name(r.event), "status": r.error.status, "error": str(r.error),
              "field": r.error.field}
             for r in results.errors if r.error is not None]
     return pd.DataFrame(rows, columns=["event", "type", "name", "status", "error", "field"])
