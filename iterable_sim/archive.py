@@ -19,6 +19,8 @@ from typing import IO, Any, Iterable, Iterator, Union
 
 import orjson
 
+from .exceptions import IterableSimError
+
 STDIN = "-"
 GZIP_MAGIC = b"\x1f\x8b"
 ARCHIVE_SUFFIXES = (".jsonl", ".json", ".ndjson", ".gz")
@@ -48,7 +50,7 @@ class MalformedLine:
 Record = Union[Event, MalformedLine]
 
 
-class ArchiveError(Exception):
+class ArchiveError(IterableSimError, ValueError):
     """An input that cannot be read at all (no such file, a glob matching nothing)."""
 
 
