@@ -30,7 +30,7 @@ from .settings import Settings
 if TYPE_CHECKING:
     import pandas as pd
 
-MOCK_EVENT_LIMIT = 100_000  # the events (and purchases) per project a mock made here keeps: the newest
+MOCK_EVENT_LIMIT = 10_000  # the events (and purchases) per project a mock made here keeps: the newest
 FATES = ("delivered", "rejected", "failed")
 OUTCOME_COLUMNS = ["event", "source", "line", "type", "name", "fate", "status", "reason", "stage", "endpoints",
                    "attempts", "possible_duplicates"]

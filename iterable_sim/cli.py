@@ -17,7 +17,7 @@ from .archive_map import CHUNK_EVENTS, iter_mapped_lines, map_archive
 from .archive_send import send_stream
 from .batching import PAYLOAD_TOO_LARGE
 from .cassettes.commands import cmd_cassettes, cmd_record, configure_cassettes, configure_record
-from .cli_input import CliError, add_settings_options, settings_from_args
+from .cli_input import CliError, add_settings_options, read_events, settings_from_args  # read_events: notebooks use it
 from .jsvalues import truthy
 from .limits import size_problem
 from .mapping import MappingResults, map_events
