@@ -11,7 +11,7 @@ import pytest
 from iterable_sim import MockIterable, Settings, asend, map_events, route, send
 from iterable_sim.archive import ArchiveError, Event, MalformedLine, read_archive
 from iterable_sim.archive_map import map_archive
-from iterable_sim.archive_send import send_stream
+from iterable_sim.archive_send import MOCK_EVENT_LIMIT, send_stream
 from iterable_sim.cli import main
 from iterable_sim.samples import sample_events
 
@@ -164,6 +164,7 @@ def test_send_stream_counts_malformed_lines_and_bounds_the_mock_journal(archive)
     bad = report.frame().query("stage == 'input'")
     assert bad["line"].tolist() == [2] and bad["source"].astype(str).str.endswith("b.jsonl").all()
     assert report.mock.journal._entries.maxlen == send([track("u1")], SETTINGS, progress=False).mock.journal._entries.maxlen
+    assert report.mock.event_limit == MOCK_EVENT_LIMIT
     with pytest.raises(ValueError, match="only its summary"):
         send_stream([track("u1")], SETTINGS, keep_outcomes=False, progress=False).frame()
 
