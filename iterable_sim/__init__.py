@@ -8,10 +8,12 @@ from .mock import MockIterable
 from .request import MappingError, Request
 from .send import LIVE, LiveSendRefused, SendReport, asend, send
 from .settings import Settings, SettingsError
+from .version import RUDDERSTACK_VERSION, __version__
 
 __all__ = [
     "MappingError", "MappingResults", "MockIterable", "Request", "Settings", "SettingsError",
     "explain", "map_event", "map_events", "mapping_table",
     "Batch", "DeletionResult", "Outcome", "attribute", "delete_users", "route",
     "AsyncIterableClient", "IterableClient", "LIVE", "LiveSendRefused", "RetryPolicy", "SendReport", "asend", "send",
+    "RUDDERSTACK_VERSION",
 ]

@@ -18,6 +18,7 @@ from .redact import mask
 from .samples import sample_descriptions, sample_events
 from .send import LIVE, SendReport, send
 from .settings import FLAGS, RUDDER_KEYS, Settings
+from .version import RUDDERSTACK_VERSION, __version__
 
 Command = Callable[[argparse.Namespace, TextIO], int]
 MOCK_API_KEY, MOCK_DEVICE_KEY = "demo-api-key", "demo-device-key"
@@ -271,8 +272,12 @@ COMMANDS: dict[str, tuple[str, Command, Callable[[argparse.ArgumentParser], None
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="iterable-sim",
+    parser = argparse.ArgumentParser(prog="iterable-sim", formatter_class=argparse.RawDescriptionHelpFormatter,
                                      description="See, test and simulate what RudderStack sends to Iterable.")
+    parser.add_argument("--version", action="version",
+                        version=f"iterable-sim {__version__}\nmatches RudderStack's Iterable destination: "
+                                f"{RUDDERSTACK_VERSION.project} commit {RUDDERSTACK_VERSION.commit} "
+                                f"({RUDDERSTACK_VERSION.date})")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (help_text, _, configure) in COMMANDS.items():
         configure(commands.add_parser(name, help=help_text, description=help_text))
