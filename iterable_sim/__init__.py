@@ -1,6 +1,7 @@
 """iterable_sim: see, test and simulate what RudderStack sends to Iterable."""
 from .attribution import Outcome, attribute
 from .batching import Batch, route
+from .crosscheck import CrosscheckReport, TransformerError, crosscheck
 from .deletion import DeletionResult, delete_users
 from .delivery import AsyncIterableClient, IterableClient, RetryPolicy
 from .mapping import MappingResults, explain, map_event, map_events, mapping_table
@@ -15,5 +16,5 @@ __all__ = [
     "explain", "map_event", "map_events", "mapping_table",
     "Batch", "DeletionResult", "Outcome", "attribute", "delete_users", "route",
     "AsyncIterableClient", "IterableClient", "LIVE", "LiveSendRefused", "RetryPolicy", "SendReport", "asend", "send",
-    "RUDDERSTACK_VERSION",
+    "CrosscheckReport", "TransformerError", "crosscheck", "RUDDERSTACK_VERSION",
 ]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import os
 import sys
@@ -32,14 +33,15 @@ class CliError(Exception):
 
 
 def read_events(source: str) -> list[Any]:
-    """Events from a JSON file (one event or a list), a JSONL file, or '-' for standard input."""
+    """Events from a JSON file (one event or a list), a JSONL file (gzipped too), or '-' for standard input."""
     if source == "-":
         text, name = sys.stdin.read(), "standard input"
     else:
         path = Path(source)
         if not path.exists():
             raise CliError(f"no such events file: {source}")
-        text, name = path.read_text("utf-8"), source
+        data = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+        text, name = data.decode("utf-8"), source
     stripped = text.strip()
     if not stripped:
         raise CliError(f"{name} holds no events")
@@ -234,6 +236,30 @@ def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def cmd_crosscheck(args: argparse.Namespace, out: TextIO) -> int:
+    from .crosscheck import TransformerError, crosscheck
+
+    config = config_from_args(args, base=None if args.settings else {"trackAllPages": True})
+    print_warnings(Settings.from_rudder(config), sys.stderr)
+    events = read_events(args.events)
+    try:
+        report = crosscheck(events, config, args.transformer, router=args.router, progress=not args.no_progress)
+    except TransformerError as err:
+        raise CliError(str(err)) from None
+    print(report.summary(), file=out)
+    if report.ok:
+        return 0
+    frame = report.frame()
+    shown = frame if args.limit == 0 else frame.head(args.limit)
+    print(f"\nDifferences (transformer at {report.url} against iterable_sim"
+          f"{'' if len(shown) == len(frame) else f', first {len(shown)} of {len(frame)} rows'}):", file=out)
+    print_frame(shown, out, max_colwidth=60)
+    if len(shown) < len(frame):
+        print("\nDiffering fields, all rows:", file=out)
+        print(report.by_field().to_string(), file=out)
+    return 1
+
+
 COMMANDS: dict[str, tuple[str, Command, Callable[[argparse.ArgumentParser], None]]] = {
     "demo": ("map the sample events, send them to the embedded mock Iterable, show what happens (no key needed)", cmd_demo, lambda p: None),
     "map": ("map events from a JSON/JSONL file or stdin to Iterable requests", cmd_map, lambda p: (
@@ -264,6 +290,18 @@ COMMANDS: dict[str, tuple[str, Command, Callable[[argparse.ArgumentParser], None
                        help="a key the mock accepts (repeatable; default: test-key)"),
         p.add_argument("--no-rate-limits", action="store_true", help="never answer 429"),
         p.add_argument("--log-level", default="info"))),
+    "crosscheck": ("send events to your own rudder-transformer and compare its output with iterable_sim's "
+                   "(exit 0: identical, 1: differences, 2: transformer unreachable or not answering as one)",
+                   cmd_crosscheck, lambda p: (
+                       p.add_argument("events", help="JSON or JSONL file (.gz too), or - for stdin"),
+                       p.add_argument("--transformer", required=True, metavar="URL",
+                                      help="rudder-transformer's base URL, such as http://127.0.0.1:9090"),
+                       p.add_argument("--router", type=int, metavar="N",
+                                      help="compare routerTransform in calls of N events instead of single events"),
+                       p.add_argument("--limit", type=int, default=50, metavar="ROWS",
+                                      help="difference rows shown (default 50; 0 for all)"),
+                       p.add_argument("--no-progress", action="store_true", help="no progress bar"),
+                       add_settings_options(p))),
     "record": ("record cassettes of what is sent to Iterable (default: the sample events under each seed-page "
                "setting, against a fresh mock server, into cassettes/)", cmd_record, configure_record),
     "cassettes": ("cassettes diff: what the current mapping would send, compared with what the cassettes recorded",
