@@ -7,7 +7,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any, Callable, Sequence, TextIO
+from typing import Any, Callable, Iterator, Sequence, TextIO
 
 import orjson
 import pandas as pd
@@ -33,15 +33,14 @@ class CliError(Exception):
 
 
 def read_events(source: str) -> list[Any]:
-    """Events from a JSON file (one event or a list), a JSONL file (gzipped too), or '-' for standard input."""
+    """Events from a JSON file (one event or a list), a JSONL file, or '-' for standard input."""
     if source == "-":
         text, name = sys.stdin.read(), "standard input"
     else:
         path = Path(source)
         if not path.exists():
             raise CliError(f"no such events file: {source}")
-        data = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
-        text, name = data.decode("utf-8"), source
+        text, name = path.read_text("utf-8"), source
     stripped = text.strip()
     if not stripped:
         raise CliError(f"{name} holds no events")
@@ -236,17 +235,52 @@ def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def stream_events(source: str, unreadable: list[tuple[int, str]]) -> Iterator[Any]:
+    """Events from a JSONL file (gzipped too) or standard input, a line at a time, so memory does not grow
+    with the file; a line that is not JSON goes to `unreadable` and the rest go on. A JSON document over
+    several lines (one event, or a list) is read whole."""
+    if source == "-":
+        name, stream = "standard input", sys.stdin.buffer
+    elif not Path(source).exists():
+        raise CliError(f"no such events file: {source}")
+    else:
+        name, stream = source, (gzip.open if source.endswith(".gz") else open)(source, "rb")
+    with stream:
+        lines = enumerate(stream, 1)
+        started = False
+        for number, line in lines:
+            if not line.strip():
+                continue
+            try:
+                value = orjson.loads(line)
+            except orjson.JSONDecodeError as err:
+                if started:
+                    unreadable.append((number, str(err)))
+                    continue
+                try:
+                    value = orjson.loads(line + b"".join(rest for _, rest in lines))
+                except orjson.JSONDecodeError as whole:
+                    raise CliError(f"{name}: neither JSON nor JSONL ({whole})") from None
+            started = True
+            yield from value if isinstance(value, list) else [value]
+
+
 def cmd_crosscheck(args: argparse.Namespace, out: TextIO) -> int:
     from .crosscheck import TransformerError, crosscheck
 
     config = config_from_args(args, base=None if args.settings else {"trackAllPages": True})
     print_warnings(Settings.from_rudder(config), sys.stderr)
-    events = read_events(args.events)
+    unreadable: list[tuple[int, str]] = []
     try:
-        report = crosscheck(events, config, args.transformer, router=args.router, progress=not args.no_progress)
-    except TransformerError as err:
+        report = crosscheck(stream_events(args.events, unreadable), config, args.transformer, router=args.router,
+                            progress=not args.no_progress)
+    except (TransformerError, ValueError) as err:  # ValueError: a --router below 1
         raise CliError(str(err)) from None
     print(report.summary(), file=out)
+    if unreadable:
+        number, reason = unreadable[0]
+        more = f" (and {len(unreadable) - 1} more lines)" if len(unreadable) > 1 else ""
+        raise CliError(f"{args.events}, line {number}: not JSON ({reason}){more}: not compared")
     if report.ok:
         return 0
     frame = report.frame()

@@ -10,6 +10,7 @@ run over many events holds one chunk of events at a time.
 from __future__ import annotations
 
 import re
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any, Iterable, Iterator, Mapping
@@ -119,26 +120,34 @@ def crosscheck(events: Iterable[Any], settings: Mapping[str, Any] | Settings, ur
         ours = Settings.from_rudder(config)
     base = url.rstrip("/")
     report = CrosscheckReport(url=base, router=router)
-    size = router if router is not None else chunk_size
+    path = PROCESSOR_PATH if router is None else ROUTER_PATH
     total = len(events) if hasattr(events, "__len__") else None
     bar = tqdm(total=total, unit="event", desc="crosscheck", delay=PROGRESS_DELAY, disable=not progress)
-    try:
-        with httpx.Client(transport=transport, timeout=timeout) as client:
-            start = 0
-            for chunk in _chunks(events, size):
-                inputs = [{"message": message, "metadata": {"jobId": start + i + 1},
-                           "destination": {"ID": DESTINATION_ID, "Config": config}} for i, message in enumerate(chunk)]
-                if router is None:
-                    answer = _post(client, base + PROCESSOR_PATH, inputs)
-                    _compare_events(report, chunk, start, _processor_outputs(answer, base), ours)
-                else:
-                    answer = _post(client, base + ROUTER_PATH, {"destType": "ITERABLE", "input": inputs})
-                    _compare_call(report, chunk, start, _router_batches(answer, base), ours)
-                start += len(chunk)
-                bar.update(len(chunk))
-    finally:
-        bar.close()
+    # The next chunk goes to the transformer while this one is mapped and compared: two chunks in memory at most.
+    with bar, httpx.Client(transport=transport, timeout=timeout) as client, ThreadPoolExecutor(1) as sender:
+        pending: tuple[list[Any], int, Future[Any]] | None = None
+        start = 0
+        for chunk in _chunks(events, router or chunk_size):
+            inputs = [{"message": message, "metadata": {"jobId": start + i + 1},
+                       "destination": {"ID": DESTINATION_ID, "Config": config}} for i, message in enumerate(chunk)]
+            body = inputs if router is None else {"destType": "ITERABLE", "input": inputs}
+            sent = sender.submit(_post, client, base + path, body)
+            if pending is not None:
+                _compare(report, *pending, ours, bar)
+            pending = (chunk, start, sent)
+            start += len(chunk)
+        if pending is not None:
+            _compare(report, *pending, ours, bar)
     return report
+
+
+def _compare(report: CrosscheckReport, chunk: list[Any], start: int, sent: Future[Any], settings: Settings,
+             bar: Any) -> None:
+    if report.router is None:
+        _compare_events(report, chunk, start, _processor_outputs(sent.result(), report.url), settings)
+    else:
+        _compare_call(report, chunk, start, _router_batches(sent.result(), report.url), settings)
+    bar.update(len(chunk))
 
 
 def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
@@ -287,7 +296,12 @@ def differences(theirs: Any, ours: Any, path: tuple[Any, ...] = ()) -> Iterator[
 
 
 def _same(theirs: Any, ours: Any) -> bool:
-    return next(differences(theirs, ours), None) is None
+    try:  # the common case, fast: the same canonical JSON is the same value, types and all
+        if orjson.dumps(theirs, option=orjson.OPT_SORT_KEYS) == orjson.dumps(ours, option=orjson.OPT_SORT_KEYS):
+            return True
+    except TypeError:  # an integer beyond 64 bits
+        pass
+    return next(differences(theirs, ours), None) is None  # 19 against 19.0 is the same too
 
 
 def _field(path: tuple[Any, ...]) -> str:
