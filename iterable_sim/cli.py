@@ -279,7 +279,8 @@ def cmd_crosscheck(args: argparse.Namespace, out: TextIO) -> int:
     print(report.summary(), file=out)
     if unreadable:
         number, reason = unreadable[0]
-        more = f" (and {len(unreadable) - 1} more lines)" if len(unreadable) > 1 else ""
+        others = len(unreadable) - 1
+        more = f" (and {others} more unreadable line{'s' if others > 1 else ''})" if others else ""
         raise CliError(f"{args.events}, line {number}: not JSON ({reason}){more}: not compared")
     if report.ok:
         return 0

@@ -332,3 +332,31 @@ def test_a_mapping_difference_is_found_against_rudderstack(oracle_url, monkeypat
     assert (report.identical, report.different) == (1, 1)
     assert report.frame()[["event", "field", "transformer", "iterable_sim"]].values.tolist() == [
         [0, "requests[0].json.createdAt", "1717243200000", "(absent)"]]
+
+
+def test_settings_object_is_sent_as_its_rudderstack_config(fake):
+    _, url = fake
+    settings = its.Settings(api_key="secret-api-key", data_center="EUDC",
+                            register_device_or_browser_api_key="secret-device-key")
+    assert its.crosscheck(EVENTS, settings, url).ok
+    assert not its.crosscheck(EVENTS, {**CONFIG, "dataCenter": "USDC"}, url).ok  # the fake answers for EU only
+
+
+def test_cli_reads_json_documents_and_sets_bad_lines_aside(fake, tmp_path, capsys):
+    _, url = fake
+    settings = tmp_path / "settings.json"
+    settings.write_text(json.dumps({"Config": CONFIG}))
+    document = tmp_path / "events.json"
+    document.write_text(json.dumps(EVENTS, indent=2))
+    out = io.StringIO()
+    assert main(["crosscheck", str(document), "--settings", str(settings), "--transformer", url], out) == 0
+    assert out.getvalue() == "3 events: 3 identical\n"
+
+    lines = tmp_path / "events.jsonl"
+    lines.write_text(f"{json.dumps(TRACK)}\n{{oops\n\n{json.dumps(GROUP)}\nnope\n")
+    out = io.StringIO()
+    assert main(["crosscheck", str(lines), "--settings", str(settings), "--transformer", url], out) == 2
+    assert out.getvalue() == "2 events: 2 identical\n"
+    error = capsys.readouterr().err.splitlines()[-1]
+    assert error.startswith(f"iterable-sim crosscheck: {lines}, line 2: not JSON (")
+    assert error.endswith(" (and 1 more unreadable line): not compared")
