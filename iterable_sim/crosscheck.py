@@ -5,7 +5,7 @@ sends them) and are compared with `map_event`; router calls go to `POST /routerT
 compared with `route`. The comparison is strict: method, full URL, headers (names
 case-insensitive), the JSON body with its types (true is not 1, "1" is not 1; 19 equals 19.0), the
 error text and status; a router call's batches compared as a set. Only differences are kept, so a
-run over many events holds one chunk of events at a time.
+run over many events holds two chunks of events at a time.
 """
 from __future__ import annotations
 
@@ -111,8 +111,10 @@ def crosscheck(events: Iterable[Any], settings: Mapping[str, Any] | Settings, ur
     `route`. Raises TransformerError when the transformer cannot be reached or answers something
     that is not rudder-transformer's.
     """
-    if (router is not None and router < 1) or chunk_size < 1:
-        raise ValueError(f"router and chunk_size must be positive, got {router} and {chunk_size}")
+    if router is not None and router < 1:
+        raise ValueError(f"a router call needs at least 1 event, not {router}")
+    if chunk_size < 1:
+        raise ValueError(f"chunk_size must be at least 1, not {chunk_size}")
     if isinstance(settings, Settings):
         ours, config = settings, {k: v for k, v in settings.to_rudder().items() if v is not None}
     else:

@@ -256,6 +256,9 @@ def test_cli_exit_codes(fake, tmp_path, capsys):
     text = out.getvalue()
     assert text.startswith("3 events: 2 identical, 1 different\n") and "status" in text and "500" in text
 
+    assert main(argv + ["--router", "0"], io.StringIO()) == 2
+    assert "a router call needs at least 1 event, not 0" in capsys.readouterr().err
+
     assert main(argv[:-1] + [f"http://127.0.0.1:{free_port()}"], io.StringIO()) == 2
     err = [line for line in capsys.readouterr().err.splitlines() if not line.startswith("warning: ")]
     assert len(err) == 1 and err[0].startswith("iterable-sim crosscheck: cannot reach the transformer at http://127")
