@@ -80,7 +80,8 @@ class CrosscheckReport:
         if self.different:
             text += f", {self.different} different"
         if self.router is not None:
-            text += f" ({self.calls} router calls of up to {self.router}: {self.calls_identical} identical)"
+            calls = "1 router call" if self.calls == 1 else f"{self.calls} router calls"
+            text += f" ({calls} of up to {self.router}: {self.calls_identical} identical)"
         return text
 
     def frame(self) -> pd.DataFrame:
