@@ -371,25 +371,30 @@ def _compare_call(report: CrosscheckReport, chunk: list[Any], start: int, batche
     call = start // report.router if report.router else 0
     theirs = [_their_batch(b) for b in batches]
     ours = [_our_batch(b) for b in route((start + i + 1, message, settings) for i, message in enumerate(chunk))]
-    unpaired = list(ours)
-    good: set[int] = set()
-    bad: set[int] = set()
+    with_events: dict[tuple[Any, ...], list[int]] = {}  # our batches (positions in `ours`) by the events they carry
+    with_event: dict[Any, list[int]] = {}  # ... and by each event
+    for k, batch in enumerate(ours):
+        with_events.setdefault(tuple(batch["events"]), []).append(k)
+        for event in batch["events"]:
+            with_event.setdefault(event, []).append(k)
+    paired: set[int] = set()
+    good: set[Any] = set()
+    bad: set[Any] = set()
     rows: list[dict[str, Any]] = []
     for batch in theirs:
-        partner = next((o for o in unpaired if o["events"] == batch["events"]), None) or next(
-            (o for o in unpaired if set(o["events"]) & set(batch["events"])), None)
         where = {"call": call, "events": _events_text(batch["events"])}
-        if partner is None:
+        k = _partner(batch, ours, paired, with_events, with_event)
+        if k is None:
             rows.append({**where, "field": "(batch)", "transformer": _describe(batch), "iterable_sim": "(absent)"})
             bad.update(batch["events"])
             continue
-        unpaired.remove(partner)
-        if _same(batch, partner):
+        paired.add(k)
+        if _same(batch, ours[k]):
             good.update(batch["events"])
         else:
-            rows.extend(_rows(where, batch, partner))
-            bad.update(batch["events"], partner["events"])
-    for batch in unpaired:
+            rows.extend(_rows(where, batch, ours[k]))
+            bad.update(batch["events"], ours[k]["events"])
+    for batch in (b for k, b in enumerate(ours) if k not in paired):
         rows.append({"call": call, "events": _events_text(batch["events"]), "field": "(batch)",
                      "transformer": "(absent)", "iterable_sim": _describe(batch)})
         bad.update(batch["events"])
@@ -398,6 +403,18 @@ def _compare_call(report: CrosscheckReport, chunk: list[Any], start: int, batche
     report.calls += 1
     report.calls_identical += 0 if rows else 1
     report.rows.extend(rows)
+
+
+def _partner(batch: dict[str, Any], ours: list[dict[str, Any]], paired: set[int],
+             with_events: dict[tuple[Any, ...], list[int]], with_event: dict[Any, list[int]]) -> int | None:
+    """Our batch to compare a transformer batch with: one carrying the same events (an identical one
+    first), else one sharing an event with it, else none."""
+    same_events = [k for k in with_events.get(tuple(batch["events"]), ()) if k not in paired]
+    if len(same_events) > 1:  # such as RudderStack's empty bulk requests, which carry no event
+        return next((k for k in same_events if _same(batch, ours[k])), same_events[0])
+    if same_events:
+        return same_events[0]
+    return next((k for event in batch["events"] for k in with_event.get(event, ()) if k not in paired), None)
 
 
 def _describe(batch: dict[str, Any]) -> str:
