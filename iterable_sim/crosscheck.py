@@ -22,8 +22,9 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from .batching import Batch, route
-from .frames import _event_name
+from .exceptions import IterableSimError
 from .mapping import map_event
+from .mapping.frames import event_name
 from .redact import SECRET_HEADERS, mask, masked_headers
 from .request import MappingError, Request, json_bytes
 from .settings import Settings
@@ -40,7 +41,7 @@ PROGRESS_DELAY = 2.0
 VALUE_WIDTH = 300
 
 
-class TransformerError(Exception):
+class TransformerError(IterableSimError, RuntimeError):
     """The transformer could not be reached, or answered something other than rudder-transformer's contract."""
 
 
@@ -361,7 +362,7 @@ def _compare_events(report: CrosscheckReport, chunk: list[Any], start: int,
             report.identical += 1
             continue
         event = message if isinstance(message, dict) else {}
-        where = {"event": index, "type": event.get("type"), "name": _event_name(event)}
+        where = {"event": index, "type": event.get("type"), "name": event_name(event)}
         report.rows.extend(_rows(where, theirs, ours))
 
 

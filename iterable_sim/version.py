@@ -28,6 +28,7 @@ RUDDERSTACK_VERSION = RudderStackVersion(
 """RudderStack's Iterable destination (src/v0/destinations/iterable) at this commit is the reference."""
 
 try:
-    __version__ = version("iterable_sim")
+    PACKAGE_VERSION = version("iterable_sim")
 except PackageNotFoundError:  # imported from a source tree that was never installed
-    __version__ = "0+unknown"
+    PACKAGE_VERSION = "0+unknown"
+"""iterable_sim's own version (`iterable_sim.__version__`)."""
