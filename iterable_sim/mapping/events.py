@@ -6,13 +6,12 @@ and RudderStack's checks and errors, in the order RudderStack makes them.
 """
 from __future__ import annotations
 
-import copy
 from typing import Any
 
-from ..jsvalues import NAN, UNDEFINED, fast_get, js_string, present, split_path, truthy
+from ..jsvalues import NAN, UNDEFINED, js_string, path_getter, set_value, split_path, truthy
 from ..request import MappingError, Request
 from ..settings import Settings
-from .spec import FieldRule, load_specs
+from .spec import FieldRule, _usable, load_generic, load_specs
 
 Trace = list[tuple[str, str, Any, "str | None", FieldRule | None]]  # (spec, field, value, source, rule)
 
@@ -31,9 +30,11 @@ _PURCHASE_DATED = tuple(PURCHASE.rule(n) for n in ("createdAt", "id", "campaignI
 _PRODUCT_CONVERTED = tuple(PRODUCT.rule(n) for n in ("categories", "price", "quantity"))
 
 MANDATORY_IDENTITY = "userId or email is mandatory for this request"
-_MAPPED_TO_DESTINATION = split_path("context.mappedToDestination")
-_EXTERNAL_ID_TYPE = split_path("context.externalId.0.identifierType")
-_EXTERNAL_ID_VALUE = split_path("context.externalId.0.id")
+_MAPPED_TO_DESTINATION = path_getter(split_path("context.mappedToDestination"))  # MappedToDestinationKey
+_EXTERNAL_ID_TYPE = path_getter(split_path("context.externalId.0.identifierType"))
+_EXTERNAL_ID_VALUE = path_getter(split_path("context.externalId.0.id"))
+_RETL_TRACK_TIMESTAMP = tuple(path_getter(split_path(p)) for p in load_generic()["retlTrackTimestamp"])
+_TRAITS_LOCATIONS = (path_getter(("traits",)), path_getter(("context", "traits")))
 
 
 def map_event(message: Any, settings: Settings) -> list[Request]:
@@ -57,7 +58,7 @@ def _map(message: Any, settings: Settings, trace: Trace | None) -> list[Request]
         raise _type_error("message.type.toLowerCase is not a function")
     kind = event_type.lower()
     if kind == "identify":
-        if truthy(fast_get(message, _MAPPED_TO_DESTINATION)):
+        if truthy(_MAPPED_TO_DESTINATION(message)):
             object_type, external_id = _retl_target(message)
             if object_type != "users":
                 return [_catalog(message, settings, object_type, external_id, trace)]
@@ -70,6 +71,8 @@ def _map(message: Any, settings: Settings, trace: Trace | None) -> list[Request]
     if kind in ("page", "screen"):
         return [_page(message, settings, kind, trace)]
     if kind == "track":
+        if event_type == "track" and message.get("channel") == "sources" and not truthy(_MAPPED_TO_DESTINATION(message)):
+            message = _retl_track_timestamp(message)
         event = message.get("event")
         name = event.lower() if isinstance(event, str) else event
         if name == "order completed":
@@ -248,10 +251,26 @@ def _token_registration(message: dict[str, Any], settings: Settings, event_type:
         if trace is not None:
             trace.append(("device", "device.platform", fields["platform"], source, _PLATFORM))
         payload["device"] = fields
+        _md5_of_token(_prop(device, "token"))
         return _post(settings, "users/registerDeviceToken", payload, device_key=True)
     payload = _construct(BROWSER.rules, message, trace)
     _require_identity(payload)
+    _md5_of_token(_prop(_prop(context, "os"), "token"))
     return _post(settings, "users/registerBrowserToken", payload, device_key=True)
+
+
+def _md5_of_token(token: Any) -> None:
+    """transform.js logs MD5(token) after building a token registration; Node's crypto takes only a
+    string there, so a token of another type fails the event (a TypeError: status 500)."""
+    if isinstance(token, str):
+        return
+    if isinstance(token, bool) or isinstance(token, (int, float)):
+        kind = "boolean" if isinstance(token, bool) else "number"
+        received = f"type {kind} ({'-0' if token == 0 and str(token).startswith('-') else js_string(token)})"
+    else:
+        received = "an instance of Array" if isinstance(token, list) else "an instance of Object"
+    raise _type_error('The "data" argument must be of type string or an instance of Buffer, TypedArray, '
+                      f"or DataView. Received {received}")
 
 
 def _catalog(message: dict[str, Any], settings: Settings, object_type: Any, external_id: Any,
@@ -268,52 +287,64 @@ def _catalog(message: dict[str, Any], settings: Settings, object_type: Any, exte
 # ---------------------------------------------------------------- reverse ETL helpers
 
 
+def _retl_track_timestamp(message: dict[str, Any]) -> dict[str, Any]:
+    """A reverse-ETL track (channel "sources") gets its timestamp from properties.timestamp first:
+    ControllerUtility.handleTimestampInEvents (src/controllers/util/index.ts) runs before the destination,
+    with getValueFromMessage's rule (null when none is present). It does so for identify too, where the
+    Iterable mapping never reads the timestamp."""
+    for get in _RETL_TRACK_TIMESTAMP:
+        value = get(message)
+        if _usable(value):
+            break
+    else:
+        value = None
+    return {**message, "timestamp": value}
+
+
 def _retl_target(message: dict[str, Any]) -> tuple[Any, Any]:
-    """(objectType, id) of the last externalId whose type contains 'ITERABLE-', as RudderStack reads it."""
-    context = message.get("context")
-    external_ids = _prop(context, "externalId")
-    if not truthy(external_ids):
+    """(objectType, id) as getDestinationExternalIDInfoForRetl(message, 'ITERABLE') reads them
+    (src/v0/util/index.js): context.externalId is a list, or one non-empty object; of its entries
+    that are objects with a string type holding 'ITERABLE-', the last one wins; (None, None) when none."""
+    external_ids = _prop(message.get("context"), "externalId")
+    if isinstance(external_ids, dict):
+        external_ids = [external_ids] if external_ids else []
+    elif not isinstance(external_ids, list) or not truthy(external_ids):
         return None, None
-    if not isinstance(external_ids, list):
-        raise _type_error("externalIdArray.forEach is not a function")
     object_type = external_id = None
     for entry in external_ids:
         if not isinstance(entry, dict):
-            raise _type_error(f"Cannot destructure property 'type' of '{js_string(entry)}'"
-                              if entry is None else "type.includes is not a function")
+            continue
         kind = entry.get("type")
-        if not isinstance(kind, str):
-            raise _type_error(f"Cannot read properties of {js_string(kind)} (reading 'includes')"
-                              if kind is None or kind is UNDEFINED else "type.includes is not a function")
-        if "ITERABLE-" in kind:
+        if isinstance(kind, str) and "ITERABLE-" in kind:
             external_id = entry.get("id")
             object_type = kind.replace("ITERABLE-", "", 1)
     return object_type, external_id
 
 
 def _with_external_id_in_traits(message: dict[str, Any]) -> dict[str, Any]:
-    """RudderStack's addExternalIdToTraits, on a copy: the event given is never changed."""
-    key = fast_get(message, _EXTERNAL_ID_TYPE)
-    value = fast_get(message, _EXTERNAL_ID_VALUE)
-    if not truthy(key):
-        return message
-    for location in ("traits", "context.traits"):
-        traits = fast_get(message, split_path(location))
-        if present(traits):
+    """addExternalIdToTraits (src/v0/util/index.js), on a copy: the event given is never changed.
+    setValue(traits, context.externalId.0.identifierType, context.externalId.0.id), where traits is
+    the first of traits, context.traits that is present (GenericFieldMapping.json "traits")."""
+    for location in _TRAITS_LOCATIONS:
+        traits = location(message)
+        if _usable(traits):
             break
     else:
         return message
-    if not isinstance(traits, dict):
+    try:
+        changed = set_value(traits, _EXTERNAL_ID_TYPE(message), _EXTERNAL_ID_VALUE(message))
+    except TypeError as err:
+        raise _type_error(str(err)) from None
+    if changed is traits:
         return message
-    changed = copy.deepcopy(message)
-    target = fast_get(changed, split_path(location))
-    path = js_string(key).split(".")
-    for part in path[:-1]:
-        if not isinstance(target.get(part), dict):
-            target[part] = {}
-        target = target[part]
-    target[path[-1]] = None if value is UNDEFINED else value
-    return changed
+    copied = dict(message)
+    if location is _TRAITS_LOCATIONS[0]:
+        copied["traits"] = changed
+    elif "context.traits" in message:  # get-value read the key holding the dot
+        copied["context.traits"] = changed
+    else:
+        copied["context"] = {**message["context"], "traits": changed}
+    return copied
 
 
 # ---------------------------------------------------------------- small JavaScript helpers

@@ -147,8 +147,14 @@ def _read(name: str) -> dict[str, Any]:
 
 
 @cache
+def load_generic() -> dict[str, Any]:
+    """The shared source-path lists (specs/generic.json)."""
+    return _read("generic")
+
+
+@cache
 def load_specs() -> dict[str, Spec]:
-    generic = _read("generic")
+    generic = load_generic()
     specs = {}
     for name in SPEC_NAMES:
         raw = _read(name)
