@@ -67,6 +67,7 @@ class FieldRule:
     convert: str | None = None
     setting: str | None = None
     note: str = ""
+    origin: str = ""  # the RudderStack file and entry the rule follows
     key: str = field(default="", init=False, repr=False, compare=False)  # the last part of a dotted field
     # lookup(message): the value RudderStack's constructPayload would set, or UNDEFINED; compiled per rule.
     lookup: Callable[[Any], Any] = field(default=None, init=False, repr=False, compare=False)  # type: ignore[assignment]
@@ -137,6 +138,7 @@ class Spec:
     endpoint: str
     about: str
     rules: tuple[FieldRule, ...]
+    rudderstack: str = ""  # the RudderStack mapping file and builder the spec follows
 
     def rule(self, field_name: str) -> FieldRule:
         return next(r for r in self.rules if r.field == field_name)
@@ -166,9 +168,12 @@ def load_specs() -> dict[str, Spec]:
             listed = [sources] if isinstance(sources, str) else list(sources)
             if entry.get("convert") and entry["convert"] not in CONVERSIONS:
                 raise ValueError(f"spec {name}.json, field {entry['field']}: unknown convert {entry['convert']!r}")
+            if not entry.get("origin"):
+                raise ValueError(f"spec {name}.json, field {entry['field']}: no origin (the RudderStack rule it follows)")
             rules.append(FieldRule(
                 spec=name, field=entry["field"], sources=tuple(listed),
                 sources_text=json.dumps(sources, separators=(",", ":")), required=entry.get("required", False),
-                convert=entry.get("convert"), setting=entry.get("setting"), note=entry.get("note", "")))
-        specs[name] = Spec(name, raw["endpoint"], raw["about"], tuple(rules))
+                convert=entry.get("convert"), setting=entry.get("setting"), note=entry.get("note", ""),
+                origin=entry["origin"]))
+        specs[name] = Spec(name, raw["endpoint"], raw["about"], tuple(rules), raw["rudderstack"])
     return specs

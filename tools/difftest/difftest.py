@@ -201,6 +201,17 @@ def field_group(path: str) -> str:
     return _INDEX.sub("[]", path)
 
 
+def deliberate(case: Any) -> str | None:
+    """The deliberate difference (docs/differences.md, "Where iterable_sim knowingly differs") a differing
+    case falls under, or None. Each is recognised from the case, never from the outputs."""
+    message = case.get("message") if isinstance(case, dict) else None
+    if isinstance(message, dict) and isinstance(message.get("traits"), list):
+        context = message.get("context")
+        if isinstance(context, dict) and context.get("mappedToDestination"):
+            return "properties set on a list of traits (reverse-ETL users)"
+    return None
+
+
 class Tally:
     """Identical/different counts for one mode, and the differences grouped by field."""
 
@@ -209,11 +220,16 @@ class Tally:
         self.identical = 0
         self.groups: dict[str, list[tuple[str, str, Any]]] = defaultdict(list)
         self.counts: Counter[str] = Counter()
+        self.deliberate: Counter[str] = Counter()
 
-    def add(self, case: Any, expected: Any, actual: Any) -> None:
+    def add(self, case: Any, expected: Any, actual: Any, known: Any = None) -> None:
         found = first_difference(expected, actual)
         if found is None:
             self.identical += 1
+            return
+        reason = deliberate(known if known is not None else case)
+        if reason is not None:
+            self.deliberate[reason] += 1
             return
         path, what = found
         group = field_group(path)
@@ -223,10 +239,14 @@ class Tally:
 
     @property
     def different(self) -> int:
+        """Differences that are not deliberate."""
         return sum(self.counts.values())
 
     def report(self, show: int, out: Any = sys.stdout) -> None:
-        print(f"{self.mode}: {self.identical:,} identical, {self.different:,} different", file=out)
+        print(f"{self.mode}: {self.identical:,} identical, {self.different + sum(self.deliberate.values()):,} "
+              f"different", file=out)
+        for reason, count in self.deliberate.most_common():
+            print(f"  {count:>7,}  deliberate: {reason}", file=out)
         for group, count in self.counts.most_common():
             print(f"  {count:>7,}  {group}", file=out)
             for path, what, case in self.groups[group][:show]:
@@ -279,7 +299,9 @@ def compare_process(cases: list[dict[str, Any]], tally: Tally, jobs: int = 2) ->
 def compare_router(calls: list[dict[str, Any]], tally: Tally, jobs: int = 2) -> None:
     for call, answer in zip(calls, run_oracle("router", calls, jobs)):
         shown = {"events": len(call["events"]), "first": call["events"][:2]}
-        tally.add(shown, theirs_router(answer), ours_router(as_javascript_reads_it(call)))
+        expected, actual = theirs_router(answer), ours_router(as_javascript_reads_it(call))
+        known = next((e for e in call["events"] if deliberate(e)), None) if expected != actual else None
+        tally.add(shown, expected, actual, known)
 
 
 def main(argv: list[str] | None = None) -> int:
