@@ -205,9 +205,14 @@ def deliberate(case: Any) -> str | None:
     """The deliberate difference (docs/differences.md, "Where iterable_sim knowingly differs") a differing
     case falls under, or None. Each is recognised from the case, never from the outputs."""
     message = case.get("message") if isinstance(case, dict) else None
-    if isinstance(message, dict) and isinstance(message.get("traits"), list):
-        context = message.get("context")
-        if isinstance(context, dict) and context.get("mappedToDestination"):
+    if not isinstance(message, dict) or not isinstance(message.get("context"), dict):
+        return None
+    context = message["context"]
+    if context.get("mappedToDestination"):
+        traits = message.get("traits")
+        if traits in (None, "") or traits != traits:  # not present: the context's traits are set instead
+            traits = context.get("traits")
+        if isinstance(traits, list):
             return "properties set on a list of traits (reverse-ETL users)"
     return None
 
