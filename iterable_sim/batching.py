@@ -85,7 +85,7 @@ def route(jobs: Iterable[Job], *, max_items: int = MAX_BULK_ITEMS, max_bytes: in
                 raise TypeError(f"job {job_id!r}: the third item must be a Settings (Settings.from_rudder(config) "
                                 f"reads a RudderStack Config), not {type(settings).__name__}")
             known = keys[id(settings)] = (settings, settings.group_key)
-        destination = job[3] if len(job) > 3 and job[3] else None  # `destination.ID || "default"`
+        destination = job[3] if len(job) > 3 and job[3] else "default"  # `destination.ID || "default"`
         group = groups.get((destination, known[1]))
         if group is None:
             group = groups[(destination, known[1])] = _Group(settings)

@@ -127,7 +127,7 @@ def theirs_router(answer: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def ours_router(call: dict[str, Any]) -> list[dict[str, Any]]:
-    jobs = [(e["metadata"]["jobId"], e["message"], settings_for(e["config"]), e["destination"]["ID"])
+    jobs = [(e["metadata"]["jobId"], e["message"], settings_for(e["config"]), e["destination"].get("ID"))
             for e in call["events"]]
     batches = []
     for b in its.route(jobs):

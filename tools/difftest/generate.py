@@ -265,21 +265,31 @@ def gen_router_call(rng: random.Random, first_job: int = 1) -> Case:
         size, big = rng.randrange(1, 50), 0
     destinations = []
     for n in range(rng.choice([1, 1, 1, 2, 2, 3, 4])):
-        config = gen_config(rng) if not destinations or maybe(rng, 0.7) else dict(destinations[-1]["Config"])
-        dest_id = f"dest-{n}" if maybe(rng, 0.8) else "dest-0"
-        destinations.append({"ID": dest_id, "Config": config})
+        if not destinations or maybe(rng, 0.7):
+            config = gen_config(rng)
+        else:  # the same Config again, its keys maybe in another order
+            items = list(destinations[-1]["Config"].items())
+            if maybe(rng):
+                items.reverse()
+            config = dict(items)
+        destination: dict[str, Any] = {"ID": f"dest-{n}" if maybe(rng, 0.8) else "dest-0"}
+        if maybe(rng, 0.05):
+            destination = pick(rng, [{}, {"ID": ""}, {"ID": None}])  # no ID: RudderStack's "default" group
+        destinations.append({**destination, "Config": config})
     ordinary = maybe(rng, 0.5)  # half the calls: mostly identify/track with sane settings, as real traffic
     events = []
-    job_ids = list(range(first_job, first_job + size))
+    job_ids: list[Any] = list(range(first_job, first_job + size))
     if maybe(rng, 0.2):
         rng.shuffle(job_ids)
+    if maybe(rng, 0.1):
+        job_ids = [str(j) if maybe(rng) else j for j in job_ids]  # job ids of both types
     for job_id in job_ids:
         destination = rng.choice(destinations)
         message = gen_message(rng, big if maybe(rng, 0.9) else 0)
         if ordinary and maybe(rng, 0.8):
             message = _ordinary(rng, big)
         events.append({"message": message, "config": destination["Config"], "metadata": {"jobId": job_id},
-                       "destination": {"ID": destination["ID"]}})
+                       "destination": {k: v for k, v in destination.items() if k != "Config"}})
     return {"destType": "iterable", "events": events}
 
 
