@@ -78,6 +78,7 @@ class Settings:
             if not isinstance(value, bool):
                 raise SettingsError(f"{name} must be True or False, got {value!r}")
         object.__setattr__(self, "warnings", tuple(self.warnings) + tuple(_page_warnings(self)))
+        object.__setattr__(self, "rudder_config", None)  # built directly (or replaced): no Config stands behind it
 
     @classmethod
     def from_rudder(cls, config: Mapping[str, Any] | None) -> "Settings":
@@ -125,7 +126,7 @@ class Settings:
             if f.name != "rudder_config":
                 object.__setattr__(settings, f.name, values.get(f.name, f.default))
         object.__setattr__(settings, "warnings", tuple(warnings) + tuple(_page_warnings(settings)))
-        object.__setattr__(settings, "rudder_config", MappingProxyType(config))
+        object.__setattr__(settings, "rudder_config", config)  # a copy: dict(config) above
         return settings
 
     def to_rudder(self) -> dict[str, Any]:

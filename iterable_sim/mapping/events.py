@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..jsvalues import NAN, UNDEFINED, js_string, path_getter, set_value, split_path, truthy
+from ..jsvalues import NAN, UNDEFINED, js_string, path_getter, present, set_value, split_path, truthy
 from ..request import MappingError, Request
 from ..settings import Settings
-from .spec import FieldRule, _usable, load_generic, load_specs
+from .spec import FieldRule, load_generic, load_specs
 
 Trace = list[tuple[str, str, Any, "str | None", FieldRule | None]]  # (spec, field, value, source, rule)
 
@@ -294,7 +294,7 @@ def _retl_track_timestamp(message: dict[str, Any]) -> dict[str, Any]:
     Iterable mapping never reads the timestamp."""
     for get in _RETL_TRACK_TIMESTAMP:
         value = get(message)
-        if _usable(value):
+        if present(value):
             break
     else:
         value = None
@@ -327,7 +327,7 @@ def _with_external_id_in_traits(message: dict[str, Any]) -> dict[str, Any]:
     the first of traits, context.traits that is present (GenericFieldMapping.json "traits")."""
     for location in _TRAITS_LOCATIONS:
         traits = location(message)
-        if _usable(traits):
+        if present(traits):
             break
     else:
         return message
