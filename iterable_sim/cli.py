@@ -248,7 +248,8 @@ COMMANDS: dict[str, tuple[str, Command, Callable[[argparse.ArgumentParser], None
                                      "typed yes)"),
                  p.add_argument("--yes", action="store_true", help="with --to live: do not ask for confirmation"),
                  p.add_argument("--stable-event-ids", action="store_true",
-                                help="give track events an id from their messageId, so a retry cannot duplicate"),
+                                help="give events and purchases without an id one from their messageId, so a retry "
+                                     "cannot duplicate them (RudderStack sends none)"),
                  p.add_argument("--failed-out", metavar="FILE",
                                 help="write the events not delivered (failed or rejected) as JSONL, to re-send"),
                  p.add_argument("--format", choices=("table", "jsonl"), default="table",

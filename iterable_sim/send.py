@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import re
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterable, Literal, Sequence, Union
 
@@ -33,6 +34,8 @@ LIVE = "live"
 STABLE_ID_NAMESPACE = uuid.UUID("5c0a4f8e-7f3b-4d55-9a51-2e8f3e0b6a11")
 STABLE_ID_BYTES = len(',"id":""') + 36
 _BULK_LISTS = {"users/bulkUpdate": "users", "events/trackBulk": "events"}
+_IDEMPOTENT_BY_ID = frozenset({"events/track", "events/trackBulk", "commerce/trackPurchase"})
+_NEVER_IDEMPOTENT = frozenset({"commerce/updateCart"})  # the cart is replaced, but each call logs an event
 _BULK_ITEM = re.compile(r"obj\.(users|events)\[(\d+)\]")
 
 Client = Union[IterableClient, AsyncIterableClient]
@@ -55,6 +58,14 @@ class EventOutcome:
     stage: Literal["mapping", "delivery", "interrupted"] | None = None  # where a failure happened
     endpoints: list[str] = field(default_factory=list)
     attempts: int = 0
+    # how many extra copies Iterable may hold: the times a call carrying it, which Iterable cannot
+    # deduplicate, was sent again after an attempt that got no answer (timeout, dropped connection)
+    possible_duplicates: int = 0
+
+    @property
+    def possibly_duplicated(self) -> bool:
+        """Iterable may hold this event (an updateCart, an event or purchase without id) more than once."""
+        return self.possible_duplicates > 0
 
 
 @dataclass(slots=True)
@@ -86,6 +97,8 @@ class SendReport:
     finished: float = 0.0
     mock: Any = None  # the MockIterable that received the events, when send() made one
     _resend_options: dict[str, Any] = field(default_factory=dict, repr=False)
+    _exposed: set[int] = field(default_factory=set, repr=False)  # events with an item Iterable cannot deduplicate
+    _duplicates: Counter[int] = field(default_factory=Counter, repr=False)  # ... their possible extra copies
 
     @property
     def duration(self) -> float:
@@ -98,10 +111,13 @@ class SendReport:
             counts[outcome.fate] += 1
         counts["requests"] = len(self.deliveries)
         counts["retried"] = sum(1 for o in self.outcomes if o.attempts > 1)
+        counts["possibly_duplicated"] = sum(1 for o in self.outcomes if o.possibly_duplicated)
+        counts["possible_duplicates"] = sum(o.possible_duplicates for o in self.outcomes)
         return counts
 
     def frame(self) -> "pd.DataFrame":
-        """One row per event: its fate, Iterable's status and reason, endpoints and attempts."""
+        """One row per event: its fate, Iterable's status and reason, endpoints, attempts, and how
+        many extra copies of it Iterable may hold (`possible_duplicates`)."""
         import pandas as pd
 
         rows = []
@@ -109,9 +125,10 @@ class SendReport:
             event = self.events[o.index] if isinstance(self.events[o.index], dict) else {}
             rows.append({"event": o.index, "type": event.get("type"), "name": event.get("event", event.get("name")),
                          "fate": o.fate, "status": o.status, "reason": o.reason, "stage": o.stage,
-                         "endpoints": ", ".join(o.endpoints), "attempts": o.attempts})
+                         "endpoints": ", ".join(o.endpoints), "attempts": o.attempts,
+                         "possible_duplicates": o.possible_duplicates})
         return pd.DataFrame(rows, columns=["event", "type", "name", "fate", "status", "reason", "stage",
-                                           "endpoints", "attempts"])
+                                           "endpoints", "attempts", "possible_duplicates"])
 
     def requests_frame(self) -> "pd.DataFrame":
         """One row per HTTP call: endpoint, status and Iterable's code and message, items carried,
@@ -128,15 +145,26 @@ class SendReport:
         return [self.events[o.index] for o in self.outcomes if o.fate in fates]
 
     def resend(self, *, include_rejected: bool = False, **overrides: Any) -> "SendReport":
-        """Send the events that failed (and, if asked, those Iterable rejected) again, to the same place."""
+        """Send the events that failed (and, if asked, those Iterable rejected) again, to the same place.
+
+        An event whose last attempt got no answer may be in Iterable already: sent again on a call
+        Iterable cannot deduplicate, it counts one more possible duplicate in the new report."""
         options = {**self._resend_options, **overrides}
-        return send(self.failed_events(include_rejected=include_rejected), self.settings, **options)
+        fates = ("failed", "rejected") if include_rejected else ("failed",)
+        previous = [o for o in self.outcomes if o.fate in fates]
+        again = send([self.events[o.index] for o in previous], self.settings, **options)
+        for before, after in zip(previous, again.outcomes):
+            if before.status is None and before.stage == "delivery" and after.index in again._exposed \
+                    and after.attempts > 0:
+                after.possible_duplicates += 1
+        return again
 
     def __repr__(self) -> str:
         s = self.summary()
         state = ", interrupted" if self.interrupted else ""
+        doubts = f", {s['possibly_duplicated']} possibly stored more than once" if s["possibly_duplicated"] else ""
         return (f"<SendReport to {self.target}: {s['sent']} sent, {s['delivered']} delivered, {s['rejected']} rejected, "
-                f"{s['failed']} failed; {s['requests']} requests{state}>")
+                f"{s['failed']} failed{doubts}; {s['requests']} requests{state}>")
 
 
 def send(events: Iterable[Any], settings: Settings, to: Any = None, *, stable_event_ids: bool = False,
@@ -147,8 +175,11 @@ def send(events: Iterable[Any], settings: Settings, to: Any = None, *, stable_ev
     `to`: None (a fresh in-process MockIterable on simulated time, kept on the report as `report.mock`),
     a MockIterable,
     a base URL (the mock server, a proxy), or `LIVE` for Iterable itself, which also requires
-    `settings.api_key`. `stable_event_ids` gives track, page and screen events an `id` derived from
-    their messageId, so a retry after a timeout updates the event instead of duplicating it.
+    `settings.api_key`. `stable_event_ids` gives track, page and screen events, and purchases, that
+    have no `id` one derived from their messageId, so a retry after a timeout updates the event or
+    purchase instead of duplicating it (RudderStack sends no such id: see docs/differences.md).
+    Events sent again after an attempt that got no answer, on a call Iterable cannot deduplicate,
+    are marked `possibly_duplicated` in the report, with how many extra copies Iterable may hold.
     Interrupting it (Ctrl-C, Jupyter's stop button) ends the send early and still returns the report.
     """
     events = list(events)
@@ -257,6 +288,7 @@ def _prepare(events: list[Any], settings: Settings, to: Any, target: str, client
             for job in batch.job_ids:
                 legs.setdefault(job, []).append(_Leg("failed", batch.status, batch.error or "", "mapping", 0))
         plan.extend(zip(batch.requests, batch.request_job_ids))
+    report._exposed = {job for request, jobs in plan for job in _undeduplicable(request, jobs)}
     return report, plan, legs
 
 
@@ -284,6 +316,8 @@ def _finish(report: SendReport, legs: dict[int, list[_Leg]], unsent: Plan, now: 
                                                  0, request.endpoint))
     report.finished = now
     report.outcomes = [_fate(index, legs.get(index)) for index in range(len(report.events))]
+    for index, copies in report._duplicates.items():
+        report.outcomes[index].possible_duplicates = copies
     return report
 
 
@@ -312,6 +346,9 @@ def _take(report: SendReport, legs: dict[int, list[_Leg]], delivery: Delivery,
           jobs: list[Any]) -> tuple[Request, list[Any]] | None:
     """Note a call's answer on its events; the call to make next when some of its items were set aside."""
     report.deliveries.append(delivery)
+    if delivery.unanswered:
+        for job in _undeduplicable(delivery.request, jobs):
+            report._duplicates[job] += delivery.unanswered
     rest = _set_aside(delivery, jobs, legs)
     if rest is None:
         _record(legs, delivery, jobs)
@@ -356,17 +393,30 @@ def _fate(index: int, legs: list[_Leg] | None) -> EventOutcome:
                         [leg.endpoint for leg in legs if leg.endpoint], max(leg.attempts for leg in legs))
 
 
+def _items(request: Request) -> list[Any]:
+    """The items a call carries, one per job: a bulk call's list, or the call's body itself."""
+    key = _BULK_LISTS.get(request.endpoint)
+    return request.json[key] if key else [request.json]
+
+
+def _undeduplicable(request: Request, jobs: list[Any]) -> list[Any]:
+    """The jobs whose item Iterable stores again each time it arrives: an updateCart (the cart is
+    replaced, but every call logs an updateCart event), and an event or purchase without an `id`
+    (with one, Iterable updates what it holds). Profile, device and catalog writes are updates by nature."""
+    if request.endpoint in _NEVER_IDEMPOTENT:
+        return list(jobs)
+    if request.endpoint not in _IDEMPOTENT_BY_ID:
+        return []
+    return [job for item, job in zip(_items(request), jobs) if not (isinstance(item, dict) and item.get("id"))]
+
+
 def _give_stable_ids(batches: Sequence[Batch], events: list[Any]) -> None:
-    """events/track(Bulk) items without an id get one derived from their event's messageId."""
+    """Events and purchases without an id get one derived from their event's messageId."""
     for batch in batches:
         for request, jobs in zip(batch.requests, batch.request_job_ids):
-            if request.endpoint == "events/trackBulk":
-                items = request.json["events"]
-            elif request.endpoint == "events/track":
-                items = [request.json]
-            else:
+            if request.endpoint not in _IDEMPOTENT_BY_ID:
                 continue
-            for item, job in zip(items, jobs):
+            for item, job in zip(_items(request), jobs):
                 message_id = events[job].get("messageId") if isinstance(events[job], dict) else None
                 if "id" not in item and isinstance(message_id, str) and message_id:
                     item["id"] = str(uuid.uuid5(STABLE_ID_NAMESPACE, message_id))

@@ -188,7 +188,8 @@ class Simulator(View):
         s = self._report().summary()
         return (f"{s['sent']} events to a {self.controls['project_type'].value} mock Iterable: {s['delivered']} "
                 f"delivered, {s['rejected']} rejected, {s['failed']} failed; {s['requests']} requests "
-                f"({s['retried']} events retried) in {self.duration:.2f} s of simulated time")
+                f"({s['retried']} events retried, {s['possibly_duplicated']} possibly stored more than once) "
+                f"in {self.duration:.2f} s of simulated time")
 
     def snapshot_html(self) -> str:
         return self._summary.value + sections_html((name, view.value) for name, view in self._views.items())
