@@ -20,7 +20,8 @@ DATES = ["2024-06-01T12:00:00.000Z", "2020-08-28T16:26:06.468Z", "2024-06-01T12:
          "2024-06-01T12:00:00+02:00", "2024-06-01T12:00", "2024-06-01 12:00:00", "2024-06-01T12:00:00.1234567Z",
          "Sat, 01 Jun 2024 12:00:00 GMT", "+002024-06-01T00:00:00Z", "2024-02-30T00:00:00Z",
          "2024-13-01T00:00:00Z", "not a date", "", None, 0, 1717243200000, 1717243200, -1, 8.64e15 + 1, 1.5,
-         True, False, [], {}, "2024", "2024-06"]
+         True, False, [], {}, "2024", "2024-06", "2024-06-01T12:00:00.000+0530", "2024-06-01t12:00:00z",
+         "Sat, 01 Jun 2024 12:00:00 +0200", "-000001-01-01T00:00:00Z", "2024-06-01T24:00:00Z", -8.64e15]
 NUMBERS = [1, 0, 19, 19.99, -3, "19", "19.99", "$19", "1,000", "", None, " 7 ", "7abc", "abc", True, False, [], [3],
            {}, 1e21, 2**60, "1e3", ".5", "-.5e2", "Infinity", "-Infinity", "0x10", 0.1 + 0.2, 10**25]
 DEVICE_TYPES = ["ios", "IOS", "iOS", "android", "watchos", "ipados", "tvOS", "macos", "web", "", None, 7, ["ios"]]
@@ -120,7 +121,9 @@ def _retl(rng: random.Random, message: dict[str, Any]) -> None:
     kind = pick(rng, ["ITERABLE-users", "ITERABLE-products", "ITERABLE-catalog_b", "ITERABLE-", "iterable-users",
                       "SALESFORCE-x", "X-ITERABLE-thing", None, 5], None, 0.0)
     entry: Any = {"type": kind, "id": pick(rng, IDS, f"item-{rng.randrange(50)}", 0.7),
-                  "identifierType": pick(rng, ["email", "userId", "id", "a.b", "", None, 3, "traits"], "email", 0.5)}
+                  "identifierType": pick(rng, ["email", "userId", "id", "a.b", "", None, 3, "traits", "0", " 5 ", "1e3",
+                                                   "a/b.c", "a\\.b", "a.0.b", "a.", ["p", "q"], {"o": 1},
+                                                   "__proto__", "x.constructor"], "email", 0.5)}
     shape = rng.random()
     if shape < 0.6:
         entries = [entry]
