@@ -2,10 +2,12 @@
 
 Pure functions over plain dicts. The field mappings are the specs in specs/ (see spec.py); this
 module holds only what the specs cannot say: which spec an event takes, what the settings decide,
-and RudderStack's checks and errors, in the order RudderStack makes them.
+and RudderStack's checks and errors, in the order RudderStack makes them. Each builder names the
+function of rudder-transformer c98d160c's src/v0/destinations/iterable it follows.
 """
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from ..jsvalues import NAN, UNDEFINED, js_string, path_getter, present, set_value, split_path, truthy
@@ -49,6 +51,7 @@ def trace_event(message: Any, settings: Settings) -> tuple[list[Request], Trace]
 
 
 def _map(message: Any, settings: Settings, trace: Trace | None) -> list[Request]:
+    """transform.js process: getCategory by the lower-cased type, then the category's builder."""
     if not isinstance(message, dict):
         raise MappingError(f"an event must be a JSON object, not {_js_type(message)}", field="type")
     event_type = message.get("type")
@@ -57,7 +60,7 @@ def _map(message: Any, settings: Settings, trace: Trace | None) -> list[Request]
     if not isinstance(event_type, str):
         raise _type_error("message.type.toLowerCase is not a function")
     kind = event_type.lower()
-    if kind == "identify":
+    if kind == "identify":  # reverse ETL: a catalog unless the ITERABLE- externalId is ITERABLE-users
         if truthy(_MAPPED_TO_DESTINATION(message)):
             object_type, external_id = _retl_target(message)
             if object_type != "users":
@@ -73,7 +76,7 @@ def _map(message: Any, settings: Settings, trace: Trace | None) -> list[Request]
     if kind == "track":
         if event_type == "track" and message.get("channel") == "sources" and not truthy(_MAPPED_TO_DESTINATION(message)):
             message = _retl_track_timestamp(message)
-        event = message.get("event")
+        event = message.get("event")  # util.js getCategoryUsingEventName
         name = event.lower() if isinstance(event, str) else event
         if name == "order completed":
             return [_purchase(message, settings, trace)]
@@ -157,8 +160,8 @@ def _post(settings: Settings, endpoint: str, body: dict[str, Any], *, device_key
 
 
 def _user(message: dict[str, Any], settings: Settings, trace: Trace | None, *, top_level: bool) -> dict[str, Any]:
-    """The identify mapping: the users/update body (top level), or the `user` object of purchases
-    and carts, where it is kept as it is (nulls too)."""
+    """The identify mapping (util.js updateUserEventPayloadBuilder): the users/update body (top level),
+    or the `user` object of purchases and carts, where it is kept as it is (nulls too)."""
     user = _construct(_IDENTITY_RULES, message, trace)
     _setting(user, "preferUserId", settings.prefer_user_id, trace, "identify", top_level=top_level)
     _setting(user, "mergeNestedObjects", settings.merge_nested_objects, trace, "identify", top_level=top_level)
@@ -172,6 +175,7 @@ def _dated(payload: dict[str, Any], rules: tuple[FieldRule, ...], trace: Trace |
 
 
 def _page(message: dict[str, Any], settings: Settings, kind: str, trace: Trace | None) -> Request:
+    """util.js pageOrScreenEventPayloadBuilder: the page settings, then the page spec."""
     properties = message.get("properties")
     if truthy(settings.track_all_pages):
         pass
@@ -196,6 +200,7 @@ def _page(message: dict[str, Any], settings: Settings, kind: str, trace: Trace |
 
 
 def _track(message: dict[str, Any], settings: Settings, trace: Trace | None) -> Request:
+    """util.js trackEventPayloadBuilder."""
     payload = _construct(TRACK.rules, message, trace)
     _require_identity(payload)
     _dated(payload, _TRACK_DATED, trace)
@@ -203,6 +208,7 @@ def _track(message: dict[str, Any], settings: Settings, trace: Trace | None) -> 
 
 
 def _purchase(message: dict[str, Any], settings: Settings, trace: Trace | None) -> Request:
+    """util.js purchaseEventPayloadBuilder: purchase spec, user, total, items, then the conversions."""
     payload = _construct(PURCHASE.rules, message, trace)
     payload["user"] = _user(message, settings, trace, top_level=False)
     _convert(payload, _PURCHASE_TOTAL, trace)
@@ -212,11 +218,13 @@ def _purchase(message: dict[str, Any], settings: Settings, trace: Trace | None) 
 
 
 def _cart(message: dict[str, Any], settings: Settings, trace: Trace | None) -> Request:
+    """util.js updateCartEventPayloadBuilder."""
     payload = {"user": _user(message, settings, trace, top_level=False), "items": _items(message, trace)}
     return _post(settings, "commerce/updateCart", payload)
 
 
 def _items(message: dict[str, Any], trace: Trace | None) -> list[dict[str, Any]]:
+    """util.js prepareItemsPayload: properties.products when it is a list, else [properties]."""
     properties = message.get("properties", UNDEFINED)
     products = _prop(properties, "products")
     items = []
@@ -233,7 +241,8 @@ def _items(message: dict[str, Any], trace: Trace | None) -> list[dict[str, Any]]
 
 def _token_registration(message: dict[str, Any], settings: Settings, event_type: str,
                         trace: Trace | None) -> Request | None:
-    """identify with a push token (and the device key set) also registers the device or browser."""
+    """identify with a push token (and the device key set) also registers the device or browser
+    (util.js hasMultipleResponses; transform.js responseBuilderForRegisterDeviceOrBrowserTokenEvents)."""
     context = message.get("context")
     device = _prop(context, "device")
     if event_type != "identify" or not truthy(context):
@@ -266,7 +275,8 @@ def _md5_of_token(token: Any) -> None:
         return
     if isinstance(token, bool) or isinstance(token, (int, float)):
         kind = "boolean" if isinstance(token, bool) else "number"
-        received = f"type {kind} ({'-0' if token == 0 and str(token).startswith('-') else js_string(token)})"
+        shown = "-0" if token == 0 and math.copysign(1, token) < 0 else js_string(token)  # Node's inspect
+        received = f"type {kind} ({shown})"
     else:
         received = "an instance of Array" if isinstance(token, list) else "an instance of Object"
     raise _type_error('The "data" argument must be of type string or an instance of Buffer, TypedArray, '
@@ -275,6 +285,7 @@ def _md5_of_token(token: Any) -> None:
 
 def _catalog(message: dict[str, Any], settings: Settings, object_type: Any, external_id: Any,
              trace: Trace | None) -> Request:
+    """transform.js constructPayloadItem (action catalogs) and util.js getCatalogEndpoint."""
     payload = _construct(CATALOG.rules[:1], message, trace)
     if external_id is None:
         return _post(settings, f"catalogs/{js_string(object_type)}/items", payload)
