@@ -108,6 +108,7 @@ class _Group:
         self.settings = settings
         base = settings.base_url
         self.users_url = base + "users/update"
+        self.track_url = base + "events/track"
         self.token_urls = tuple(base + endpoint for endpoint in _TOKEN_ENDPOINTS)
         self.users: list[tuple[Any, Any, int]] = []  # (job id, item, JSON size)
         self.events: list[tuple[Any, Any, int]] = []
@@ -121,6 +122,8 @@ class _Group:
             url = request.url
             if url == self.users_url:
                 self.users.append((job_id, request.json, len(json_bytes(request.json)[0])))
+            elif url == self.track_url:  # the common case first; it holds neither api/catalogs nor a token URL
+                self.events.append((job_id, request.json, len(json_bytes(request.json)[0])))
             elif "api/catalogs" in url:
                 self.catalogs.append((job_id, request))
             elif url in self.token_urls:

@@ -116,7 +116,8 @@ def _item(target: dict | list, key: str) -> Any:
 def path_getter(segments: tuple[str, ...]) -> Callable[[Any], Any]:
     """A compiled `js_get(target, segments)` for hot paths: plain dict walks, js_get for anything else.
 
-    As get-value does, a key that is the whole dotted path ("context.traits") wins over the nesting.
+    As get-value does, a key that is the whole dotted path ("context.traits") wins over the nesting,
+    and where a key is missing, a key joining it with the next ones ("traits.email") is looked for.
     """
     if len(segments) == 1:
         (a,) = segments
@@ -125,27 +126,35 @@ def path_getter(segments: tuple[str, ...]) -> Callable[[Any], Any]:
             return m.get(a, UNDEFINED) if type(m) is dict else js_get(m, segments)
         return get1
     joined = ".".join(segments)
-    if len(segments) == 2:
+    count = len(segments)
+    # for a key missing at position i (i > 0), the dotted keys get-value would try there instead
+    joins = tuple(tuple(".".join(segments[i:j]) for j in range(i + 2, count + 1)) for i in range(count))
+    if count == 2:
         a, b = segments
 
         def get2(m: Any) -> Any:
-            if type(m) is not dict:
+            if type(m) is not dict or joined in m:
                 return js_get(m, segments)
             n = m.get(a, UNDEFINED)
-            if type(n) is dict and joined not in m:
+            if type(n) is dict:
                 return n.get(b, UNDEFINED)
-            return js_get(m, segments)
+            return js_get(m, segments) if type(n) is list else UNDEFINED
         return get2
 
     def get_deep(m: Any) -> Any:
         if type(m) is not dict or joined in m:
             return js_get(m, segments)
         node = m
-        for seg in segments:
+        for index, seg in enumerate(segments):
             if type(node) is dict:
-                node = node.get(seg, UNDEFINED)
-            else:
-                return js_get(m, segments)
+                if seg in node:
+                    node = node[seg]
+                    continue
+                for key in joins[index]:
+                    if key in node:
+                        return js_get(m, segments)
+                return UNDEFINED
+            return js_get(m, segments) if type(node) is list else UNDEFINED
         return node
     return get_deep
 

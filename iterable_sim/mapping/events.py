@@ -84,25 +84,40 @@ def _map(message: Any, settings: Settings, trace: Trace | None) -> list[Request]
             return [_cart(message, settings, trace)]
         return [_track(message, settings, trace)]
     if kind == "alias":
-        return [_post(settings, "users/updateEmail", _construct(ALIAS.rules, message, trace))]
+        return [_post(settings, "users/updateEmail", _construct(_ALIAS_PLAN, message, trace))]
     raise MappingError(f"Message type {kind} not supported", field="type")
 
 
 # ---------------------------------------------------------------- payload construction
 
 
-def _construct(rules: tuple[FieldRule, ...], message: Any, trace: Trace | None) -> dict[str, Any]:
-    """RudderStack's constructPayload over a spec: present values only, required ones enforced."""
+Plan = tuple[tuple[str, Any, bool, FieldRule], ...]  # (key, lookup, required, rule) of each rule
+
+
+def _plan(rules: tuple[FieldRule, ...]) -> Plan:
+    """The rules as constructPayload walks them, unpacked once (the loop below is the hottest)."""
+    return tuple((rule.key, rule.lookup, rule.required, rule) for rule in rules)
+
+
+_ALIAS_PLAN, _PAGE_PLAN, _TRACK_PLAN, _PURCHASE_PLAN, _PRODUCT_PLAN, _BROWSER_PLAN = (
+    _plan(spec.rules) for spec in (ALIAS, PAGE, TRACK, PURCHASE, PRODUCT, BROWSER))
+_IDENTITY_PLAN, _DEVICE_USER_PLAN, _DEVICE_PLAN = (_plan(r) for r in (_IDENTITY_RULES, _DEVICE_USER, _DEVICE_FIELDS))
+_CATALOG_PLAN = _plan(CATALOG.rules[:1])  # update; catalogId is the externalId's (transform.js)
+
+
+def _construct(plan: Plan, message: Any, trace: Trace | None) -> dict[str, Any]:
+    """RudderStack's constructPayload (src/v0/util/index.js) over a spec: present values only, required
+    ones enforced."""
     payload: dict[str, Any] = {}
     if trace is None:
-        for rule in rules:
-            value = rule.lookup(message)
+        for key, lookup, required, rule in plan:
+            value = lookup(message)
             if value is not UNDEFINED:
-                payload[rule.key] = value
-            elif rule.required:
+                payload[key] = value
+            elif required:
                 raise _missing(rule)
         return payload
-    for rule in rules:
+    for _, _, _, rule in plan:
         value, source = rule.resolve(message)
         if value is not UNDEFINED:
             payload[rule.key] = value
@@ -162,7 +177,7 @@ def _post(settings: Settings, endpoint: str, body: dict[str, Any], *, device_key
 def _user(message: dict[str, Any], settings: Settings, trace: Trace | None, *, top_level: bool) -> dict[str, Any]:
     """The identify mapping (util.js updateUserEventPayloadBuilder): the users/update body (top level),
     or the `user` object of purchases and carts, where it is kept as it is (nulls too)."""
-    user = _construct(_IDENTITY_RULES, message, trace)
+    user = _construct(_IDENTITY_PLAN, message, trace)
     _setting(user, "preferUserId", settings.prefer_user_id, trace, "identify", top_level=top_level)
     _setting(user, "mergeNestedObjects", settings.merge_nested_objects, trace, "identify", top_level=top_level)
     _require_identity(user)
@@ -170,8 +185,18 @@ def _user(message: dict[str, Any], settings: Settings, trace: Trace | None, *, t
 
 
 def _dated(payload: dict[str, Any], rules: tuple[FieldRule, ...], trace: Trace | None) -> None:
-    for rule in rules:
-        _convert(payload, rule, trace)
+    """The conversions RudderStack's builder applies after constructPayload, in its order."""
+    if trace is not None:
+        for rule in rules:
+            _convert(payload, rule, trace)
+        return
+    for rule in rules:  # _convert, inlined
+        key = rule.key
+        value = rule.finish(payload.get(key, UNDEFINED))
+        if value is UNDEFINED:
+            payload.pop(key, None)
+        else:
+            payload[key] = None if value is NAN else value
 
 
 def _page(message: dict[str, Any], settings: Settings, kind: str, trace: Trace | None) -> Request:
@@ -186,7 +211,7 @@ def _page(message: dict[str, Any], settings: Settings, kind: str, trace: Trace |
         pass
     else:
         raise MappingError(f"Invalid {kind} call", field="settings")
-    payload = _construct(PAGE.rules, message, trace)
+    payload = _construct(_PAGE_PLAN, message, trace)
     _require_identity(payload)
     _dated(payload, _PAGE_DATED, trace)
     if settings.map_to_single_event is True:
@@ -201,7 +226,7 @@ def _page(message: dict[str, Any], settings: Settings, kind: str, trace: Trace |
 
 def _track(message: dict[str, Any], settings: Settings, trace: Trace | None) -> Request:
     """util.js trackEventPayloadBuilder."""
-    payload = _construct(TRACK.rules, message, trace)
+    payload = _construct(_TRACK_PLAN, message, trace)
     _require_identity(payload)
     _dated(payload, _TRACK_DATED, trace)
     return _post(settings, "events/track", payload)
@@ -209,7 +234,7 @@ def _track(message: dict[str, Any], settings: Settings, trace: Trace | None) -> 
 
 def _purchase(message: dict[str, Any], settings: Settings, trace: Trace | None) -> Request:
     """util.js purchaseEventPayloadBuilder: purchase spec, user, total, items, then the conversions."""
-    payload = _construct(PURCHASE.rules, message, trace)
+    payload = _construct(_PURCHASE_PLAN, message, trace)
     payload["user"] = _user(message, settings, trace, top_level=False)
     _convert(payload, _PURCHASE_TOTAL, trace)
     payload["items"] = _items(message, trace)
@@ -230,7 +255,7 @@ def _items(message: dict[str, Any], trace: Trace | None) -> list[dict[str, Any]]
     items = []
     for index, product in enumerate(products if isinstance(products, list) else [properties]):
         item_trace: Trace | None = [] if trace is not None else None
-        item = _construct(PRODUCT.rules, product, item_trace)
+        item = _construct(_PRODUCT_PLAN, product, item_trace)
         _dated(item, _PRODUCT_CONVERTED, item_trace)
         if trace is not None and item_trace is not None:
             prefix = f"properties.products.{index}." if isinstance(products, list) else "properties."
@@ -252,9 +277,9 @@ def _token_registration(message: dict[str, Any], settings: Settings, event_type:
     if not truthy(settings.register_device_or_browser_api_key):
         return None
     if truthy(_prop(device, "token")):
-        payload = _construct(_DEVICE_USER, message, trace)
+        payload = _construct(_DEVICE_USER_PLAN, message, trace)
         _setting(payload, "preferUserId", settings.prefer_user_id, trace, "device")
-        fields = _construct(_DEVICE_FIELDS, message, trace)
+        fields = _construct(_DEVICE_PLAN, message, trace)
         platform, source = _PLATFORM.resolve(message)
         fields["platform"] = _PLATFORM.finish(platform)
         if trace is not None:
@@ -262,7 +287,7 @@ def _token_registration(message: dict[str, Any], settings: Settings, event_type:
         payload["device"] = fields
         _md5_of_token(_prop(device, "token"))
         return _post(settings, "users/registerDeviceToken", payload, device_key=True)
-    payload = _construct(BROWSER.rules, message, trace)
+    payload = _construct(_BROWSER_PLAN, message, trace)
     _require_identity(payload)
     _md5_of_token(_prop(_prop(context, "os"), "token"))
     return _post(settings, "users/registerBrowserToken", payload, device_key=True)
@@ -286,7 +311,7 @@ def _md5_of_token(token: Any) -> None:
 def _catalog(message: dict[str, Any], settings: Settings, object_type: Any, external_id: Any,
              trace: Trace | None) -> Request:
     """transform.js constructPayloadItem (action catalogs) and util.js getCatalogEndpoint."""
-    payload = _construct(CATALOG.rules[:1], message, trace)
+    payload = _construct(_CATALOG_PLAN, message, trace)
     if external_id is None:
         return _post(settings, f"catalogs/{js_string(object_type)}/items", payload)
     payload["catalogId"] = external_id
