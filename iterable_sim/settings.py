@@ -133,7 +133,7 @@ class Settings:
         """The RudderStack destination Config these settings stand for."""
         return {key: getattr(self, name) for name, key in RUDDER_KEYS.items()}
 
-    @property
+    @cached_property
     def base_url(self) -> str:
         return BASE_URLS[self.data_center]
 
