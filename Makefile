@@ -20,9 +20,12 @@ demo: $(STAMP)
 test: $(STAMP)
 	env -u ITERABLE_API_KEY $(PY) -m pytest tests/ notebooks/ --nbval --nbval-current-env
 
+# JupyterLab refuses to run as root (containers, dev boxes) unless told it may.
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
+
 jupyter: $(STAMP)
 	$(PY) -m pip install --quiet -e ".[test,jupyter]"
-	$(VENV)/bin/jupyter lab notebooks/
+	$(VENV)/bin/jupyter lab notebooks/ $(ALLOW_ROOT)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

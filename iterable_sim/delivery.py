@@ -15,7 +15,7 @@ import logging
 import random
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 from urllib.parse import urlsplit
 
 import httpx
@@ -23,6 +23,7 @@ import orjson
 from tenacity import AsyncRetrying, RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
 from .clock import Clock, SystemClock
+from .exceptions import IterableSimError
 from .limits import RATE_LIMITS, endpoint_template
 from .request import Request
 
@@ -95,7 +96,7 @@ class Pacer:
             return slot - now
 
 
-class _Retry(Exception):
+class _Retry(IterableSimError):
     """An answer worth another try (429, 5xx)."""
 
     def __init__(self, response: httpx.Response) -> None:
@@ -136,7 +137,8 @@ class _ClientCore:
         body = request.body_bytes() if request.method != "GET" else None
         return url, headers, body, endpoint_template(request.method, request.endpoint)
 
-    def retrying_options(self, noted: list[tuple[str, float, bool]], sleep: Any) -> dict[str, Any]:
+    def retrying_options(self, noted: list[tuple[str, float, bool]],
+                         sleep: Callable[[float], Any]) -> dict[str, Any]:
         """tenacity's options, the same for the sync and the async client."""
         return {"stop": stop_after_attempt(self.retry.attempts), "wait": self.wait, "reraise": True,
                 "retry": retry_if_exception_type(_RETRYABLE), "sleep": sleep, "before_sleep": _note_retry(noted)}
@@ -269,7 +271,7 @@ def _retry_after(response: httpx.Response, now: float) -> float | None:
         return None
 
 
-def _note_retry(retries: list[tuple[str, float, bool]]) -> Any:
+def _note_retry(retries: list[tuple[str, float, bool]]) -> Callable[[RetryCallState], None]:
     """A tenacity before_sleep hook that records why each retry happened, how long it waits, and
     whether the attempt may have reached Iterable without an answer coming back."""
     def note(state: RetryCallState) -> None:

@@ -21,9 +21,13 @@ from .attribution import attribute
 from .batching import Batch, route
 from .clock import Clock, ManualClock
 from .delivery import AsyncIterableClient, Delivery, IterableClient, RetryPolicy
-from .limits import MAX_BODY_BYTES, MAX_BULK_ITEMS
+from .exceptions import IterableSimError
+from .hosts import HOSTS
+from .limits import MAX_BODY_BYTES, MAX_BULK_ITEMS, PAYLOAD_TOO_LARGE, size_problem
+from .mock import MockIterable
 from .request import Request
-from .settings import HOSTS, Settings
+from .settings import (KEY_FIELDS, RUDDER_KEYS, Settings, SettingsError, header_problem, require_events,
+                       require_settings)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -39,11 +43,13 @@ _NEVER_IDEMPOTENT = frozenset({"commerce/updateCart"})  # the cart is replaced, 
 _BULK_ITEM = re.compile(r"obj\.(users|events)\[(\d+)\]")
 
 Client = Union[IterableClient, AsyncIterableClient]
+Target = Union[MockIterable, str, None]
+"""Where send() goes: None (a fresh in-process mock), a MockIterable, a base URL, or LIVE."""
 
 Fate = Literal["delivered", "rejected", "failed"]
 
 
-class LiveSendRefused(ValueError):
+class LiveSendRefused(IterableSimError, ValueError):
     """Sending to live Iterable was asked for without an explicit API key."""
 
 
@@ -95,7 +101,8 @@ class SendReport:
     interrupted: bool = False
     started: float = 0.0
     finished: float = 0.0
-    mock: Any = None  # the MockIterable that received the events, when send() made one
+    mock: MockIterable | None = None  # the MockIterable that received the events, when send() made one
+    resent: str = ""  # on a report from resend(): what was re-sent, what was left out and why
     _resend_options: dict[str, Any] = field(default_factory=dict, repr=False)
     _exposed: set[int] = field(default_factory=set, repr=False)  # events with an item Iterable cannot deduplicate
     _duplicates: Counter[int] = field(default_factory=Counter, repr=False)  # ... their possible extra copies
@@ -144,30 +151,61 @@ class SendReport:
         fates = ("failed", "rejected") if include_rejected else ("failed",)
         return [self.events[o.index] for o in self.outcomes if o.fate in fates]
 
-    def resend(self, *, include_rejected: bool = False, **overrides: Any) -> "SendReport":
-        """Send the events that failed (and, if asked, those Iterable rejected) again, to the same place.
+    def resend(self, *, include_rejected: bool = False, include_unmappable: bool = False,
+               **overrides: Any) -> "SendReport":
+        """Send again, to the same place, the events that can succeed unchanged: those that failed in
+        delivery (no answer, or 429/5xx after every retry) or were never sent (interrupted).
 
+        Left out unless asked: events RudderStack would not map, or too large for Iterable, which fail
+        the same way again (`include_unmappable=True`), and events Iterable rejected
+        (`include_rejected=True`). The new report's `resent` says what was re-sent and what was left out.
         An event whose last attempt got no answer may be in Iterable already: sent again on a call
-        Iterable cannot deduplicate, it counts one more possible duplicate in the new report."""
-        options = {**self._resend_options, **overrides}
-        fates = ("failed", "rejected") if include_rejected else ("failed",)
-        previous = [o for o in self.outcomes if o.fate in fates]
-        again = send([self.events[o.index] for o in previous], self.settings, **options)
-        for before, after in zip(previous, again.outcomes):
+        Iterable cannot deduplicate, it counts one more possible duplicate in the new report.
+        """
+        chosen: dict[str, list[int]] = {"failed in delivery": [], "unmappable": [], "rejected": []}
+        for o in self.outcomes:
+            if o.fate == "failed":
+                chosen["unmappable" if o.stage == "mapping" else "failed in delivery"].append(o.index)
+            elif o.fate == "rejected":
+                chosen["rejected"].append(o.index)
+        sent, left = list(chosen["failed in delivery"]), []
+        for reason, wanted, flag in (("unmappable", include_unmappable, "include_unmappable"),
+                                     ("rejected", include_rejected, "include_rejected")):
+            if wanted:
+                sent += chosen[reason]
+            elif chosen[reason]:
+                left.append(f"{len(chosen[reason])} {_LEFT_OUT[reason]} (events {_indexes(chosen[reason])}; "
+                            f"{flag}=True sends them)")
+        sent.sort()
+        again = send([self.events[i] for i in sent], self.settings, **{**self._resend_options, **overrides})
+        for before, after in zip((self.outcomes[i] for i in sent), again.outcomes):
             if before.status is None and before.stage == "delivery" and after.index in again._exposed \
                     and after.attempts > 0:
                 after.possible_duplicates += 1
+        again.resent = (f"re-sent events {_indexes(sent)} of the previous send" if sent else "nothing re-sent") + \
+            ("; left out " + ", ".join(left) if left else "")
         return again
 
     def __repr__(self) -> str:
         s = self.summary()
         state = ", interrupted" if self.interrupted else ""
         doubts = f", {s['possibly_duplicated']} possibly stored more than once" if s["possibly_duplicated"] else ""
+        resent = f"; {self.resent}" if self.resent else ""
         return (f"<SendReport to {self.target}: {s['sent']} sent, {s['delivered']} delivered, {s['rejected']} rejected, "
-                f"{s['failed']} failed{doubts}; {s['requests']} requests{state}>")
+                f"{s['failed']} failed{doubts}; {s['requests']} requests{state}{resent}>")
 
 
-def send(events: Iterable[Any], settings: Settings, to: Any = None, *, stable_event_ids: bool = False,
+_LEFT_OUT = {"unmappable": "that cannot succeed unchanged (RudderStack would not map them, or they are too large "
+                           "for Iterable): fix them first",
+             "rejected": "rejected by Iterable"}
+
+
+def _indexes(indexes: list[int], shown: int = 10) -> str:
+    text = ", ".join(map(str, indexes[:shown]))
+    return text + (f", … {len(indexes) - shown} more" if len(indexes) > shown else "")
+
+
+def send(events: Iterable[Any], settings: Settings, to: Target = None, *, stable_event_ids: bool = False,
          progress: bool = True, retry: RetryPolicy | None = None, timeout: float = 10.0, pace: bool = True,
          clock: Clock | None = None) -> SendReport:
     """Map, route, deliver and attribute `events`, and report every event's fate.
@@ -182,6 +220,7 @@ def send(events: Iterable[Any], settings: Settings, to: Any = None, *, stable_ev
     are marked `possibly_duplicated` in the report, with how many extra copies Iterable may hold.
     Interrupting it (Ctrl-C, Jupyter's stop button) ends the send early and still returns the report.
     """
+    require_events(events)
     events = list(events)
     options = {"retry": retry, "timeout": timeout, "pace": pace, "clock": clock}
     target, client, mock = _connect(to, settings, IterableClient, **options)
@@ -202,7 +241,7 @@ def send(events: Iterable[Any], settings: Settings, to: Any = None, *, stable_ev
     return _finish(report, legs, plan[done:], client.clock.now())
 
 
-async def asend(events: Iterable[Any], settings: Settings, to: Any = None, *, concurrency: int = 8,
+async def asend(events: Iterable[Any], settings: Settings, to: Target = None, *, concurrency: int = 8,
                 stable_event_ids: bool = False, progress: bool = True, retry: RetryPolicy | None = None,
                 timeout: float = 10.0, pace: bool = True, clock: Clock | None = None) -> SendReport:
     """`send`, from asyncio, with up to `concurrency` requests in flight (`await asend(...)` in Jupyter).
@@ -210,11 +249,11 @@ async def asend(events: Iterable[Any], settings: Settings, to: Any = None, *, co
     Calls that carry the same event (a user's bulk update, then their device token) still go in
     order; other calls travel side by side, as RudderStack's router sends batches.
     """
+    require_events(events)
     events = list(events)
     options = {"retry": retry, "timeout": timeout, "pace": pace, "clock": clock}
     target, client, mock = _connect(to, settings, AsyncIterableClient, max_concurrency=concurrency, **options)
     report, plan, legs = _prepare(events, settings, to, target, client, mock, stable_event_ids, progress, options)
-    report._resend_options["concurrency"] = concurrency
     bar = _progress_bar(plan, target, progress)
     sent: set[int] = set()
 
@@ -239,13 +278,14 @@ async def asend(events: Iterable[Any], settings: Settings, to: Any = None, *, co
 # ---------------------------------------------------------------- helpers
 
 
-def _connect(to: Any, settings: Settings, client_class: type[Client], **options: Any) -> tuple[str, Any, Any]:
+def _connect(to: Target, settings: Settings, client_class: type[Client],
+             **options: Any) -> tuple[str, Any, MockIterable | None]:
+    require_settings(settings)
+    check_keys(settings)
     clock = options["clock"]
-    if to is None or _is_mock(to):
+    if to is None or isinstance(to, MockIterable):
         mock = to
         if mock is None:
-            from .mock import MockIterable
-
             # simulated time: pacing a large send to a fresh mock costs no real time, and its
             # report.duration says how long the send would take at Iterable's rate limits
             mock = MockIterable(clock=clock or ManualClock())
@@ -261,14 +301,26 @@ def _connect(to: Any, settings: Settings, client_class: type[Client], **options:
                                   "Settings(api_key=...) or Settings.from_rudder({'apiKey': ...})")
         return f"live Iterable ({settings.base_url})", client_class(**options), None
     if not to.startswith(("http://", "https://")):
-        raise ValueError(f"send(to={to!r}): give a URL such as 'http://127.0.0.1:8080', or LIVE for Iterable itself")
+        raise ValueError(f"send(to={to!r}): give a URL such as 'http://127.0.0.1:8080', or its.LIVE "
+                         f"(the string 'live') for Iterable itself")
     return to, client_class(base_url=to, **options), None
 
 
+def check_keys(settings: Settings) -> None:
+    """Refuse, before anything is sent, a key that no HTTP header can carry (a placeholder such as
+    "…", a key pasted with a line break): every request would otherwise fail before reaching Iterable."""
+    for name in KEY_FIELDS:
+        problem = header_problem(RUDDER_KEYS[name], getattr(settings, name))
+        if problem:
+            raise SettingsError(problem)
+
+
+_BULK_ENDPOINTS = ("users/bulkUpdate", "events/trackBulk")
 Plan = list[tuple[Request, list[Any]]]  # each HTTP call to make, with the jobs (event indexes) it carries
 
 
-def _prepare(events: list[Any], settings: Settings, to: Any, target: str, client: Client, mock: Any,
+def _prepare(events: list[Any], settings: Settings, to: Target, target: str, client: Client,
+             mock: MockIterable | None,
              stable_event_ids: bool, progress: bool, options: dict[str, Any],
              ) -> tuple[SendReport, Plan, dict[int, list[_Leg]]]:
     """Route the events: the report to fill, the calls to make, and the mapping failures already known."""
@@ -287,7 +339,14 @@ def _prepare(events: list[Any], settings: Settings, to: Any, target: str, client
         if not batch.requests:
             for job in batch.job_ids:
                 legs.setdefault(job, []).append(_Leg("failed", batch.status, batch.error or "", "mapping", 0))
-        plan.extend(zip(batch.requests, batch.request_job_ids))
+        for request, jobs in zip(batch.requests, batch.request_job_ids):
+            if not jobs:
+                continue  # the empty bulk call RudderStack makes before an oversized item: it carries no event
+            too_large = size_problem(request) if len(jobs) == 1 and request.endpoint in _BULK_ENDPOINTS else None
+            if too_large:  # an item alone over Iterable's limit: not sent, as preflight says
+                legs.setdefault(jobs[0], []).append(_Leg("failed", PAYLOAD_TOO_LARGE, too_large, "mapping", 0))
+                continue
+            plan.append((request, jobs))
     report._exposed = {job for request, jobs in plan for job in _undeduplicable(request, jobs)}
     return report, plan, legs
 
@@ -304,8 +363,13 @@ def _lanes(plan: Plan) -> list[list[int]]:
     return list(lanes.values())
 
 
+PROGRESS_DELAY = 2.0
+"""Seconds a send runs before its progress bar appears: a short send finishes without one."""
+
+
 def _progress_bar(plan: Plan, target: str, progress: bool) -> Any:
-    return tqdm(total=len(plan), desc=f"sending to {target}", unit="req", disable=not progress or not plan)
+    return tqdm(total=len(plan), desc=f"sending to {target}", unit="req", disable=not progress or not plan,
+                delay=PROGRESS_DELAY)
 
 
 def _finish(report: SendReport, legs: dict[int, list[_Leg]], unsent: Plan, now: float) -> SendReport:
@@ -319,10 +383,6 @@ def _finish(report: SendReport, legs: dict[int, list[_Leg]], unsent: Plan, now: 
     for index, copies in report._duplicates.items():
         report.outcomes[index].possible_duplicates = copies
     return report
-
-
-def _is_mock(to: Any) -> bool:
-    return hasattr(to, "transport") and hasattr(to, "add_api_key")
 
 
 def _record(legs: dict[int, list[_Leg]], delivery: Delivery, jobs: list[Any]) -> None:

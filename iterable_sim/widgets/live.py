@@ -15,6 +15,7 @@ from typing import Any, Callable, Iterable, Iterator
 import ipywidgets as widgets
 import pandas as pd
 
+from ..exceptions import IterableSimError
 from ..mapping import map_events
 from ..preflight import preflight
 from ..send import LIVE, SendReport, send
@@ -24,7 +25,7 @@ from ._view import View, button, frame_html, sections_html
 DEFAULT_ENV_VAR = "ITERABLE_API_KEY"
 
 
-class NoApiKey(RuntimeError):
+class NoApiKey(IterableSimError, RuntimeError):
     """Sending live was asked for without an API key."""
 
 
@@ -161,7 +162,7 @@ class LiveSender(View):
             yield ""
             return
         from ..cassettes import make_vcr
-        from ..cassettes.manifest import KEY_PLACEHOLDERS
+        from ..cassettes.sources import KEY_PLACEHOLDERS
 
         keyed = self._keyed_settings().to_rudder()
         keys = {placeholder: keyed.get(name) for name, placeholder in KEY_PLACEHOLDERS.items()}
