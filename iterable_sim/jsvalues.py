@@ -400,21 +400,23 @@ def _key(part: Any) -> str:
 def set_value(target: Any, path: Any, value: Any) -> Any:
     """`setValue(target, path, value)` (@rudderstack/integrations-lib over set-value) on a copy:
     the objects along the path are copied, `target` itself is never changed. Setting UNDEFINED
-    deletes the key. Returns `target` unchanged where setValue sets nothing."""
-    parts = set_value_parts(path)
-    if not parts or not isinstance(target, (dict, list)):
-        return target
-    if any(isinstance(p, str) and p in _UNSAFE_KEYS for p in parts):
+    deletes the key. Returns `target` unchanged where setValue sets nothing; raises TypeError where
+    JavaScript does (with its message)."""
+    unsafe = _unsafe_parts(path)
+    if unsafe is not None:
         # integrations-lib defines such a path as one own property, named by the joined parts
-        if not isinstance(target, dict):
-            return target
+        if not isinstance(target, (dict, list)):
+            raise TypeError("Object.defineProperty called on non-object")
+        if isinstance(target, list):
+            return target  # a named property of an array: JSON.stringify does not write it
         root = dict(target)
-        name = ".".join(_key(p) for p in parts)
-        if value is UNDEFINED:
-            root.pop(name, None)
-        else:
-            root[name] = value
+        _assign(root, ".".join(_key(p) for p in unsafe), value)
         return root
+    if not truthy(path) or not isinstance(target, (dict, list)):
+        return target
+    parts = set_value_parts(path)
+    if not parts:
+        return target
     root = copy_container(target)
     node = root
     for index, part in enumerate(parts):
@@ -432,6 +434,18 @@ def set_value(target: Any, path: Any, value: Any) -> Any:
         _assign(node, part, child)
         node = child
     return root
+
+
+def _unsafe_parts(path: Any) -> list[Any] | None:
+    """The path's parts when integrations-lib's setValue finds a reserved key among them (__proto__,
+    constructor, prototype), else None."""
+    if isinstance(path, str):
+        parts = set_value_parts(path) if path else []
+    elif isinstance(path, list):
+        parts = path
+    else:
+        return None
+    return parts if any(isinstance(p, str) and p in _UNSAFE_KEYS for p in parts) else None
 
 
 def copy_container(value: dict | list) -> dict | list:

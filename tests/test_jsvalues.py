@@ -77,3 +77,11 @@ def test_set_value_of_undefined_deletes_and_an_object_path_is_a_type_error():
     assert set_value({"email": "x", "k": 1}, "email", UNDEFINED) == {"k": 1}
     with pytest.raises(TypeError, match="Object keys must be strings or symbols"):
         set_value({}, {"o": 1}, "V")
+
+
+def test_set_value_defines_a_path_holding_a_reserved_key_as_one_property_and_fails_on_a_non_object():
+    assert set_value({"k": 1}, "x.constructor", "V") == {"k": 1, "x.constructor": "V"}
+    for target in (5, "traits", None):
+        with pytest.raises(TypeError, match="Object.defineProperty called on non-object"):
+            set_value(target, "__proto__", "V")
+    assert set_value(5, "email", "V") == 5  # any other path sets nothing on a non-object

@@ -367,7 +367,7 @@ def _with_external_id_in_traits(message: dict[str, Any]) -> dict[str, Any]:
         if present(traits):
             break
     else:
-        return message
+        traits = None  # getFieldValueFromMessage's null: setValue sets nothing, or fails on a reserved key
     try:
         changed = set_value(traits, _EXTERNAL_ID_TYPE(message), _EXTERNAL_ID_VALUE(message))
     except TypeError as err:
