@@ -6,7 +6,8 @@ from typing import NamedTuple
 
 
 class RudderStackVersion(NamedTuple):
-    """The rudder-transformer commit iterable_sim is checked against, and that commit's date."""
+    """The rudder-transformer commit iterable_sim is checked against, and the date it was that
+    repository's HEAD (when the reference snapshot was taken; ../shared/iterable/api-notes.md)."""
 
     project: str
     commit: str
