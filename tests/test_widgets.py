@@ -130,7 +130,7 @@ def test_grid_cells_read_as_values_not_reprs():
 
     frame = pd.DataFrame({"error": [None, "boom"], "waited": [3.056975, float("nan")], "status": [200, 503],
                           "items": [[1, 2], {"a": 1}]})
-    assert display_frame(frame).to_dict("list") == {"error": ["", "boom"], "waited": [3.057, ""],
+    assert display_frame(frame).to_dict("list") == {"error": ["", "boom"], "waited": ["3.057", ""],
                                                     "status": [200, 503], "items": ["[1, 2]", "{'a': 1}"]}
 
 

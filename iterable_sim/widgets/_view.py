@@ -59,6 +59,9 @@ def tabs(sections: dict[str, widgets.Widget]) -> widgets.Tab:
 # ---- grids -------------------------------------------------------------------------------------
 
 GRID_LAYOUT = {"topStart": "pageLength", "topEnd": "search", "bottomStart": "info", "bottomEnd": "paging"}
+# The column filters as wide as their column (the browser's default input width would widen every column).
+GRID_CSS = ("<style>.itables_anywidget thead input{width:100%;min-width:5em;box-sizing:border-box;"
+            "font-weight:normal}</style>")
 
 
 class Grid:
@@ -73,7 +76,8 @@ class Grid:
         self.frame = pd.DataFrame()
         self.widget = ITable(**self._options(self.frame))
         self.widget.layout = widgets.Layout(width="100%", overflow="auto")
-        self.box = widgets.VBox([self.widget], layout=widgets.Layout(width="100%", overflow="auto"))
+        self.box = widgets.VBox([widgets.HTML(GRID_CSS), self.widget],
+                                layout=widgets.Layout(width="100%", overflow="auto"))
 
     def show(self, frame: pd.DataFrame) -> None:
         """Show `frame` (missing values blank, lists and objects as text, floats rounded)."""
@@ -105,9 +109,11 @@ def display_frame(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _number(value: Any) -> Any:
+    """A float as text, to 3 decimals (the grid still sorts it as a number; a float column would make
+    itables add a JavaScript renderer that breaks when the grid is redrawn)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
-    return int(value) if float(value).is_integer() else round(float(value), 3)
+    return int(value) if float(value).is_integer() else f"{float(value):.3f}".rstrip("0")
 
 
 def _text(value: Any) -> Any:
