@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Iterator
@@ -36,6 +37,7 @@ def free_port() -> int:
 
 
 def wait_for(url: str, process: subprocess.Popen, log: Path, timeout: float = 90) -> None:
+    """Until the server answers `url` (any HTTP answer counts: it is up)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -43,6 +45,8 @@ def wait_for(url: str, process: subprocess.Popen, log: Path, timeout: float = 90
         try:
             with urllib.request.urlopen(url, timeout=5):
                 return
+        except urllib.error.HTTPError:
+            return
         except OSError:
             time.sleep(0.5)
     raise RuntimeError(f"{url} did not answer in {timeout} s:\n{log.read_text()[-3000:]}")

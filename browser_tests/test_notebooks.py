@@ -100,6 +100,12 @@ VISIBLE_GRID_INFO = ("el => [...el.querySelectorAll('.dt-info')].filter(i => i.o
                      ".map(i => i.textContent)[0] || ''")
 
 
+def show_first_widget(page, name: str) -> None:
+    """Scroll to the first widget's static view, for the screenshot."""
+    if name in WIDGET_NOTEBOOKS:
+        page.get_by_text(RUN_FOR_CONTROLS).first.scroll_into_view_if_needed()
+
+
 def grid_info(area) -> str:
     """DataTables' "Showing 1 to N of M entries" line of the grid shown (in the open tab) in `area`."""
     return area.evaluate(VISIBLE_GRID_INFO)
@@ -125,8 +131,9 @@ def test_notebook_as_opened_run_clicked_and_reopened(page, lab, shots, name):
     stem = name.removesuffix(".ipynb")
     # 1. as a fresh clone opens it: untrusted, committed outputs, no kernel state
     open_notebook(page, lab, name)
-    page.screenshot(path=shots / f"{stem}-1-as-opened.png")
     assert_static_views_only(page, name)
+    show_first_widget(page, name)
+    page.screenshot(path=shots / f"{stem}-1-as-opened.png")
 
     # 2. Run All: no error output anywhere, every widget live
     seconds = run_all(page)
@@ -146,8 +153,9 @@ def test_notebook_as_opened_run_clicked_and_reopened(page, lab, shots, name):
     assert not [o for o in outputs if WIDGET_VIEW in o.get("data", {})] and "widgets" not in notebook["metadata"]
     shut_down_kernels(lab)
     open_notebook(page, lab, name)
-    page.screenshot(path=shots / f"{stem}-3-reopened.png")
     assert_static_views_only(page, name)
+    show_first_widget(page, name)
+    page.screenshot(path=shots / f"{stem}-3-reopened.png")
     assert page.console.errors == []
 
 

@@ -47,7 +47,7 @@ def lines_html(lines: Iterable[str], *, tag: str = "ul") -> str:
 
 def button(description: str, **kwargs: Any) -> widgets.Button:
     """A button as wide as its label (the default width cuts longer labels)."""
-    return widgets.Button(description=description, layout=widgets.Layout(width="auto"), **kwargs)
+    return widgets.Button(description=description, layout=widgets.Layout(width="max-content"), **kwargs)
 
 
 def tabs(sections: dict[str, widgets.Widget]) -> widgets.Tab:
@@ -70,7 +70,7 @@ class Grid:
     that column; a click on a header sorts. Pages keep 10,000 rows quick; the grid scrolls sideways
     inside the widget, never past it."""
 
-    def __init__(self, empty: str = "(none)", *, page_length: int = 25) -> None:
+    def __init__(self, empty: str = "(none)", *, page_length: int = 15) -> None:
         self.empty = empty
         self.page_length = page_length
         self.frame = pd.DataFrame()
@@ -87,7 +87,7 @@ class Grid:
     def _options(self, frame: pd.DataFrame) -> dict[str, Any]:
         return dict(df=display_frame(frame), maxBytes=0, showIndex=False, classes="display nowrap compact cell-border",
                     style="width:auto;margin:0", layout=GRID_LAYOUT, pageLength=self.page_length,
-                    lengthMenu=[10, 25, 100, 500], column_filters="header",
+                    lengthMenu=[15, 50, 200, 1000], column_filters="header",
                     language={"emptyTable": self.empty, "zeroRecords": "no rows match the filter"},
                     autoWidth=False, warn_on_unexpected_types=False)
 
