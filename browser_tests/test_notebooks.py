@@ -235,6 +235,7 @@ def click_live_sender(page) -> None:
     page.keyboard.type("print('sent:', sender.report)")
     page.keyboard.press("Shift+Enter")
     page.get_by_text("sent: None").first.wait_for()
+    sender.scroll_into_view_if_needed()
 
 
 CLICKS = {"02-settings-explorer.ipynb": click_explorer, "03-simulate-iterable.ipynb": click_simulator,
