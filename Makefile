@@ -32,10 +32,14 @@ notebooks: $(STAMP)
 	$(PY) -m pip install --quiet -e ".[test,jupyter]"
 	env -u ITERABLE_API_KEY $(PY) -m iterable_sim.widgets.notebook_files --execute notebooks/*.ipynb
 
-# Saving drops the live part of iterable_sim's widgets, so a reopened notebook shows their static view.
+# JupyterLab refuses to run as root (containers, dev boxes) unless told it may. Saving drops the live part
+# of iterable_sim's widgets, so a reopened notebook shows their static view.
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
+
 jupyter: $(STAMP)
 	$(PY) -m pip install --quiet -e ".[test,jupyter]"
-	$(VENV)/bin/jupyter lab --ContentsManager.pre_save_hook=iterable_sim.widgets.notebook_files.pre_save_hook notebooks/
+	$(VENV)/bin/jupyter lab notebooks/ $(ALLOW_ROOT) \
+		--ContentsManager.pre_save_hook=iterable_sim.widgets.notebook_files.pre_save_hook
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

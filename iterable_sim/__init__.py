@@ -1,17 +1,22 @@
 """iterable_sim: see, test and simulate what RudderStack sends to Iterable."""
 from .attribution import Outcome, attribute
 from .batching import Batch, route
+from .clock import Clock, ManualClock, SystemClock
 from .deletion import DeletionResult, delete_users
 from .delivery import AsyncIterableClient, IterableClient, RetryPolicy
+from .exceptions import IterableSimError
 from .mapping import MappingResults, explain, map_event, map_events, mapping_table
-from .mock import MockIterable
+from .mock import Faults, MockIterable, MockOptions
 from .request import MappingError, Request
-from .send import LIVE, LiveSendRefused, SendReport, asend, send
+from .send import LIVE, LiveSendRefused, SendReport, Target, asend, send
 from .settings import Settings, SettingsError
 
 __all__ = [
-    "MappingError", "MappingResults", "MockIterable", "Request", "Settings", "SettingsError",
+    "IterableSimError",
+    "MappingError", "MappingResults", "Request", "Settings", "SettingsError",
     "explain", "map_event", "map_events", "mapping_table",
     "Batch", "DeletionResult", "Outcome", "attribute", "delete_users", "route",
-    "AsyncIterableClient", "IterableClient", "LIVE", "LiveSendRefused", "RetryPolicy", "SendReport", "asend", "send",
+    "AsyncIterableClient", "IterableClient", "LIVE", "LiveSendRefused", "RetryPolicy", "SendReport", "Target",
+    "asend", "send",
+    "Clock", "Faults", "ManualClock", "MockIterable", "MockOptions", "SystemClock",
 ]

@@ -2,96 +2,40 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
-from typing import Any, Callable, Sequence, TextIO
+from typing import Callable, Sequence, TextIO
 
 import orjson
 import pandas as pd
 
+from .batching import PAYLOAD_TOO_LARGE
 from .cassettes.commands import cmd_cassettes, cmd_record, configure_cassettes, configure_record
-from .frames import REQUEST_COLUMNS
-from .mapping import map_events
+from .cli_input import CliError, add_settings_options, read_events, settings_from_args
+from .jsvalues import truthy
+from .limits import size_problem
+from .mapping import MappingResults, map_events
+from .mapping.frames import REQUEST_COLUMNS, event_name
 from .redact import mask
 from .samples import sample_descriptions, sample_events
-from .send import LIVE, SendReport, send
-from .settings import FLAGS, RUDDER_KEYS, Settings
+from .send import LIVE, SendReport, check_keys, send
+from .settings import Settings, SettingsError
+
+PAGE_FLAGS = ("track_all_pages", "track_categorised_pages", "track_named_pages")
 
 Command = Callable[[argparse.Namespace, TextIO], int]
 MOCK_API_KEY, MOCK_DEVICE_KEY = "demo-api-key", "demo-device-key"
 
-
-class CliError(Exception):
-    """A problem with what was given on the command line, said in one line."""
-
-
-# ---------------------------------------------------------------- input
-
-
-def read_events(source: str) -> list[Any]:
-    """Events from a JSON file (one event or a list), a JSONL file, or '-' for standard input."""
-    if source == "-":
-        text, name = sys.stdin.read(), "standard input"
-    else:
-        path = Path(source)
-        if not path.exists():
-            raise CliError(f"no such events file: {source}")
-        text, name = path.read_text("utf-8"), source
-    stripped = text.strip()
-    if not stripped:
-        raise CliError(f"{name} holds no events")
-    try:
-        data = orjson.loads(stripped)
-    except orjson.JSONDecodeError:
-        events = []
-        for number, line in enumerate(stripped.splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                events.append(orjson.loads(line))
-            except orjson.JSONDecodeError as err:
-                raise CliError(f"{name}, line {number}: not JSON ({err})") from None
-        return events
-    return data if isinstance(data, list) else [data]
-
-
-def config_from_args(args: argparse.Namespace, *, base: dict[str, Any] | None = None) -> dict[str, Any]:
-    """A RudderStack Config: `base`, then --settings FILE over it, then any settings flag given."""
-    config = dict(base or {})
-    if args.settings:
-        try:
-            loaded = json.loads(Path(args.settings).read_text("utf-8"))
-        except FileNotFoundError:
-            raise CliError(f"no such settings file: {args.settings}") from None
-        except json.JSONDecodeError as err:
-            raise CliError(f"{args.settings}: not JSON ({err})") from None
-        if not isinstance(loaded, dict):
-            raise CliError(f"{args.settings}: a RudderStack destination Config is a JSON object")
-        config.update(loaded.get("Config", loaded))
-    for name, key in RUDDER_KEYS.items():
-        value = getattr(args, name, None)
-        if value is not None:
-            config[key] = value
-    return config
-
-
-def settings_from_args(args: argparse.Namespace) -> Settings:
-    """Settings from --settings and the flags; without a settings file, Track All Pages on."""
-    return Settings.from_rudder(config_from_args(args, base=None if args.settings else {"trackAllPages": True}))
-
-
-def add_settings_options(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("settings (flags override --settings)")
-    group.add_argument("--settings", metavar="FILE", help="a RudderStack destination Config as JSON")
-    group.add_argument("--api-key", dest="api_key")
-    group.add_argument("--data-center", dest="data_center", metavar="USDC|EUDC")
-    group.add_argument("--device-key", dest="register_device_or_browser_api_key", metavar="KEY",
-                       help="registerDeviceOrBrowserApiKey")
-    for name in FLAGS:
-        group.add_argument(f"--{name.replace('_', '-')}", dest=name, action=argparse.BooleanOptionalAction,
-                           default=None)
+EXIT_CODES = """exit codes:
+  0    every event was mapped (map) / delivered (send)
+  1    map: RudderStack would not send some event, or it is too large for Iterable;
+       send: some event was not delivered (rejected by Iterable, failed, or the send interrupted)
+  2    bad command line or input: nothing was mapped or sent
+  141  the output was cut off (a closed pipe) before the outcome was known
+A closed pipe (| head) ends the output, never the outcome: map and send still exit 1 when an event
+was not mapped or not delivered."""
+EXIT_PIPE_CLOSED = 141  # 128 + SIGPIPE, as the shell reports a command a closed pipe stopped
 
 
 # ---------------------------------------------------------------- output
@@ -126,6 +70,9 @@ def print_report(report: SendReport, out: TextIO, *, profiles: bool = False) -> 
 def print_warnings(settings: Settings, out: TextIO) -> None:
     for warning in settings.warnings:
         print(f"warning: {warning}", file=out)
+    if not any(truthy(getattr(settings, name)) for name in PAGE_FLAGS):
+        print("  (a page setting not given is off, as in RudderStack: pass --track-all-pages, --track-named-pages "
+              "or --track-categorised-pages)", file=out)
 
 
 # ---------------------------------------------------------------- commands
@@ -135,6 +82,9 @@ def cmd_map(args: argparse.Namespace, out: TextIO) -> int:
     settings = settings_from_args(args)
     results = map_events(read_events(args.events), settings)
     print_warnings(settings, sys.stderr)
+    too_large = {result.index: problem for result in results for problem in map(size_problem, result.requests)
+                 if problem}
+    args.exit_code = 1 if results.errors or too_large else 0  # known before any output: a closed pipe keeps it
     if args.format == "jsonl":
         for result in results:
             for request in result.requests:
@@ -143,20 +93,46 @@ def cmd_map(args: argparse.Namespace, out: TextIO) -> int:
             if result.error is not None:
                 line = {"event": result.index, "error": str(result.error), "status": result.error.status}
                 out.write(orjson.dumps(line).decode() + "\n")
-        return 0
-    print("Requests:", file=out)
-    print_frame(results.requests_frame(), out)
-    print("\nEvents RudderStack would not send:", file=out)
-    print_frame(results.errors_frame(), out, max_colwidth=60)
-    return 0
+            elif result.index in too_large:
+                line = {"event": result.index, "error": too_large[result.index], "status": PAYLOAD_TOO_LARGE}
+                out.write(orjson.dumps(line).decode() + "\n")
+        return args.exit_code
+    print("Requests (dataFields as compact JSON; --format jsonl gives every request whole):", file=out)
+    print_frame(readable_requests(results), out)
+    print("\nEvents that cannot be sent (RudderStack would not map them, or Iterable's size limits):", file=out)
+    errors = results.errors_frame()
+    if too_large:
+        rows = [{"event": r.index, "type": r.event.get("type"), "name": event_name(r.event),
+                 "status": PAYLOAD_TOO_LARGE, "error": too_large[r.index], "field": None}
+                for r in results if r.index in too_large]
+        errors = pd.concat([errors, pd.DataFrame(rows, columns=errors.columns)]).sort_values("event", kind="stable")
+    print_frame(errors, out, max_colwidth=60)
+    return args.exit_code
+
+
+def readable_requests(results: MappingResults, *, width: int = 40, data_width: int = 60) -> pd.DataFrame:
+    """A table for a person: a fixed set of columns, dataFields as one compact-JSON column, each cell
+    cut to `width` characters (`data_width` for dataFields) with an ellipsis."""
+    shown = results.requests_frame().reindex(columns=REQUEST_COLUMNS)
+    shown["dataFields"] = [orjson.dumps(request.json["dataFields"]).decode()
+                           if isinstance(request.json, dict) and "dataFields" in request.json else None
+                           for result in results for request in result.requests]
+    for column in shown.columns:
+        limit = data_width if column == "dataFields" else width
+        shown[column] = shown[column].map(lambda v: v[:limit - 1] + "…" if isinstance(v, str) and len(v) > limit else v)
+    return shown
 
 
 def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
-    settings = Settings(api_key=MOCK_API_KEY, register_device_or_browser_api_key=MOCK_DEVICE_KEY)
+    args.exit_code = 0  # the demo's outcome does not depend on its output reaching anyone
+    settings = Settings.from_rudder({"apiKey": MOCK_API_KEY, "registerDeviceOrBrowserApiKey": MOCK_DEVICE_KEY,
+                                     "trackAllPages": True})
     events = sample_events()
     results = map_events(events, settings)
     print(f"iterable_sim demo: {len(events)} sample RudderStack events mapped as RudderStack's Iterable "
-          f"destination maps them.\nSettings: {settings!r}\n", file=out)
+          f"destination maps them.\nSettings: {settings!r}\nTrack All Pages is turned on here. A RudderStack "
+          f"Config without trackAllPages leaves it off, and so do `iterable-sim map` and `send` without "
+          f"--track-all-pages: page and screen events are then refused.\n", file=out)
     print("Sample events:", file=out)
     print_frame(pd.DataFrame({"event": range(len(events)), "what it shows": sample_descriptions()}), out,
                 max_colwidth=100)
@@ -188,23 +164,26 @@ def cmd_send(args: argparse.Namespace, out: TextIO) -> int:
     if args.to == "live":
         if not settings.api_key:
             raise CliError("--to live needs your API key: --api-key, the Config's apiKey, or ITERABLE_API_KEY")
+        check_keys(settings)  # before asking: a key that cannot be sent is refused, not confirmed
         confirm_live(len(events), settings, assume_yes=args.yes)
         to = LIVE
     try:
         report = send(events, settings, to=to, stable_event_ids=args.stable_event_ids, progress=not args.no_progress)
-    except ValueError as err:  # a --to that is neither mock, live nor a URL
+    except ValueError as err:  # a --to that is neither mock, live nor a URL; a key no header can carry
         raise CliError(str(err)) from None
+    # the outcome and the events to re-send are settled before any output, which a closed pipe may cut short
+    not_delivered = report.failed_events(include_rejected=True)
+    args.exit_code = 1 if not_delivered else 0
+    if args.failed_out and not_delivered:
+        Path(args.failed_out).write_text("".join(orjson.dumps(e).decode() + "\n" for e in not_delivered), "utf-8")
+        print(f"{len(not_delivered)} events not delivered written to {args.failed_out}: fix them, or send that "
+              f"file again", file=sys.stderr)
     if args.format == "jsonl":
         for row in report.frame().to_dict("records"):
             out.write(orjson.dumps(row, default=str).decode() + "\n")
     else:
         print_report(report, out, profiles=args.to == "mock")
-    not_delivered = report.failed_events(include_rejected=True)
-    if args.failed_out and not_delivered:
-        Path(args.failed_out).write_text("".join(orjson.dumps(e).decode() + "\n" for e in not_delivered), "utf-8")
-        print(f"{len(not_delivered)} events not delivered written to {args.failed_out}: fix them, or send that "
-              f"file again", file=sys.stderr)
-    return 1 if not_delivered else 0
+    return args.exit_code
 
 
 def confirm_live(count: int, settings: Settings, *, assume_yes: bool) -> None:
@@ -218,16 +197,24 @@ def confirm_live(count: int, settings: Settings, *, assume_yes: bool) -> None:
         raise CliError("not sent")
 
 
+def _count(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}")
+    return int(text)
+
+
 def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
     from .mock import MockIterable
     from .mock.server import run
 
-    mock = MockIterable(project_type=args.project_type, rate_limits=not args.no_rate_limits)
+    mock = MockIterable(project_type=args.project_type, rate_limits=not args.no_rate_limits,
+                        journal_limit=args.journal_limit or None, event_limit=args.event_limit or None)
     for key in args.api_key or ["test-key"]:
         mock.add_api_key(key)
     shown = ", ".join(mask(k) for k in args.api_key or ["test-key"])
     print(f"mock Iterable ({args.project_type} project) on http://{args.host}:{args.port}/api/ — "
-          f"accepting API keys {shown}; Host api.eu.iterable.com reaches the EU project. Ctrl-C stops it.",
+          f"accepting API keys {shown}; Host api.eu.iterable.com reaches the EU project; control routes under "
+          f"/_mock/ (reset, users, state, journal, snapshot, restore). Ctrl-C stops it.",
           file=out, flush=True)
     run(mock, args.host, args.port, log_level=args.log_level)
     return 0
@@ -263,7 +250,8 @@ COMMANDS: dict[str, tuple[str, Command, Callable[[argparse.ArgumentParser], None
                                      "typed yes)"),
                  p.add_argument("--yes", action="store_true", help="with --to live: do not ask for confirmation"),
                  p.add_argument("--stable-event-ids", action="store_true",
-                                help="give track events an id from their messageId, so a retry cannot duplicate"),
+                                help="give events and purchases without an id one from their messageId, so a retry "
+                                     "cannot duplicate them (RudderStack sends none)"),
                  p.add_argument("--failed-out", metavar="FILE",
                                 help="write the events not delivered (failed or rejected) as JSONL, to re-send"),
                  p.add_argument("--format", choices=("table", "jsonl"), default="table",
@@ -277,6 +265,10 @@ COMMANDS: dict[str, tuple[str, Command, Callable[[argparse.ArgumentParser], None
         p.add_argument("--api-key", action="append", metavar="KEY",
                        help="a key the mock accepts (repeatable; default: test-key)"),
         p.add_argument("--no-rate-limits", action="store_true", help="never answer 429"),
+        p.add_argument("--journal-limit", type=_count, default=10_000, metavar="N",
+                       help="keep the last N requests in the journal (default 10000; 0: keep all)"),
+        p.add_argument("--event-limit", type=_count, default=100_000, metavar="N",
+                       help="keep the newest N events and N purchases per project (default 100000; 0: keep all)"),
         p.add_argument("--log-level", default="info"))),
     "explore": ("open the settings explorer as a web page on your events (the samples by default): tick a "
                 "setting, see what Iterable receives", cmd_explore, lambda p: (
@@ -293,24 +285,36 @@ COMMANDS: dict[str, tuple[str, Command, Callable[[argparse.ArgumentParser], None
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="iterable-sim",
+    parser = argparse.ArgumentParser(prog="iterable-sim", epilog=EXIT_CODES,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter,
                                      description="See, test and simulate what RudderStack sends to Iterable.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (help_text, _, configure) in COMMANDS.items():
-        configure(commands.add_parser(name, help=help_text, description=help_text))
+        configure(commands.add_parser(name, help=help_text, description=help_text,
+                                      epilog=EXIT_CODES if name in ("map", "send") else None,
+                                      formatter_class=argparse.RawDescriptionHelpFormatter))
     return parser
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
+    """Run one command; the exit codes are EXIT_CODES."""
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command][1](args, out or sys.stdout)
-    except CliError as err:
+    except (CliError, SettingsError) as err:
         print(f"iterable-sim {args.command}: {err}", file=sys.stderr)
         return 2
-    except BrokenPipeError:  # output piped into head and the like
-        sys.stderr.close()
-        return 0
+    except BrokenPipeError:  # output piped into head and the like: the outcome still decides the exit code
+        _discard_stdout()
+        return getattr(args, "exit_code", EXIT_PIPE_CLOSED)
+
+
+def _discard_stdout() -> None:
+    """Point stdout at /dev/null, so flushing it at exit cannot raise a second BrokenPipeError."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout is not a file (a test's StringIO)
+        pass
 
 
 if __name__ == "__main__":

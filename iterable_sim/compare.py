@@ -5,12 +5,13 @@ from typing import Any, Iterable, Sequence
 
 import pandas as pd
 
-from .frames import _event_name
+from .hosts import data_center_of
 from .jsvalues import UNDEFINED
 from .mapping import map_events
+from .mapping.frames import event_name
 from .mapping.results import EventResult
 from .request import Request
-from .settings import KEY_FIELDS, RUDDER_KEYS, Settings, data_center_of
+from .settings import KEY_FIELDS, RUDDER_KEYS, Settings
 
 CHANGES = ("dropped", "now sent", "refused differently", "moved", "request added", "request removed", "renamed",
            "body changed", "unchanged")
@@ -34,7 +35,7 @@ def compare_settings(events: Iterable[Any], a: Settings, b: Settings, *, labels:
     for left, right in zip(map_events(events, a), map_events(events, b)):
         change, detail = _change(left, right)
         event = left.event if isinstance(left.event, dict) else {}
-        rows.append({"event": left.index, "type": event.get("type"), "name": _event_name(event), "change": change,
+        rows.append({"event": left.index, "type": event.get("type"), "name": event_name(event), "change": change,
                      label_a: describe(left), label_b: describe(right), "detail": detail})
     frame = pd.DataFrame(rows, columns=["event", "type", "name", "change", label_a, label_b, "detail"])
     frame.attrs["settings"] = changed_settings(a, b)

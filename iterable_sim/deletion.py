@@ -3,21 +3,28 @@
 One DELETE users/byUserId/{userId} per user that has a userId (users without one are skipped, as
 RudderStack skips them), on the US or EU host by the config's dataCenter. An answer of 2xx or 404
 counts as deleted; 400 is a per-user failure; any other status fails the whole request, and so does
-no answer at all (status 500, as RudderStack reports a network failure). Without a
-transport the calls go to the real Iterable, as RudderStack's do; the API key travels only in the
-api_key header and is never logged or kept.
+no answer at all (status 500, as RudderStack reports a network failure). The API key travels only in
+the api_key header and is never logged or kept.
+
+A deletion is the most destructive call there is, so it goes where send() goes: to a fresh
+in-process mock Iterable unless the caller names a mock, a URL, or live Iterable (`to=LIVE`, with
+the config's apiKey).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any, Mapping
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import httpx
 
 from .attribution import js_json
+from .clock import ManualClock
+from .hosts import BASE_URLS, HOSTS
 from .jsvalues import UNDEFINED, js_string, truthy
-from .settings import BASE_URLS
+from .mock import MockIterable
+from .send import LIVE, Target
+from .settings import SettingsError, header_problem
 
 # Characters a path segment may hold as they are (RFC 3986 pchar); anything else is percent-encoded,
 # so a userId with '/', '?' or '#' still names one user.
@@ -32,6 +39,8 @@ class DeletionResult:
     error: str | None = None
     deleted: tuple[Any, ...] = ()  # userIds Iterable deleted, or did not know (404)
     failed: tuple[tuple[Any, int, str], ...] = ()  # (userId, HTTP status, Iterable's message) per user not deleted
+    target: str = ""  # where the deletions went
+    mock: MockIterable | None = None  # the MockIterable delete_users made, when `to` was None
 
     @property
     def ok(self) -> bool:
@@ -39,12 +48,13 @@ class DeletionResult:
 
 
 def delete_users(user_attributes: Any, config: Mapping[str, Any] | None,
-                 transport: httpx.BaseTransport | None = None) -> DeletionResult:
+                 transport: httpx.BaseTransport | None = None, *, to: Target = None) -> DeletionResult:
     """Delete the users in `user_attributes` ([{"userId": ...}, ...]) from the Iterable project of `config`.
 
     `config` is the RudderStack destination Config (apiKey, dataCenter). Without an apiKey nothing is
-    sent. `transport` is the httpx transport to send through (httpx.MockTransport, the mock
-    Iterable's); None sends to the real Iterable.
+    sent. Where the calls go, as for send(): `to=None` a fresh in-process MockIterable (kept as
+    `result.mock`), a MockIterable, a URL (the mock server), or `LIVE` for Iterable itself. A
+    `transport` (httpx.MockTransport, ...) is used as given, wherever `to` points.
     """
     if not isinstance(user_attributes, list):
         return DeletionResult(400, "userAttributes is not an array")
@@ -54,9 +64,17 @@ def delete_users(user_attributes: Any, config: Mapping[str, Any] | None,
     if not truthy(api_key):
         return DeletionResult(400, "api key for deletion not present")
     data_center = config.get("dataCenter")
-    base_url = BASE_URLS.get(data_center, BASE_URLS["USDC"]) if isinstance(data_center, str) else BASE_URLS["USDC"]
+    iterable_url = BASE_URLS.get(data_center, BASE_URLS["USDC"]) if isinstance(data_center, str) else BASE_URLS["USDC"]
+    problem = header_problem("apiKey", api_key)
+    if problem:
+        raise SettingsError(problem)
     headers = {"Content-Type": "application/json", "api_key": js_string(api_key)}
     user_ids = [a["userId"] for a in user_attributes if isinstance(a, dict) and truthy(a.get("userId"))]
+    target, server, transport, mock = _destination(to, transport, headers["api_key"])
+    base_url = iterable_url
+    if server is not None:  # a server standing in for Iterable: the Host header still names the data center
+        base_url = server.rstrip("/") + urlsplit(iterable_url).path
+        headers["Host"] = urlsplit(iterable_url).netloc
 
     deleted: list[Any] = []
     failed: list[tuple[Any, int, str]] = []
@@ -79,12 +97,36 @@ def delete_users(user_attributes: Any, config: Mapping[str, Any] | None,
                 refusals.append({"userId": user_id} if message is UNDEFINED else {"userId": user_id, "Reason": message})
             else:
                 fatal = fatal or (response.status_code, f"User deletion request failed : {js_string(message)}")
+    where = {"target": target, "mock": mock}
     if fatal is not None:
-        return DeletionResult(fatal[0], fatal[1], tuple(deleted), tuple(failed))
+        return DeletionResult(fatal[0], fatal[1], tuple(deleted), tuple(failed), **where)
     if refusals:
         return DeletionResult(400, f"User deletion request failed for userIds : {js_json(refusals)}",
-                              tuple(deleted), tuple(failed))
-    return DeletionResult(200, None, tuple(deleted))
+                              tuple(deleted), tuple(failed), **where)
+    return DeletionResult(200, None, tuple(deleted), **where)
+
+
+def _destination(to: Target, transport: httpx.BaseTransport | None,
+                 api_key: str) -> tuple[str, str | None, httpx.BaseTransport | None, MockIterable | None]:
+    """Where the deletions go: a description, the server URL standing in for Iterable (None: Iterable's
+    own host), the transport to send through, and the mock made for them."""
+    if to is None and transport is not None:
+        return "the given transport", None, transport, None
+    if to is None or isinstance(to, MockIterable):
+        mock = None
+        if to is None:
+            mock = to = MockIterable(clock=ManualClock())
+            mock.add_api_key(api_key)
+        return "the in-process mock Iterable", None, transport or to.transport(), mock
+    if not isinstance(to, str):
+        raise TypeError(f"delete_users(to=...) takes None (a new mock), a MockIterable, a URL or LIVE, "
+                        f"not {type(to).__name__}")
+    if to == LIVE or urlsplit(to).hostname in HOSTS:
+        return "live Iterable", None, transport, None
+    if not to.startswith(("http://", "https://")):
+        raise ValueError(f"delete_users(to={to!r}): give a URL such as 'http://127.0.0.1:8000', or LIVE for "
+                         f"Iterable itself")
+    return to, to, transport, None
 
 
 def _message(response: httpx.Response) -> Any:

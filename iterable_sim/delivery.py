@@ -15,7 +15,7 @@ import logging
 import random
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 from urllib.parse import urlsplit
 
 import httpx
@@ -23,12 +23,15 @@ import orjson
 from tenacity import AsyncRetrying, RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
 from .clock import Clock, SystemClock
+from .exceptions import IterableSimError
 from .limits import RATE_LIMITS, endpoint_template
 from .request import Request
 
 log = logging.getLogger(__name__)
 
 RETRYABLE_TRANSPORT_ERRORS = (httpx.TransportError,)
+NEVER_SENT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+"""Transport errors raised before the request left: Iterable cannot have acted on it."""
 
 
 @dataclass(slots=True)
@@ -42,6 +45,7 @@ class Delivery:
     error: str | None = None  # the transport error, when status is None
     waited: float = 0.0  # seconds spent pacing and backing off
     retries: list[str] = field(default_factory=list)  # why each retry happened, and the wait before it
+    unanswered: int = 0  # attempts sent that got no answer (timeout, dropped connection) and were sent again
 
     @property
     def ok(self) -> bool:
@@ -92,7 +96,7 @@ class Pacer:
             return slot - now
 
 
-class _Retry(Exception):
+class _Retry(IterableSimError):
     """An answer worth another try (429, 5xx)."""
 
     def __init__(self, response: httpx.Response) -> None:
@@ -133,7 +137,8 @@ class _ClientCore:
         body = request.body_bytes() if request.method != "GET" else None
         return url, headers, body, endpoint_template(request.method, request.endpoint)
 
-    def retrying_options(self, noted: list[tuple[str, float]], sleep: Any) -> dict[str, Any]:
+    def retrying_options(self, noted: list[tuple[str, float, bool]],
+                         sleep: Callable[[float], Any]) -> dict[str, Any]:
         """tenacity's options, the same for the sync and the async client."""
         return {"stop": stop_after_attempt(self.retry.attempts), "wait": self.wait, "reraise": True,
                 "retry": retry_if_exception_type(_RETRYABLE), "sleep": sleep, "before_sleep": _note_retry(noted)}
@@ -154,16 +159,18 @@ class _ClientCore:
         return response
 
     def finish(self, request: Request, outcome: httpx.Response | BaseException, attempts: int, paced: float,
-               noted: list[tuple[str, float]]) -> Delivery:
-        waited = paced + sum(wait for _, wait in noted)
-        retries = [f"{reason}, then waited {wait:.3f}s" for reason, wait in noted]
+               noted: list[tuple[str, float, bool]]) -> Delivery:
+        waited = paced + sum(wait for _, wait, _ in noted)
+        retries = [f"{reason}, then waited {wait:.3f}s" for reason, wait, _ in noted]
+        unanswered = sum(1 for _, _, silent in noted if silent)
         if isinstance(outcome, _Retry):
             outcome = outcome.response
         if isinstance(outcome, httpx.Response):
             log.debug("%s %s -> %s after %d attempt(s)", request.method, request.url, outcome.status_code, attempts)
-            return Delivery(request, outcome.status_code, _body(outcome), attempts, None, waited, retries)
+            return Delivery(request, outcome.status_code, _body(outcome), attempts, None, waited, retries, unanswered)
         log.debug("%s %s failed after %d attempt(s): %r", request.method, request.url, attempts, outcome)
-        return Delivery(request, None, None, attempts, f"{type(outcome).__name__}: {outcome}", waited, retries)
+        return Delivery(request, None, None, attempts, f"{type(outcome).__name__}: {outcome}", waited, retries,
+                        unanswered)
 
 
 class IterableClient(_ClientCore):
@@ -264,11 +271,13 @@ def _retry_after(response: httpx.Response, now: float) -> float | None:
         return None
 
 
-def _note_retry(retries: list[tuple[str, float]]) -> Any:
-    """A tenacity before_sleep hook that records why each retry happened and how long it waits."""
+def _note_retry(retries: list[tuple[str, float, bool]]) -> Callable[[RetryCallState], None]:
+    """A tenacity before_sleep hook that records why each retry happened, how long it waits, and
+    whether the attempt may have reached Iterable without an answer coming back."""
     def note(state: RetryCallState) -> None:
         error = state.outcome.exception() if state.outcome else None
         reason = f"HTTP {error.response.status_code}" if isinstance(error, _Retry) else type(error).__name__
-        retries.append((reason, state.next_action.sleep if state.next_action else 0.0))
+        silent = not isinstance(error, (_Retry, *NEVER_SENT_ERRORS))
+        retries.append((reason, state.next_action.sleep if state.next_action else 0.0, silent))
     return note
 

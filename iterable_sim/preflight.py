@@ -17,14 +17,15 @@ import pandas as pd
 
 from .batching import catalog_documents
 from .clock import ManualClock
-from .frames import _event_name
+from .hosts import data_center_of
 from .jsvalues import js_get, split_path
+from .limits import size_problem
 from .mapping import explain
+from .mapping.frames import event_name
 from .mapping.results import MappingResults
 from .mock import MockIterable
 from .redact import SECRET_HEADERS
 from .request import MappingError, Request
-from .settings import data_center_of
 
 Verdict = Literal["ok", "warning", "rejected"]
 
@@ -50,10 +51,11 @@ def preflight(results: MappingResults, *, project_type: str = "hybrid") -> pd.Da
         notes = _notes_by_endpoint(result.event, results.settings)
         event = result.event if isinstance(result.event, dict) else {}
         for request in result.requests:
-            status, code, reason, wire_notes = _answer(mock, request)
+            too_large = size_problem(request)  # send() would not even try it: the router cannot fit it in a call
+            status, code, reason, wire_notes = (413, "", too_large, []) if too_large else _answer(mock, request)
             request_notes = notes.get(request.endpoint, []) + _name_notes(request) + wire_notes
             verdict: Verdict = "rejected" if status >= 400 else ("warning" if request_notes else "ok")
-            rows.append({"event": result.index, "type": event.get("type"), "name": _event_name(event),
+            rows.append({"event": result.index, "type": event.get("type"), "name": event_name(event),
                          "endpoint": request.endpoint, "preflight": verdict, "status": status, "code": code,
                          "reason": reason, "notes": "; ".join(request_notes)})
     return pd.DataFrame(rows, columns=PREFLIGHT_COLUMNS)

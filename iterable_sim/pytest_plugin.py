@@ -6,6 +6,11 @@ Fixtures: `iterable_config` (a RudderStack destination Config with test keys), `
 clock), `iterable_server` (that mock behind a real HTTP server: `.url`, `.mock`) and `iterable_send`
 (send() wired to the mock, or to the server with `to="server"`). Override any of them in a conftest.
 
+`iterable_mock` is strict, as pytest-httpx's fixture is: a test fails at teardown when the code
+under test sent the mock a request Iterable would not serve (a path it does not have) or a key the
+mock does not know, each named. Relax it with `@pytest.mark.iterable_mock(strict=False)` on a test,
+or the ini option `iterable_sim_strict_mock = false`.
+
 Cassettes: pytest-recording's `@pytest.mark.vcr` and `--record-mode` get iterable_sim's vcrpy set-up
 (`iterable_sim.cassettes.configure`: match on method, path, data center and JSON body, keys
 scrubbed, readable YAML, field-level diffs on a mismatch). Strict by default, each default saying
@@ -54,11 +59,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                   help="iterable_sim: give @pytest.mark.vcr cassettes iterable_sim's matchers, key scrubbing and YAML")
     parser.addini("iterable_sim_block_network", type="bool", default=True,
                   help="iterable_sim: block the network while a @pytest.mark.vcr test replays")
+    parser.addini("iterable_sim_strict_mock", type="bool", default=True,
+                  help="iterable_sim: fail a test whose code sent iterable_mock a request Iterable would not "
+                       "serve (unknown path, unknown key)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "iterable_replay(assert_all_played=True): iterable_sim's replay checks; "
                                        "assert_all_played=False lets a replay leave recorded calls unmade")
+    config.addinivalue_line("markers", "iterable_mock(strict=True): strict=False lets a test send iterable_mock "
+                                       "requests to unknown paths or with unknown keys without failing")
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -128,13 +138,41 @@ def iterable_events() -> list[dict[str, Any]]:
 
 
 @pytest.fixture
-def iterable_mock(iterable_settings: Settings) -> MockIterable:
+def iterable_mock(request: pytest.FixtureRequest, iterable_settings: Settings) -> Iterator[MockIterable]:
     """An in-process mock Iterable (hybrid project) on a ManualClock, accepting the settings' keys.
 
+    Strict: the test fails at teardown on requests Iterable would not serve (see the module's doc).
     Under a replayed cassette its calls are answered from the cassette: its state does not change."""
     mock = MockIterable(clock=ManualClock())
     mock.accept_keys_of(iterable_settings)
-    return mock
+    yield mock
+    marker = request.node.get_closest_marker("iterable_mock")
+    strict = marker.kwargs.get("strict", True) if marker else request.config.getini("iterable_sim_strict_mock")
+    mistakes = unexpected_requests(mock) if strict else []
+    if mistakes:
+        pytest.fail(unexpected_message(mistakes), pytrace=False)
+
+
+def unexpected_requests(mock: MockIterable) -> list[str]:
+    """The journaled requests Iterable would not have served, each described in one line."""
+    found = []
+    for entry in mock.journal:
+        if entry.status == 404 and entry.endpoint is None and entry.fault is None:
+            found.append(f"{entry.method} {entry.url}: 404, Iterable has no such endpoint")
+        elif entry.status == 401 and b'"Invalid API key"' in entry.response_body:
+            key = "no API key" if entry.api_key is None else f"the API key {entry.api_key!r}"
+            found.append(f"{entry.method} {entry.url}: 401, {key} is not one the mock accepts in the "
+                         f"{entry.data_center} data center")
+    return found
+
+
+def unexpected_message(mistakes: list[str]) -> str:
+    return "\n".join([
+        f"iterable_mock received {len(mistakes)} request(s) Iterable would not serve:",
+        *(f"  {line}" for line in mistakes),
+        "Fix the code under test, accept the key (iterable_mock.add_api_key(...)), or, if the test means to send "
+        "them, relax the check: @pytest.mark.iterable_mock(strict=False) on the test, or the ini option "
+        "iterable_sim_strict_mock = false."])
 
 
 @pytest.fixture

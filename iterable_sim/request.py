@@ -7,6 +7,7 @@ from typing import Any, Mapping
 
 import orjson
 
+from .exceptions import IterableSimError
 from .redact import masked_headers
 
 
@@ -42,7 +43,7 @@ def json_bytes(value: Any) -> tuple[bytes, bool]:
         return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode(), True
 
 
-class MappingError(Exception):
+class MappingError(IterableSimError):
     """RudderStack would not send this event: `str(err)` is RudderStack's message, `status` its code."""
 
     def __init__(self, message: str, status: int = 400, *, field: str | None = None) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import re
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterable, Literal, Sequence, Union
 
@@ -20,9 +21,13 @@ from .attribution import attribute
 from .batching import Batch, route
 from .clock import Clock, ManualClock
 from .delivery import AsyncIterableClient, Delivery, IterableClient, RetryPolicy
+from .exceptions import IterableSimError
+from .hosts import HOSTS
 from .limits import MAX_BODY_BYTES, MAX_BULK_ITEMS
+from .mock import MockIterable
 from .request import Request
-from .settings import HOSTS, Settings
+from .settings import (KEY_FIELDS, RUDDER_KEYS, Settings, SettingsError, header_problem, require_events,
+                       require_settings)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -33,14 +38,18 @@ LIVE = "live"
 STABLE_ID_NAMESPACE = uuid.UUID("5c0a4f8e-7f3b-4d55-9a51-2e8f3e0b6a11")
 STABLE_ID_BYTES = len(',"id":""') + 36
 _BULK_LISTS = {"users/bulkUpdate": "users", "events/trackBulk": "events"}
+_IDEMPOTENT_BY_ID = frozenset({"events/track", "events/trackBulk", "commerce/trackPurchase"})
+_NEVER_IDEMPOTENT = frozenset({"commerce/updateCart"})  # the cart is replaced, but each call logs an event
 _BULK_ITEM = re.compile(r"obj\.(users|events)\[(\d+)\]")
 
 Client = Union[IterableClient, AsyncIterableClient]
+Target = Union[MockIterable, str, None]
+"""Where send() goes: None (a fresh in-process mock), a MockIterable, a base URL, or LIVE."""
 
 Fate = Literal["delivered", "rejected", "failed"]
 
 
-class LiveSendRefused(ValueError):
+class LiveSendRefused(IterableSimError, ValueError):
     """Sending to live Iterable was asked for without an explicit API key."""
 
 
@@ -55,6 +64,14 @@ class EventOutcome:
     stage: Literal["mapping", "delivery", "interrupted"] | None = None  # where a failure happened
     endpoints: list[str] = field(default_factory=list)
     attempts: int = 0
+    # how many extra copies Iterable may hold: the times a call carrying it, which Iterable cannot
+    # deduplicate, was sent again after an attempt that got no answer (timeout, dropped connection)
+    possible_duplicates: int = 0
+
+    @property
+    def possibly_duplicated(self) -> bool:
+        """Iterable may hold this event (an updateCart, an event or purchase without id) more than once."""
+        return self.possible_duplicates > 0
 
 
 @dataclass(slots=True)
@@ -84,8 +101,11 @@ class SendReport:
     interrupted: bool = False
     started: float = 0.0
     finished: float = 0.0
-    mock: Any = None  # the MockIterable that received the events, when send() made one
+    mock: MockIterable | None = None  # the MockIterable that received the events, when send() made one
+    resent: str = ""  # on a report from resend(): what was re-sent, what was left out and why
     _resend_options: dict[str, Any] = field(default_factory=dict, repr=False)
+    _exposed: set[int] = field(default_factory=set, repr=False)  # events with an item Iterable cannot deduplicate
+    _duplicates: Counter[int] = field(default_factory=Counter, repr=False)  # ... their possible extra copies
 
     @property
     def duration(self) -> float:
@@ -98,10 +118,13 @@ class SendReport:
             counts[outcome.fate] += 1
         counts["requests"] = len(self.deliveries)
         counts["retried"] = sum(1 for o in self.outcomes if o.attempts > 1)
+        counts["possibly_duplicated"] = sum(1 for o in self.outcomes if o.possibly_duplicated)
+        counts["possible_duplicates"] = sum(o.possible_duplicates for o in self.outcomes)
         return counts
 
     def frame(self) -> "pd.DataFrame":
-        """One row per event: its fate, Iterable's status and reason, endpoints and attempts."""
+        """One row per event: its fate, Iterable's status and reason, endpoints, attempts, and how
+        many extra copies of it Iterable may hold (`possible_duplicates`)."""
         import pandas as pd
 
         rows = []
@@ -109,9 +132,10 @@ class SendReport:
             event = self.events[o.index] if isinstance(self.events[o.index], dict) else {}
             rows.append({"event": o.index, "type": event.get("type"), "name": event.get("event", event.get("name")),
                          "fate": o.fate, "status": o.status, "reason": o.reason, "stage": o.stage,
-                         "endpoints": ", ".join(o.endpoints), "attempts": o.attempts})
+                         "endpoints": ", ".join(o.endpoints), "attempts": o.attempts,
+                         "possible_duplicates": o.possible_duplicates})
         return pd.DataFrame(rows, columns=["event", "type", "name", "fate", "status", "reason", "stage",
-                                           "endpoints", "attempts"])
+                                           "endpoints", "attempts", "possible_duplicates"])
 
     def requests_frame(self) -> "pd.DataFrame":
         """One row per HTTP call: endpoint, status and Iterable's code and message, items carried,
@@ -127,19 +151,61 @@ class SendReport:
         fates = ("failed", "rejected") if include_rejected else ("failed",)
         return [self.events[o.index] for o in self.outcomes if o.fate in fates]
 
-    def resend(self, *, include_rejected: bool = False, **overrides: Any) -> "SendReport":
-        """Send the events that failed (and, if asked, those Iterable rejected) again, to the same place."""
-        options = {**self._resend_options, **overrides}
-        return send(self.failed_events(include_rejected=include_rejected), self.settings, **options)
+    def resend(self, *, include_rejected: bool = False, include_unmappable: bool = False,
+               **overrides: Any) -> "SendReport":
+        """Send again, to the same place, the events that can succeed unchanged: those that failed in
+        delivery (no answer, or 429/5xx after every retry) or were never sent (interrupted).
+
+        Left out unless asked: events RudderStack would not map, or too large for Iterable, which fail
+        the same way again (`include_unmappable=True`), and events Iterable rejected
+        (`include_rejected=True`). The new report's `resent` says what was re-sent and what was left out.
+        An event whose last attempt got no answer may be in Iterable already: sent again on a call
+        Iterable cannot deduplicate, it counts one more possible duplicate in the new report.
+        """
+        chosen: dict[str, list[int]] = {"failed in delivery": [], "unmappable": [], "rejected": []}
+        for o in self.outcomes:
+            if o.fate == "failed":
+                chosen["unmappable" if o.stage == "mapping" else "failed in delivery"].append(o.index)
+            elif o.fate == "rejected":
+                chosen["rejected"].append(o.index)
+        sent, left = list(chosen["failed in delivery"]), []
+        for reason, wanted, flag in (("unmappable", include_unmappable, "include_unmappable"),
+                                     ("rejected", include_rejected, "include_rejected")):
+            if wanted:
+                sent += chosen[reason]
+            elif chosen[reason]:
+                left.append(f"{len(chosen[reason])} {_LEFT_OUT[reason]} (events {_indexes(chosen[reason])}; "
+                            f"{flag}=True sends them)")
+        sent.sort()
+        again = send([self.events[i] for i in sent], self.settings, **{**self._resend_options, **overrides})
+        for before, after in zip((self.outcomes[i] for i in sent), again.outcomes):
+            if before.status is None and before.stage == "delivery" and after.index in again._exposed \
+                    and after.attempts > 0:
+                after.possible_duplicates += 1
+        again.resent = (f"re-sent events {_indexes(sent)} of the previous send" if sent else "nothing re-sent") + \
+            ("; left out " + ", ".join(left) if left else "")
+        return again
 
     def __repr__(self) -> str:
         s = self.summary()
         state = ", interrupted" if self.interrupted else ""
+        doubts = f", {s['possibly_duplicated']} possibly stored more than once" if s["possibly_duplicated"] else ""
+        resent = f"; {self.resent}" if self.resent else ""
         return (f"<SendReport to {self.target}: {s['sent']} sent, {s['delivered']} delivered, {s['rejected']} rejected, "
-                f"{s['failed']} failed; {s['requests']} requests{state}>")
+                f"{s['failed']} failed{doubts}; {s['requests']} requests{state}{resent}>")
 
 
-def send(events: Iterable[Any], settings: Settings, to: Any = None, *, stable_event_ids: bool = False,
+_LEFT_OUT = {"unmappable": "that cannot succeed unchanged (RudderStack would not map them, or they are too large "
+                           "for Iterable): fix them first",
+             "rejected": "rejected by Iterable"}
+
+
+def _indexes(indexes: list[int], shown: int = 10) -> str:
+    text = ", ".join(map(str, indexes[:shown]))
+    return text + (f", … {len(indexes) - shown} more" if len(indexes) > shown else "")
+
+
+def send(events: Iterable[Any], settings: Settings, to: Target = None, *, stable_event_ids: bool = False,
          progress: bool = True, retry: RetryPolicy | None = None, timeout: float = 10.0, pace: bool = True,
          clock: Clock | None = None) -> SendReport:
     """Map, route, deliver and attribute `events`, and report every event's fate.
@@ -147,10 +213,14 @@ def send(events: Iterable[Any], settings: Settings, to: Any = None, *, stable_ev
     `to`: None (a fresh in-process MockIterable on simulated time, kept on the report as `report.mock`),
     a MockIterable,
     a base URL (the mock server, a proxy), or `LIVE` for Iterable itself, which also requires
-    `settings.api_key`. `stable_event_ids` gives track, page and screen events an `id` derived from
-    their messageId, so a retry after a timeout updates the event instead of duplicating it.
+    `settings.api_key`. `stable_event_ids` gives track, page and screen events, and purchases, that
+    have no `id` one derived from their messageId, so a retry after a timeout updates the event or
+    purchase instead of duplicating it (RudderStack sends no such id: see docs/differences.md).
+    Events sent again after an attempt that got no answer, on a call Iterable cannot deduplicate,
+    are marked `possibly_duplicated` in the report, with how many extra copies Iterable may hold.
     Interrupting it (Ctrl-C, Jupyter's stop button) ends the send early and still returns the report.
     """
+    require_events(events)
     events = list(events)
     options = {"retry": retry, "timeout": timeout, "pace": pace, "clock": clock}
     target, client, mock = _connect(to, settings, IterableClient, **options)
@@ -171,7 +241,7 @@ def send(events: Iterable[Any], settings: Settings, to: Any = None, *, stable_ev
     return _finish(report, legs, plan[done:], client.clock.now())
 
 
-async def asend(events: Iterable[Any], settings: Settings, to: Any = None, *, concurrency: int = 8,
+async def asend(events: Iterable[Any], settings: Settings, to: Target = None, *, concurrency: int = 8,
                 stable_event_ids: bool = False, progress: bool = True, retry: RetryPolicy | None = None,
                 timeout: float = 10.0, pace: bool = True, clock: Clock | None = None) -> SendReport:
     """`send`, from asyncio, with up to `concurrency` requests in flight (`await asend(...)` in Jupyter).
@@ -179,11 +249,11 @@ async def asend(events: Iterable[Any], settings: Settings, to: Any = None, *, co
     Calls that carry the same event (a user's bulk update, then their device token) still go in
     order; other calls travel side by side, as RudderStack's router sends batches.
     """
+    require_events(events)
     events = list(events)
     options = {"retry": retry, "timeout": timeout, "pace": pace, "clock": clock}
     target, client, mock = _connect(to, settings, AsyncIterableClient, max_concurrency=concurrency, **options)
     report, plan, legs = _prepare(events, settings, to, target, client, mock, stable_event_ids, progress, options)
-    report._resend_options["concurrency"] = concurrency
     bar = _progress_bar(plan, target, progress)
     sent: set[int] = set()
 
@@ -208,13 +278,14 @@ async def asend(events: Iterable[Any], settings: Settings, to: Any = None, *, co
 # ---------------------------------------------------------------- helpers
 
 
-def _connect(to: Any, settings: Settings, client_class: type[Client], **options: Any) -> tuple[str, Any, Any]:
+def _connect(to: Target, settings: Settings, client_class: type[Client],
+             **options: Any) -> tuple[str, Any, MockIterable | None]:
+    require_settings(settings)
+    check_keys(settings)
     clock = options["clock"]
-    if to is None or _is_mock(to):
+    if to is None or isinstance(to, MockIterable):
         mock = to
         if mock is None:
-            from .mock import MockIterable
-
             # simulated time: pacing a large send to a fresh mock costs no real time, and its
             # report.duration says how long the send would take at Iterable's rate limits
             mock = MockIterable(clock=clock or ManualClock())
@@ -230,14 +301,25 @@ def _connect(to: Any, settings: Settings, client_class: type[Client], **options:
                                   "Settings(api_key=...) or Settings.from_rudder({'apiKey': ...})")
         return f"live Iterable ({settings.base_url})", client_class(**options), None
     if not to.startswith(("http://", "https://")):
-        raise ValueError(f"send(to={to!r}): give a URL such as 'http://127.0.0.1:8080', or LIVE for Iterable itself")
+        raise ValueError(f"send(to={to!r}): give a URL such as 'http://127.0.0.1:8080', or its.LIVE "
+                         f"(the string 'live') for Iterable itself")
     return to, client_class(base_url=to, **options), None
+
+
+def check_keys(settings: Settings) -> None:
+    """Refuse, before anything is sent, a key that no HTTP header can carry (a placeholder such as
+    "…", a key pasted with a line break): every request would otherwise fail before reaching Iterable."""
+    for name in KEY_FIELDS:
+        problem = header_problem(RUDDER_KEYS[name], getattr(settings, name))
+        if problem:
+            raise SettingsError(problem)
 
 
 Plan = list[tuple[Request, list[Any]]]  # each HTTP call to make, with the jobs (event indexes) it carries
 
 
-def _prepare(events: list[Any], settings: Settings, to: Any, target: str, client: Client, mock: Any,
+def _prepare(events: list[Any], settings: Settings, to: Target, target: str, client: Client,
+             mock: MockIterable | None,
              stable_event_ids: bool, progress: bool, options: dict[str, Any],
              ) -> tuple[SendReport, Plan, dict[int, list[_Leg]]]:
     """Route the events: the report to fill, the calls to make, and the mapping failures already known."""
@@ -257,6 +339,7 @@ def _prepare(events: list[Any], settings: Settings, to: Any, target: str, client
             for job in batch.job_ids:
                 legs.setdefault(job, []).append(_Leg("failed", batch.status, batch.error or "", "mapping", 0))
         plan.extend(zip(batch.requests, batch.request_job_ids))
+    report._exposed = {job for request, jobs in plan for job in _undeduplicable(request, jobs)}
     return report, plan, legs
 
 
@@ -272,8 +355,13 @@ def _lanes(plan: Plan) -> list[list[int]]:
     return list(lanes.values())
 
 
+PROGRESS_DELAY = 2.0
+"""Seconds a send runs before its progress bar appears: a short send finishes without one."""
+
+
 def _progress_bar(plan: Plan, target: str, progress: bool) -> Any:
-    return tqdm(total=len(plan), desc=f"sending to {target}", unit="req", disable=not progress or not plan)
+    return tqdm(total=len(plan), desc=f"sending to {target}", unit="req", disable=not progress or not plan,
+                delay=PROGRESS_DELAY)
 
 
 def _finish(report: SendReport, legs: dict[int, list[_Leg]], unsent: Plan, now: float) -> SendReport:
@@ -284,11 +372,9 @@ def _finish(report: SendReport, legs: dict[int, list[_Leg]], unsent: Plan, now: 
                                                  0, request.endpoint))
     report.finished = now
     report.outcomes = [_fate(index, legs.get(index)) for index in range(len(report.events))]
+    for index, copies in report._duplicates.items():
+        report.outcomes[index].possible_duplicates = copies
     return report
-
-
-def _is_mock(to: Any) -> bool:
-    return hasattr(to, "transport") and hasattr(to, "add_api_key")
 
 
 def _record(legs: dict[int, list[_Leg]], delivery: Delivery, jobs: list[Any]) -> None:
@@ -312,6 +398,9 @@ def _take(report: SendReport, legs: dict[int, list[_Leg]], delivery: Delivery,
           jobs: list[Any]) -> tuple[Request, list[Any]] | None:
     """Note a call's answer on its events; the call to make next when some of its items were set aside."""
     report.deliveries.append(delivery)
+    if delivery.unanswered:
+        for job in _undeduplicable(delivery.request, jobs):
+            report._duplicates[job] += delivery.unanswered
     rest = _set_aside(delivery, jobs, legs)
     if rest is None:
         _record(legs, delivery, jobs)
@@ -356,17 +445,30 @@ def _fate(index: int, legs: list[_Leg] | None) -> EventOutcome:
                         [leg.endpoint for leg in legs if leg.endpoint], max(leg.attempts for leg in legs))
 
 
+def _items(request: Request) -> list[Any]:
+    """The items a call carries, one per job: a bulk call's list, or the call's body itself."""
+    key = _BULK_LISTS.get(request.endpoint)
+    return request.json[key] if key else [request.json]
+
+
+def _undeduplicable(request: Request, jobs: list[Any]) -> list[Any]:
+    """The jobs whose item Iterable stores again each time it arrives: an updateCart (the cart is
+    replaced, but every call logs an updateCart event), and an event or purchase without an `id`
+    (with one, Iterable updates what it holds). Profile, device and catalog writes are updates by nature."""
+    if request.endpoint in _NEVER_IDEMPOTENT:
+        return list(jobs)
+    if request.endpoint not in _IDEMPOTENT_BY_ID:
+        return []
+    return [job for item, job in zip(_items(request), jobs) if not (isinstance(item, dict) and item.get("id"))]
+
+
 def _give_stable_ids(batches: Sequence[Batch], events: list[Any]) -> None:
-    """events/track(Bulk) items without an id get one derived from their event's messageId."""
+    """Events and purchases without an id get one derived from their event's messageId."""
     for batch in batches:
         for request, jobs in zip(batch.requests, batch.request_job_ids):
-            if request.endpoint == "events/trackBulk":
-                items = request.json["events"]
-            elif request.endpoint == "events/track":
-                items = [request.json]
-            else:
+            if request.endpoint not in _IDEMPOTENT_BY_ID:
                 continue
-            for item, job in zip(items, jobs):
+            for item, job in zip(_items(request), jobs):
                 message_id = events[job].get("messageId") if isinstance(events[job], dict) else None
                 if "id" not in item and isinstance(message_id, str) and message_id:
                     item["id"] = str(uuid.uuid5(STABLE_ID_NAMESPACE, message_id))

@@ -6,18 +6,11 @@ from dataclasses import dataclass, field, fields
 from functools import cached_property
 from types import MappingProxyType
 from typing import Any, Literal, Mapping
-from urllib.parse import urlsplit
 
-from .jsvalues import truthy
+from .exceptions import IterableSimError
+from .hosts import BASE_URLS
+from .jsvalues import js_string, truthy
 from .redact import mask
-
-BASE_URLS = MappingProxyType({"USDC": "https://api.iterable.com/api/", "EUDC": "https://api.eu.iterable.com/api/"})
-HOSTS = MappingProxyType({"api.iterable.com": "US", "api.eu.iterable.com": "EU"})  # Iterable's hosts, their data center
-
-
-def data_center_of(url: str) -> str:
-    """"EU" for a URL on Iterable's EU host, else "US"."""
-    return HOSTS.get(urlsplit(url).hostname or "", "US")
 
 
 # Pythonic field name -> the key of RudderStack's destination Config.
@@ -38,7 +31,7 @@ KEY_FIELDS = ("api_key", "register_device_or_browser_api_key")
 _PAGE_FLAGS = ("track_all_pages", "track_categorised_pages", "track_named_pages")
 
 
-class SettingsError(ValueError):
+class SettingsError(IterableSimError, ValueError):
     """A setting given directly has a value Settings does not accept."""
 
 
@@ -49,6 +42,10 @@ class Settings:
     Built directly, every value is checked. `Settings.from_rudder(config)` instead reads a
     RudderStack destination Config as RudderStack does: values pass through unchanged, and each
     surprise RudderStack would not tell you about is recorded in `warnings`.
+
+    The page settings differ between the two: built directly, Track All Pages is on unless you say
+    otherwise; read from a Config, a page setting the Config does not hold is off, as RudderStack's
+    code reads it (`if (trackAllPages)`), and so it is for the command line's flags.
     """
 
     api_key: str | None = None
@@ -63,7 +60,7 @@ class Settings:
     warnings: tuple[str, ...] = field(default=(), compare=False)
 
     def __post_init__(self) -> None:
-        if self.data_center not in BASE_URLS:
+        if not isinstance(self.data_center, str) or self.data_center not in BASE_URLS:
             raise SettingsError(f"data_center must be 'USDC' or 'EUDC', got {self.data_center!r}")
         for name in KEY_FIELDS:
             value = getattr(self, name)
@@ -77,21 +74,35 @@ class Settings:
 
     @classmethod
     def from_rudder(cls, config: Mapping[str, Any] | None) -> "Settings":
-        """Read a RudderStack destination Config exactly as RudderStack's Iterable destination does."""
+        """Read a RudderStack destination Config exactly as RudderStack's Iterable destination does.
+
+        Any value is taken as RudderStack takes it (with a warning when that surprises); only a
+        `config` that is not a mapping at all raises SettingsError.
+        """
+        if config is not None and not isinstance(config, Mapping):
+            raise SettingsError(f"Settings.from_rudder takes a RudderStack destination Config, a mapping such as "
+                                f"{{'apiKey': ..., 'trackAllPages': True}}, not a value of type {type(config).__name__}")
         config = dict(config or {})
         values: dict[str, Any] = {}
         warnings: list[str] = []
         known = set(RUDDER_KEYS.values())
         for key in config:
             if key not in known:
-                hint = difflib.get_close_matches(key, known, n=1)
-                suffix = f" (did you mean {hint[0]!r}?)" if hint else ""
+                hint = difflib.get_close_matches(key, known, n=1) if isinstance(key, str) else []
+                if key == "Config" and isinstance(config[key], Mapping):
+                    suffix = " (a whole destination was given: pass its 'Config')"
+                else:
+                    suffix = f" (did you mean {hint[0]!r}?)" if hint else ""
                 warnings.append(f"unknown key {key!r} is ignored{suffix}")
         for name, key in RUDDER_KEYS.items():
             if key not in config:
                 continue
             values[name] = config[key]
         center = values.get("data_center", "USDC")
+        if center is not None and not isinstance(center, str):  # JavaScript looks BASE_URL[dataCenter] up by its string form
+            warnings.append(f"dataCenter is a {type(center).__name__}, not a string: JavaScript reads it as "
+                            f"{js_string(center)!r}")
+            center = values["data_center"] = js_string(center)
         if center not in BASE_URLS:
             warnings.append(
                 f"dataCenter {center!r} is neither 'USDC' nor 'EUDC': RudderStack silently sends to the US host "
@@ -150,6 +161,34 @@ class Settings:
         if self.warnings:
             parts.append(f"warnings=<{len(self.warnings)}>")
         return f"Settings({', '.join(parts)})"
+
+
+def require_settings(settings: Any) -> None:
+    """A clear TypeError for what is not a Settings, such as the RudderStack Config it could be read from."""
+    if not isinstance(settings, Settings):
+        raise TypeError(f"settings must be a Settings, not {type(settings).__name__}: Settings(api_key=...), or "
+                        f"Settings.from_rudder(config) for a RudderStack destination Config")
+
+
+def require_events(events: Any) -> None:
+    """A clear TypeError for one event (or text) given where a collection of events is expected."""
+    if isinstance(events, (Mapping, str, bytes)):
+        raise TypeError(f"events must be a collection of events (a list of dicts), not a {type(events).__name__}: "
+                        f"for one event, pass [event]")
+
+
+def header_problem(name: str, key: Any) -> str | None:
+    """Why the key `name` cannot travel in an HTTP header (a placeholder such as "…", a key pasted with
+    a line break), or None; the key itself is never quoted. Absent keys and numbers travel."""
+    if key is None or isinstance(key, (int, float)):
+        return None
+    if not isinstance(key, str):
+        return f"{name} is a {type(key).__name__}: an HTTP header cannot carry it. Nothing was sent"
+    bad = next((i for i, char in enumerate(key) if not " " <= char <= "~"), None)
+    if bad is None:
+        return None
+    return (f"{name} has a character an HTTP header cannot carry at position {bad} (only printable ASCII can "
+            f"travel: is it a placeholder, or pasted with a line break?). Nothing was sent")
 
 
 def _headers(key: Any) -> Mapping[str, str]:

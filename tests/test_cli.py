@@ -27,7 +27,7 @@ def test_map_jsonl_from_stdin_with_flags(monkeypatch, capsys):
     ])
     code, text = run(["map", "--format", "jsonl", "--no-track-all-pages", "--track-named-pages",
                       "--data-center", "EUDC"], events, monkeypatch)
-    assert code == 0
+    assert code == 1  # the second page is refused
     lines = [json.loads(line) for line in text.splitlines()]
     assert lines[0]["url"] == "https://api.eu.iterable.com/api/events/track"
     assert lines[0]["json"]["eventName"] == "Home page"

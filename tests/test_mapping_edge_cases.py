@@ -119,10 +119,22 @@ def test_campaign_and_template_ids(value, expected):
             assert b.get(key, "absent") == expected
 
 
-@pytest.mark.parametrize("order_id,expected", [(42, "42"), ("A-1", "A-1"), (0, "absent"), (True, "true"),
-                                               (1.5, "1.5"), ([1, 2], "1,2"), ({"x": 1}, "[object Object]")])
+@pytest.mark.parametrize("order_id,expected", [(42, "42"), ("A-1", "A-1"), (0, "0"), (True, "true"), (False, "false"),
+                                               (1.5, "1.5"), ([1, 2], "1,2"), ([], "absent"), ({"x": 1}, "[object Object]")])
 def test_purchase_id_is_to_string_of_order_id(order_id, expected):
-    assert body(purchase({"total": 1, "products": [], "orderId": order_id})).get("id", "absent") == expected
+    for key in ("order_id", "orderId", "event_id"):
+        assert body(purchase({"total": 1, "products": [], key: order_id})).get("id", "absent") == expected
+
+
+@pytest.mark.parametrize("properties,expected", [
+    ({"order_id": "o1", "orderId": "o2", "event_id": "e"}, "o1"),  # RudderStack's e-commerce spec field first
+    ({"order_id": "", "orderId": "o2", "event_id": "e"}, "o2"),  # "", null and NaN fall through to the next
+    ({"order_id": None, "orderId": 0, "event_id": "e"}, "0"),  # 0 and false do not
+    ({"event_id": 7}, "7"),
+    ({}, "absent"),
+])
+def test_purchase_id_takes_order_id_then_order_id_camel_case_then_event_id(properties, expected):
+    assert body(purchase({"total": 1, "products": [], **properties})).get("id", "absent") == expected
 
 
 @pytest.mark.parametrize("event_id,expected", [(0, "0"), (False, "false"), ("", "absent"), (None, "absent"), (9, "9")])

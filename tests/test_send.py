@@ -277,3 +277,14 @@ def test_the_key_never_reaches_logs_or_reprs(caplog):
     shown = [caplog.text, repr(report), repr(report.deliveries), report.requests_frame().to_string(),
              report.frame().to_string(), m.journal_frame().to_string()]
     assert not [text for text in shown if secret in text]
+
+
+def test_a_report_from_asend_can_be_resent():
+    m = mock()
+    m.faults.add("5xx", "events/trackBulk", status=500)
+    report = asyncio.run(asend([track(i) for i in range(3)], SETTINGS, to=m, progress=False, retry=FAST_RETRY))
+    assert report.summary()["failed"] == 3
+
+    m.faults.clear()
+    again = report.resend()
+    assert again.summary()["delivered"] == 3 and again.events == report.events

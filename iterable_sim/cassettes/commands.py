@@ -5,14 +5,13 @@ import argparse
 from pathlib import Path
 from typing import TextIO
 
+from ..cli_input import CliError, add_settings_options, config_from_args, read_events
 from .drift import drift_frame, drift_report
 from .manifest import load_manifest
 from .record import record_cassette, record_seed_cassettes
 
 
 def cmd_record(args: argparse.Namespace, out: TextIO) -> int:
-    from ..cli import CliError, config_from_args, read_events
-
     if args.name is None:
         if args.events or args.settings or args.to:
             raise CliError("--events, --settings and --to record one cassette: give it a --name")
@@ -29,8 +28,6 @@ def cmd_record(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_cassettes(args: argparse.Namespace, out: TextIO) -> int:
-    from ..cli import CliError, config_from_args
-
     try:
         compared = len(args.cassette or load_manifest(args.dir))
         frame = drift_frame(args.dir, settings=config_from_args(args), cassettes=args.cassette or None)
@@ -41,8 +38,6 @@ def cmd_cassettes(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def configure_record(parser: argparse.ArgumentParser) -> None:
-    from ..cli import add_settings_options
-
     parser.add_argument("--dir", default="cassettes", help="where cassettes and manifest.json go (default: cassettes)")
     parser.add_argument("--name", help="record one cassette of your own (default: the seed-page set over the "
                                        "sample events)")
@@ -55,8 +50,6 @@ def configure_record(parser: argparse.ArgumentParser) -> None:
 
 
 def configure_cassettes(parser: argparse.ArgumentParser) -> None:
-    from ..cli import add_settings_options
-
     parser.add_argument("action", choices=("diff",), help="diff: what the current mapping would send, compared "
                                                           "with what the cassettes recorded (exit status 1 on drift)")
     parser.add_argument("--dir", default="cassettes", help="the cassettes and their manifest.json (default: cassettes)")

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
+from ..exceptions import IterableSimError
 from ..samples import sample_events
 from ..settings import Settings
 
@@ -20,7 +21,7 @@ SAMPLES = "samples"
 KEY_PLACEHOLDERS = {"apiKey": "<API_KEY>", "registerDeviceOrBrowserApiKey": "<DEVICE_API_KEY>"}
 
 
-class ManifestError(ValueError):
+class ManifestError(IterableSimError, ValueError):
     """The manifest is missing, unreadable, or names a file that is not there."""
 
 

@@ -26,7 +26,7 @@ import re
 from typing import Any, Mapping
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from ..settings import HOSTS
+from ..hosts import HOSTS
 
 API_KEY_PLACEHOLDER = "<API_KEY>"
 MIN_ECHO_LENGTH = 8

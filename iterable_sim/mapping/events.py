@@ -11,7 +11,7 @@ from typing import Any
 
 from ..jsvalues import NAN, UNDEFINED, fast_get, js_string, present, split_path, truthy
 from ..request import MappingError, Request
-from ..settings import Settings
+from ..settings import Settings, require_settings
 from .spec import FieldRule, load_specs
 
 Trace = list[tuple[str, str, Any, "str | None", FieldRule | None]]  # (spec, field, value, source, rule)
@@ -48,6 +48,7 @@ def trace_event(message: Any, settings: Settings) -> tuple[list[Request], Trace]
 
 
 def _map(message: Any, settings: Settings, trace: Trace | None) -> list[Request]:
+    require_settings(settings)
     if not isinstance(message, dict):
         raise MappingError(f"an event must be a JSON object, not {_js_type(message)}", field="type")
     event_type = message.get("type")

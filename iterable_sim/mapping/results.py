@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 from ..request import MappingError, Request
-from ..settings import Settings
+from ..settings import Settings, require_events, require_settings
 from .events import map_event
 
 if TYPE_CHECKING:
@@ -56,13 +56,13 @@ class MappingResults:
 
     def requests_frame(self) -> "pd.DataFrame":
         """One row per request: event index, type, name, endpoint, identity, flattened dataFields."""
-        from ..frames import requests_frame
+        from .frames import requests_frame
 
         return requests_frame(self)
 
     def errors_frame(self) -> "pd.DataFrame":
         """One row per event that maps to nothing, with RudderStack's message and status."""
-        from ..frames import errors_frame
+        from .frames import errors_frame
 
         return errors_frame(self)
 
@@ -78,6 +78,8 @@ class MappingResults:
 
 def map_events(events: Iterable[Any], settings: Settings) -> MappingResults:
     """Map every event; a bad one gets its MappingError and the rest go on."""
+    require_events(events)
+    require_settings(settings)
     results = []
     for index, event in enumerate(events):
         try:

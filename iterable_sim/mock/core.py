@@ -1,36 +1,41 @@
-"""MockIterable: the state, rules and one entry point, `handle`, that both adapters call."""
+"""MockIterable: the project state's owner, its Python set-up and lifecycle calls, and `handle`,
+the one entry point both adapters (the httpx transport, the HTTP server) call.
+
+A request goes: route → fault injection → key → rate limit → body → a handler in responses.py,
+which calls a Backend operation (backend.py). The Python set-up calls (`create_user`,
+`track_event`, ...) call the same operations, so they make the same state and raise the same
+`ApiError`s as the same calls over HTTP.
+"""
 from __future__ import annotations
 
 import contextlib
-from html import escape
+import copy
 import random
 import re
 import threading
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Protocol, Sequence, TypeVar
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import orjson
 
-from . import frames
 from iterable_sim.clock import Clock, SystemClock
-from iterable_sim.settings import data_center_of
-from .endpoints import HANDLERS, Call, Handler, create_catalog, placeholder_email, user_view
-from .errors import ApiError, envelope, rate_limited
+from iterable_sim.hosts import DATA_CENTERS, HOSTS, data_center_of
+from . import control, frames
+from .backend import Backend, Device, TrackedEvent, TrackedPurchase, UserUpdate
+from .errors import ApiError, action_not_found, bad_api_key, bad_json_body, batch_too_large, generic_error, \
+    insufficient_privileges, rate_limited
 from .faults import Fault, Faults
-from .identity import IdentityError, check_identifiers, resolve_for_write
 from .journal import Journal
 from .options import MockOptions
 from .ratelimit import RateLimiter
+from .responses import HANDLERS, RESERVED_PARAMETERS, Call, Handler, project_json, user_json, user_view
 from .schemas import request_checks
-from .state import DATA_CENTERS, HOSTS, PROJECT_TYPES, ApiKey, KeyType, Project
+from .state import PROJECT_TYPES, ApiKey, KeyType, Project
 from .validation import MAX_DEPTH, too_deep, validate
 
 if TYPE_CHECKING:
     import pandas as pd
-
-    from iterable_sim.request import Request
-    from iterable_sim.settings import Settings
 
     from .transport import MockIterableTransport
 
@@ -41,6 +46,37 @@ MOBILE_ENDPOINTS = frozenset({
 JAVASCRIPT_ENDPOINTS = MOBILE_ENDPOINTS | {"POST users/registerBrowserToken"}
 PROJECT_IDS = {"US": 10001, "EU": 20001}
 _TEMPLATE_PARAM = re.compile(r"\{[^/]+\}")
+T = TypeVar("T")
+
+
+class Served(Protocol):
+    """What the adapters (transport.py, server.py) need of a mock: MockIterable, or a stand-in."""
+
+    @property
+    def clock(self) -> Clock: ...
+
+    def handle(self, method: str, url: str, headers: Mapping[str, str] | None = None, body: bytes = b"",
+               *, client: str = "127.0.0.1", default_data_center: str = "US") -> MockResponse: ...
+
+
+class KeyHolder(Protocol):
+    """What `accept_keys_of` reads: iterable_sim.Settings, or anything with these two keys."""
+
+    @property
+    def api_key(self) -> Any: ...
+
+    @property
+    def register_device_or_browser_api_key(self) -> Any: ...
+
+
+class AddressedRequest(Protocol):
+    """What `create_catalogs_for` reads of a request: iterable_sim.Request, or alike."""
+
+    @property
+    def endpoint(self) -> str: ...
+
+    @property
+    def url(self) -> str: ...
 
 
 @dataclass(slots=True)
@@ -59,20 +95,27 @@ class MockResponse:
         return orjson.loads(self.body)
 
 
-def _not_found_page(method: str, path: str) -> bytes:
-    """Iterable's router answers an unknown path with Play's HTML "Action not found" page."""
-    return (f"<!DOCTYPE html><html><head><title>Action not found</title></head><body><h1>Action not found</h1>"
-            f"<p>For request '{escape(method)} {escape(path)}'</p></body></html>").encode()
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """The mock's whole state at one moment (`mock.snapshot()`), to go back to with `mock.restore()`."""
+
+    projects: dict[str, Project]
+    keys: dict[str, ApiKey]
+    rng_state: Any
+    faults: Faults
+    rate_limiter: RateLimiter | None
+    journal: Journal
 
 
 class _Router:
-    def __init__(self, handlers: Mapping[tuple[str, str], Handler]) -> None:
+    def __init__(self, handlers: Mapping[tuple[str, str], Handler],
+                 reserved: Mapping[str, frozenset[str]]) -> None:
         self.exact: dict[tuple[str, str], tuple[str, Handler]] = {}
-        self.patterns: list[tuple[str, re.Pattern[str], str, Handler]] = []
+        self.patterns: list[tuple[str, re.Pattern[str], str, Handler, frozenset[str]]] = []
         for (method, template), handler in handlers.items():
             if "{" in template:
-                regex = re.compile("^" + _TEMPLATE_PARAM.sub("([^/]+)", template) + "$")
-                self.patterns.append((method, regex, template, handler))
+                regex = re.compile("^" + _TEMPLATE_PARAM.sub("([^/]+)", template) + r"\Z")
+                self.patterns.append((method, regex, template, handler, reserved.get(template, frozenset())))
             else:
                 self.exact[(method, template)] = (template, handler)
 
@@ -80,15 +123,21 @@ class _Router:
         found = self.exact.get((method, path))
         if found is not None:
             return found[0], found[1], ()
-        for route_method, regex, template, handler in self.patterns:
+        for route_method, regex, template, handler, reserved in self.patterns:
             if route_method == method:
                 m = regex.match(path)
-                if m is not None:
+                if m is not None and not (reserved and reserved.intersection(m.groups())):
                     return template, handler, tuple(unquote(p) for p in m.groups())
         return None
 
 
-_ROUTER = _Router(HANDLERS)
+def _checked(data_center: str) -> str:
+    if data_center not in DATA_CENTERS:
+        raise ValueError(f"unknown data center {data_center!r}; use 'US' or 'EU'")
+    return data_center
+
+
+_ROUTER = _Router(HANDLERS, RESERVED_PARAMETERS)
 _CHECKS = request_checks()
 
 
@@ -102,26 +151,33 @@ class MockIterable:
 
     def __init__(self, project_type: str = "hybrid", *, rate_limits: bool | Mapping[str, float | None] = True,
                  clock: Clock | None = None, seed: int | None = 0, options: MockOptions | None = None,
-                 journal_limit: int | None = None) -> None:
+                 journal_limit: int | None = None, event_limit: int | None = None) -> None:
         """`rate_limits`: True for Iterable's documented rates, False for none, or a mapping of
         "METHOD endpoint" -> requests/second (None removes one) over the documented ones.
         `clock`: what time is (default the real clock; pass a ManualClock for tests).
-        `seed`: seeds generated ids and fault draws. `journal_limit`: keep only the last N entries."""
+        `seed`: seeds generated ids and fault draws. `journal_limit`: keep only the last N journal
+        entries; `event_limit`: keep only the newest N events and N purchases per project (for long runs)."""
         if project_type not in PROJECT_TYPES:
             raise ValueError(f"project_type must be one of {PROJECT_TYPES}, not {project_type!r}")
         self.project_type = project_type
         self.options = options or MockOptions()
         self.clock: Clock = clock or SystemClock()
-        self.faults = Faults(seed)
-        self.journal = Journal(journal_limit)
-        self.projects = {dc: Project(PROJECT_IDS[dc], project_type, dc) for dc in DATA_CENTERS}
-        self._rate_limiter = None if rate_limits is False else RateLimiter(
-            None if rate_limits is True else rate_limits, self.options.rate_limit_burst_seconds)
+        self.event_limit = event_limit
+        self._seed = seed
+        self._rate_limits = rate_limits
         self._keys: dict[str, ApiKey] = {}
-        self._rng = random.Random(seed)
         self._lock = threading.RLock()
+        self.journal = Journal(journal_limit)
+        self._fresh_state()
 
-    # ---- set-up ----------------------------------------------------------------------------------
+    def _fresh_state(self) -> None:
+        self.faults = Faults(self._seed)
+        self.projects = {dc: Project(PROJECT_IDS[dc], self.project_type, dc) for dc in DATA_CENTERS}
+        self._rate_limiter = None if self._rate_limits is False else RateLimiter(
+            None if self._rate_limits is True else self._rate_limits, self.options.rate_limit_burst_seconds)
+        self._rng = random.Random(self._seed)
+
+    # ---- keys ------------------------------------------------------------------------------------
 
     def add_api_key(self, key: str, *, deny: Iterable[str] = (), key_type: str | KeyType = "server_side",
                     data_center: str | Iterable[str] | None = None) -> ApiKey:
@@ -139,27 +195,86 @@ class MockIterable:
             self._keys[key] = api_key
         return api_key
 
-    def create_user(self, *, email: str | None = None, user_id: str | None = None,
-                    data_fields: Mapping[str, Any] | None = None, data_center: str = "US") -> dict[str, Any]:
-        """Put a user in the project as users/update would, and return its profile."""
-        project = self.projects[data_center]
-        with self._lock:
-            try:
-                check_identifiers(project, email, user_id)
-                user = resolve_for_write(project, email, user_id, now=self.clock.now(), prefer_user_id=True,
-                                         placeholder=lambda: placeholder_email(self._rng))
-            except IdentityError as error:
-                raise ValueError(f"cannot create user: {error.reason} {error.field} {error.value!r}") from None
-            user.data_fields.update(data_fields or {})
-            return user_view(user)["user"]
-
-    def accept_keys_of(self, settings: Settings) -> None:
+    def accept_keys_of(self, settings: KeyHolder) -> None:
         """Accept the API key and the device/browser key the settings hold, as their project would."""
         for key in (settings.api_key, settings.register_device_or_browser_api_key):
             if isinstance(key, str) and key:
                 self.add_api_key(key)
 
-    def create_catalogs_for(self, requests: Iterable[Request]) -> None:
+    # ---- set-up: the backend's operations, from Python -------------------------------------------
+
+    def _apply(self, data_center: str, operation: Callable[[Backend], T]) -> T:
+        """Run one backend operation on a project, as a request would (same clock, ids, rules)."""
+        _checked(data_center)
+        with self._lock:
+            return operation(self._backend(data_center, self.clock.now()))
+
+    def _backend(self, data_center: str, now: float) -> Backend:
+        return Backend(self.projects[data_center], self.options, now, self._rng, self.event_limit)
+
+    def create_user(self, *, email: str | None = None, user_id: str | None = None,
+                    data_fields: Mapping[str, Any] | None = None, prefer_user_id: bool = True,
+                    merge_nested_objects: bool = False, data_center: str = "US") -> dict[str, Any]:
+        """Upsert a user exactly as POST users/update would (identity rules, field types, merge), and
+        return its profile; a request Iterable refuses raises that `ApiError` (a ValueError)."""
+        update = UserUpdate(email, user_id, data_fields, prefer_user_id, merge_nested_objects)
+        return self._apply(data_center, lambda backend: user_json(backend.upsert_user(update)))
+
+    def update_email(self, new_email: str, *, email: str | None = None, user_id: str | None = None,
+                     data_center: str = "US") -> None:
+        """POST users/updateEmail: move the user found by `email` (or `user_id`) to `new_email`."""
+        self._apply(data_center, lambda backend: backend.update_email(
+            current_email=email, current_user_id=user_id, new_email=new_email))
+
+    def register_device_token(self, token: str, *, platform: str = "GCM", application_name: str = "app",
+                              email: str | None = None, user_id: str | None = None,
+                              data_fields: Mapping[str, Any] | None = None, prefer_user_id: bool = False,
+                              data_center: str = "US") -> None:
+        """POST users/registerDeviceToken."""
+        device = Device(token, platform, application_name, data_fields)
+        self._apply(data_center, lambda backend: backend.register_device_token(
+            UserUpdate(email, user_id, prefer_user_id=prefer_user_id), device))
+
+    def register_browser_token(self, token: str, *, email: str | None = None, user_id: str | None = None,
+                               data_center: str = "US") -> None:
+        """POST users/registerBrowserToken."""
+        self._apply(data_center, lambda backend: backend.register_browser_token(UserUpdate(email, user_id), token))
+
+    def forget_user(self, *, email: str | None = None, user_id: str | None = None, data_center: str = "US") -> None:
+        """POST users/forget: delete the user and block the identifier."""
+        self._apply(data_center, lambda backend: backend.forget_user(email=email, user_id=user_id))
+
+    def track_event(self, event_name: str, *, email: str | None = None, user_id: str | None = None,
+                    id: str | None = None, created_at: int | float | None = None,
+                    data_fields: Mapping[str, Any] | None = None, campaign_id: int | None = None,
+                    template_id: int | None = None, data_center: str = "US") -> str | None:
+        """POST events/track; the event's id, or None when `event_name` is disallowed."""
+        event = TrackedEvent(event_name, email, user_id, id, created_at, data_fields, campaign_id, template_id)
+        return self._apply(data_center, lambda backend: backend.track_event(event))
+
+    def track_purchase(self, items: Sequence[Mapping[str, Any]], total: float, *, email: str | None = None,
+                       user_id: str | None = None, id: str | None = None, created_at: int | float | None = None,
+                       data_fields: Mapping[str, Any] | None = None, data_center: str = "US") -> str:
+        """POST commerce/trackPurchase; the purchase's id."""
+        purchase = TrackedPurchase(UserUpdate(email, user_id), items, total, id, created_at, data_fields)
+        return self._apply(data_center, lambda backend: backend.track_purchase(purchase))
+
+    def update_cart(self, items: Sequence[Mapping[str, Any]], *, email: str | None = None,
+                    user_id: str | None = None, data_center: str = "US") -> None:
+        """POST commerce/updateCart."""
+        self._apply(data_center, lambda backend: backend.update_cart(UserUpdate(email, user_id), items))
+
+    def create_catalog(self, name: str, data_center: str = "US") -> None:
+        """POST catalogs/{name}."""
+        self._apply(data_center, lambda backend: backend.create_catalog(name))
+
+    def add_catalog_items(self, catalog: str, documents: Mapping[str, Mapping[str, Any]], *,
+                          replace_uploaded_fields_only: bool = False, data_center: str = "US") -> None:
+        """POST catalogs/{name}/items."""
+        self._apply(data_center, lambda backend: backend.upsert_catalog_items(
+            catalog, documents, replace_uploaded_fields_only=replace_uploaded_fields_only))
+
+    def create_catalogs_for(self, requests: Iterable[AddressedRequest]) -> None:
         """Create each catalog these requests write items to, in its data center, unless it exists:
         Iterable refuses items for a catalog that does not."""
         for request in requests:
@@ -169,31 +284,65 @@ class MockIterable:
                 if parts[1].lower() not in project.catalogs:
                     self.create_catalog(parts[1], data_center=project.data_center)
 
-    def create_catalog(self, name: str, data_center: str = "US") -> None:
-        with self._lock:
-            try:
-                create_catalog(self.projects[data_center], name)
-            except ApiError as error:
-                raise ValueError(str(error)) from None
-
     def disallow_event(self, event_name: str, data_center: str | None = None) -> None:
         """Deactivate an event name: tracking it answers "... is disallowed from tracking"."""
         with self._lock:
             for dc in DATA_CENTERS if data_center is None else (data_center,):
-                self.projects[dc].disallowed_events.add(event_name)
+                self.projects[_checked(dc)].disallowed_events.add(event_name)
 
     def get_user(self, *, email: str | None = None, user_id: str | None = None,
                  data_center: str = "US") -> dict[str, Any] | None:
         """A user's profile as GET users/... shows it, or None."""
-        project = self.projects[data_center]
+        project = self.projects[_checked(data_center)]
         with self._lock:
             user = project.user_by_email(email) if email else project.user_by_user_id(user_id or "")
             return user_view(user).get("user")
+
+    # ---- lifecycle -------------------------------------------------------------------------------
+
+    def reset(self) -> None:
+        """Empty the mock: users, events, purchases, catalogs, field types, forgotten and disallowed
+        identifiers, the journal, rate-limit buckets and faults; generated ids start over. API keys,
+        options and the clock stay: they are set-up, not state."""
+        with self._lock:
+            self._fresh_state()
+            self.journal.clear()
+
+    def snapshot(self) -> Snapshot:
+        """The whole state now (everything `reset` empties, and the API keys): `restore` it later."""
+        with self._lock:
+            return Snapshot(copy.deepcopy(self.projects), dict(self._keys), self._rng.getstate(),
+                            copy.deepcopy(self.faults), copy.deepcopy(self._rate_limiter), self.journal.copy())
+
+    def restore(self, snapshot: Snapshot) -> None:
+        """Go back to `snapshot` (it stays usable: restore it again as often as needed)."""
+        with self._lock:
+            self.projects = copy.deepcopy(snapshot.projects)
+            self._keys = dict(snapshot.keys)
+            self._rng.setstate(snapshot.rng_state)
+            self.faults = copy.deepcopy(snapshot.faults)
+            self._rate_limiter = copy.deepcopy(snapshot.rate_limiter)
+            self.journal = snapshot.journal.copy()
+
+    @contextlib.contextmanager
+    def rolled_back(self) -> Iterator[MockIterable]:
+        """`with mock.rolled_back():` — whatever happens inside is undone on the way out."""
+        saved = self.snapshot()
+        try:
+            yield self
+        finally:
+            self.restore(saved)
 
     def reset_rate_limits(self) -> None:
         with self._lock:
             if self._rate_limiter is not None:
                 self._rate_limiter.reset()
+
+    def state(self, data_center: str | None = None) -> dict[str, Any]:
+        """The state as plain JSON-able data, per data center: users (as GET users/... shows them),
+        events, purchases, catalogs, field types. What the control route GET /_mock/state answers."""
+        with self._lock:
+            return {p.data_center: project_json(p) for p in self._projects(data_center)}
 
     # ---- the entry point -------------------------------------------------------------------------
 
@@ -202,15 +351,19 @@ class MockIterable:
         """Answer one HTTP request as Iterable would, and journal it.
 
         `url` is absolute; its host picks the data center (api.eu.iterable.com is EU, any other host
-        `default_data_center`). Both adapters (the httpx transport and the HTTP server) call this."""
+        `default_data_center`). Both adapters (the httpx transport and the HTTP server) call this.
+        Paths under /_mock/ are the control routes (control.py), never journaled."""
         method = method.upper()
         parts = urlsplit(url)
-        data_center = HOSTS.get(parts.hostname or "", default_data_center)
         raw_path = parts.path
+        query = dict(parse_qsl(parts.query)) if parts.query else {}
+        if raw_path.startswith(control.PREFIX):
+            status, payload = control.answer(self, method, raw_path[len(control.PREFIX):], query, body)
+            return MockResponse(status, dict(JSON_HEADERS), orjson.dumps(payload))
+        data_center = HOSTS.get(parts.hostname or "", default_data_center)
         path = raw_path[5:] if raw_path.startswith("/api/") else None
         route = _ROUTER.match(method, path) if path is not None else None
         lowered = {k.lower(): v for k, v in (headers or {}).items()}
-        query = dict(parse_qsl(parts.query)) if parts.query else {}
         key = lowered.get("api-key") or lowered.get("api_key")
         if key is None and self.options.accept_query_api_key:
             key = query.get("api_key")
@@ -223,7 +376,7 @@ class MockIterable:
                 response = self._fault_response(failure)
             elif route is None:
                 response = MockResponse(404, {"content-type": "text/html; charset=utf-8"},
-                                        _not_found_page(method, raw_path))
+                                        action_not_found(method, raw_path))
             else:
                 status, extra, payload = self._dispatch(method, route, data_center, raw_path, query, key, body,
                                                         client, now)
@@ -239,11 +392,9 @@ class MockIterable:
     def _fault_response(self, fault: Fault) -> MockResponse:
         if fault.kind == "drop":
             return MockResponse(0, {}, b"", dropped=True, fault="drop")
-        if fault.kind == "429":
-            error = rate_limited(self.options.retry_after_seconds)
-            return MockResponse(429, {**JSON_HEADERS, **error.headers}, orjson.dumps(error.body), fault="429")
-        body = envelope("An error occurred. Please try again later.", "GenericError")
-        return MockResponse(fault.status, dict(JSON_HEADERS), orjson.dumps(body), fault="5xx")
+        error = rate_limited(self.options.retry_after_seconds) if fault.kind == "429" else generic_error(fault.status)
+        return MockResponse(error.status, {**JSON_HEADERS, **error.headers}, orjson.dumps(error.body),
+                            fault=fault.kind)
 
     def _dispatch(self, method: str, route: tuple[str, Handler, tuple[str, ...]], data_center: str, raw_path: str,
                   query: dict[str, str], key: str | None, body: bytes, client: str,
@@ -260,39 +411,34 @@ class MockIterable:
                 parsed = self._parse(body, raw_path)
                 problems = validate(check, parsed)
                 if problems:
-                    raise ApiError(400, "BadJsonBody", f"[{raw_path}] Invalid JSON body", problems)
-            call = Call(self.projects[data_center], self.options, now, self._rng, parsed, path_params, query)
-            status, payload = handler(call)
+                    raise bad_json_body(raw_path, problems)
+            status, payload = handler(Call(self._backend(data_center, now), parsed, path_params, query))
             return status, {}, payload
         except ApiError as error:
             return error.status, error.headers, error.body
 
     def _parse(self, body: bytes, raw_path: str) -> Any:
         if len(body) > self.options.max_body_bytes:
-            raise ApiError(400, "BatchTooLarge",
-                           f"Request body is {len(body)} bytes; the limit is {self.options.max_body_bytes}")
+            raise batch_too_large("bytes", len(body), self.options.max_body_bytes)
         try:
             value = orjson.loads(body)
         except orjson.JSONDecodeError:
-            raise ApiError(400, "BadJsonBody", f"[{raw_path}] Invalid JSON body") from None
+            raise bad_json_body(raw_path) from None
         if too_deep(body, value):
-            raise ApiError(400, "BadJsonBody", f"[{raw_path}] Invalid JSON body",
-                           {"obj": f"Nested more than {MAX_DEPTH} levels deep"})
+            raise bad_json_body(raw_path, {"obj": f"Nested more than {MAX_DEPTH} levels deep"})
         return value
 
     def _authorize(self, key: str | None, data_center: str, method: str, template: str, endpoint: str,
                    raw_path: str, client: str) -> None:
         api_key = self._keys.get(key) if key is not None else None
         if api_key is None or data_center not in api_key.data_centers:
-            raise ApiError(401, "BadApiKey", "Invalid API key", {"ip": client, "endpoint": raw_path})
+            raise bad_api_key(client, raw_path)
         kind = api_key.key_type
         allowed = (kind is KeyType.SERVER_SIDE or (kind is KeyType.READ_ONLY and method == "GET")
                    or (kind is KeyType.MOBILE and endpoint in MOBILE_ENDPOINTS)
                    or (kind is KeyType.JAVASCRIPT and endpoint in JAVASCRIPT_ENDPOINTS))
         if not allowed or template in api_key.denied or endpoint in api_key.denied:
-            raise ApiError(401, "BadApiKey", "Disabled API key or insufficient privileges",
-                           {"ip": client, "endpoint": raw_path, "apiKeyIdentifier": api_key.identifier,
-                            "apiKeyType": kind.label})
+            raise insufficient_privileges(client, raw_path, api_key.identifier, kind.label)
 
     # ---- adapters --------------------------------------------------------------------------------
 
@@ -346,7 +492,9 @@ class MockIterable:
         return frames.journal(entries)
 
     def _projects(self, data_center: str | None) -> list[Project]:
-        return list(self.projects.values()) if data_center is None else [self.projects[data_center]]
+        if data_center is None:
+            return list(self.projects.values())
+        return [self.projects[_checked(data_center)]]
 
     def __repr__(self) -> str:
         users = {dc: len(p.users) for dc, p in self.projects.items()}

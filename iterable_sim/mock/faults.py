@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from typing import Iterator, Literal, get_args
 
-KINDS = ("latency", "5xx", "429", "drop")
+FaultKind = Literal["latency", "5xx", "429", "drop"]
+KINDS: tuple[FaultKind, ...] = get_args(FaultKind)
 
 
 @dataclass(slots=True)
 class Fault:
-    kind: str
+    kind: FaultKind
     endpoint: str | None  # an endpoint template such as "events/trackBulk"; None matches every request
     rate: float           # the fraction of matching requests it hits
     status: int           # for "5xx"
@@ -36,7 +38,7 @@ class Faults:
         self._rng = random.Random(seed)
         self._faults: list[Fault] = []
 
-    def add(self, kind: str, endpoint: str | None = None, rate: float = 1.0, *, status: int = 500,
+    def add(self, kind: FaultKind, endpoint: str | None = None, rate: float = 1.0, *, status: int = 500,
             seconds: float = 1.0, times: int | None = None) -> Fault:
         """Inject `kind` ("latency", "5xx", "429" or "drop") into `rate` of the requests to `endpoint`
         (e.g. "events/trackBulk", or None for all): a `status` 5xx answer, `seconds` of latency, a
@@ -59,7 +61,7 @@ class Faults:
     def clear(self) -> None:
         self._faults.clear()
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Fault]:
         return iter(list(self._faults))
 
     def __len__(self) -> int:

@@ -12,8 +12,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Mapping
 
-from .errors import ApiError
-
 # 2020-01-01 | 2020-01-01 10:00:00[ +00:00] | 2020-01-01T10:00[:00[.000]][Z|+01:00]
 # ("2020-04-13 14:04:09.000", space-separated with a fraction, is a string to Iterable.)
 DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:"
@@ -132,14 +130,6 @@ def plan_fields(data: dict[str, Any], known: Mapping[str, str], pending: dict[st
             plan.mismatches[key] = {"incomingTypes": INCOMING_TYPES[kind], "expectedType": expected,
                                     "_type": "UnexpectedType", "offendingValue": value, "category": category}
     return plan
-
-
-def types_mismatched(project_id: int, mismatches: dict[str, dict[str, Any]]) -> ApiError:
-    key, first = next(iter(mismatches.items()))
-    msg = (f"Project {project_id}: The request does not have the same data types as the data previously "
-           f"submitted. Field '{key}' already exists for type '{first['category']}' and has a data type of "
-           f"'{first['expectedType']}' but possible types '{', '.join(first['incomingTypes'])}' in the request.")
-    return ApiError(400, "RequestFieldsTypesMismatched", msg, {"validationErrors": mismatches})
 
 
 def normalize_dates(value: Any) -> Any:

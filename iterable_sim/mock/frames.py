@@ -3,17 +3,18 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-import orjson
 import pandas as pd
 
-from .journal import JournalEntry
+from .journal import JournalEntry, decoded_body
 from .state import Project
 
 
-def _frame(rows: list[dict[str, Any]], columns: list[str], times: Iterable[str] = ()) -> pd.DataFrame:
+def _frame(rows: list[dict[str, Any]], columns: list[str], times: Iterable[str] = (),
+           unit: str = "s") -> pd.DataFrame:
+    """`times` columns become UTC timestamps from Unix seconds, or milliseconds (`unit="ms"`)."""
     frame = pd.DataFrame(rows, columns=columns)
     for column in times:
-        frame[column] = pd.to_datetime(frame[column], unit="s", utc=True)
+        frame[column] = pd.to_datetime(frame[column], unit=unit, utc=True)
     return frame
 
 
@@ -32,7 +33,7 @@ def events(projects: Iterable[Project]) -> pd.DataFrame:
              "dataFields": e.data_fields, "campaignId": e.campaign_id, "templateId": e.template_id}
             for p in projects for e in p.events.values()]
     return _frame(rows, ["data_center", "id", "eventName", "eventType", "email", "userId", "createdAt", "dataFields",
-                         "campaignId", "templateId"], times=("createdAt",))
+                         "campaignId", "templateId"], times=("createdAt",), unit="ms")
 
 
 def purchases(projects: Iterable[Project]) -> pd.DataFrame:
@@ -42,7 +43,7 @@ def purchases(projects: Iterable[Project]) -> pd.DataFrame:
              "templateId": x.template_id}
             for p in projects for x in p.purchases.values()]
     return _frame(rows, ["data_center", "id", "email", "userId", "total", "items", "itemCount", "createdAt",
-                         "dataFields", "campaignId", "templateId"], times=("createdAt",))
+                         "dataFields", "campaignId", "templateId"], times=("createdAt",), unit="ms")
 
 
 def carts(projects: Iterable[Project]) -> pd.DataFrame:
@@ -53,7 +54,7 @@ def carts(projects: Iterable[Project]) -> pd.DataFrame:
 
 
 def devices(projects: Iterable[Project]) -> pd.DataFrame:
-    rows = []
+    rows: list[dict[str, Any]] = []
     for p in projects:
         for u in p.users.values():
             rows.extend({"data_center": p.data_center, "email": u.email, "userId": u.user_id, "token": d["token"],
@@ -72,24 +73,15 @@ def catalog_items(projects: Iterable[Project]) -> pd.DataFrame:
     return _frame(rows, ["data_center", "catalog", "itemId", "value", "lastModified"], times=("lastModified",))
 
 
-def _decoded(body: bytes) -> Any:
-    if not body:
-        return None
-    try:
-        return orjson.loads(body)
-    except orjson.JSONDecodeError:
-        return body.decode("utf-8", "replace")
-
-
 def journal(entries: Iterable[JournalEntry]) -> pd.DataFrame:
     rows = []
     for e in entries:
-        response = _decoded(e.response_body)
+        response = decoded_body(e.response_body)
         answer = response if isinstance(response, dict) else {}
         rows.append({"seq": e.seq, "time": e.time, "data_center": e.data_center, "method": e.method,
                      "endpoint": e.endpoint, "url": e.url, "api_key": e.api_key, "status": e.status,
                      "code": answer.get("code"), "msg": answer.get("msg", answer.get("message")),
-                     "request": _decoded(e.request_body), "response": response, "fault": e.fault,
+                     "request": decoded_body(e.request_body), "response": response, "fault": e.fault,
                      "latency": e.latency, "request_headers": e.request_headers})
     return _frame(rows, ["seq", "time", "data_center", "method", "endpoint", "url", "api_key", "status", "code",
                          "msg", "request", "response", "fault", "latency", "request_headers"], times=("time",))

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from typing import Callable
 
+from iterable_sim.exceptions import IterableSimError
+
 from .state import Project, User
 from .validation import is_valid_email, is_valid_user_id
 
 
-class IdentityError(Exception):
+class IdentityError(IterableSimError):
     """Why one request (or one bulk item) cannot be attributed to a user."""
 
     def __init__(self, reason: str, field: str, value: str | None = None) -> None:

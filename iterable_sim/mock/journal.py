@@ -8,6 +8,8 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any, Iterator, Mapping
 
+import orjson
+
 from iterable_sim.redact import mask, masked_headers
 
 _QUERY_KEY = re.compile(r"(?i)([?&]api_key=)([^&#]*)")
@@ -18,6 +20,16 @@ def masked_url(url: str) -> str:
     if "api_key=" not in url.lower():
         return url
     return _QUERY_KEY.sub(lambda m: m.group(1) + mask(m.group(2)), url)
+
+
+def decoded_body(body: bytes) -> Any:
+    """A journaled body as JSON when it is JSON, else as text; None when empty."""
+    if not body:
+        return None
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return body.decode("utf-8", "replace")
 
 
 @dataclass(slots=True, frozen=True)
@@ -52,6 +64,18 @@ class Journal:
             self._seq, time, data_center, method, masked_url(url), endpoint,
             None if api_key is None else mask(api_key), masked_headers(headers), body, status,
             response_body, fault, latency))
+
+    @property
+    def limit(self) -> int | None:
+        """How many entries it keeps (the newest), None for all."""
+        return self._entries.maxlen
+
+    def copy(self) -> Journal:
+        """A journal holding the same entries (entries are immutable, so they are shared)."""
+        other = Journal(self.limit)
+        other._entries.extend(self._entries)
+        other._seq = self._seq
+        return other
 
     def clear(self) -> None:
         self._entries.clear()

@@ -1,9 +1,11 @@
-"""The HTTP adapter: a Starlette app in front of `MockIterable.handle`, served by uvicorn.
+"""The HTTP adapter: an ASGI app in front of `MockIterable.handle`, served by uvicorn.
 
 `run(mock, host, port)` serves in the foreground (the CLI's `iterable-sim serve`);
 `BackgroundServer` (behind `mock.serve()`) serves on a free port in a daemon thread for tests.
 A request whose Host header is api.eu.iterable.com reaches the EU project; any other host reaches
-`default_data_center`. A "drop" fault closes the connection part-way through the answer.
+`default_data_center`. A "drop" fault closes the connection part-way through the answer. Every path
+reaches the mock as it was sent (no router in front: an encoded newline in a path parameter gets
+the same answer as in-process).
 """
 from __future__ import annotations
 
@@ -15,22 +17,18 @@ import time
 from typing import TYPE_CHECKING
 
 import uvicorn
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-
-from .state import HOSTS
+from iterable_sim.exceptions import IterableSimError
+from iterable_sim.hosts import HOSTS
 
 if TYPE_CHECKING:
-    from .core import MockIterable
-
-METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+    from .core import Served
 
 
-class ConnectionDropped(Exception):
+class ConnectionDropped(IterableSimError):
     """Raised mid-answer so that uvicorn closes the connection: the client sees it drop."""
 
 
@@ -52,7 +50,7 @@ _HIDE_DROPPED = _HideDroppedConnections()
 FREEZE_EVERY = 1000
 
 
-def create_app(mock: MockIterable, default_data_center: str = "US", *, freeze_gc: bool = False) -> Starlette:
+def create_app(mock: Served, default_data_center: str = "US", *, freeze_gc: bool = False) -> ASGIApp:
     """The mock as an ASGI app. `freeze_gc` is for a process that only serves the mock (see below)."""
     served = 0
 
@@ -80,10 +78,15 @@ def create_app(mock: MockIterable, default_data_center: str = "US", *, freeze_gc
             return _DroppedResponse()
         return Response(answer.body, status_code=answer.status, headers=answer.headers)
 
-    return Starlette(routes=[Route("/{path:path}", endpoint, methods=METHODS)])
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":  # served with lifespan="off": no other scope type arrives
+            response = await endpoint(Request(scope, receive))
+            await response(scope, receive, send)
+
+    return app
 
 
-def _config(mock: MockIterable, host: str, port: int, default_data_center: str, log_level: str,
+def _config(mock: Served, host: str, port: int, default_data_center: str, log_level: str,
             freeze_gc: bool = False) -> uvicorn.Config:
     logging.getLogger("uvicorn.error").addFilter(_HIDE_DROPPED)
     return uvicorn.Config(create_app(mock, default_data_center, freeze_gc=freeze_gc), host=host, port=port, log_level=log_level,
@@ -100,7 +103,7 @@ def _listening_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def run(mock: MockIterable, host: str = "127.0.0.1", port: int = 8000, *, default_data_center: str = "US",
+def run(mock: Served, host: str = "127.0.0.1", port: int = 8000, *, default_data_center: str = "US",
         log_level: str = "info") -> None:
     """Serve `mock` on http://host:port until interrupted (Ctrl-C)."""
     with _listening_socket(host, port) as sock:
@@ -110,7 +113,7 @@ def run(mock: MockIterable, host: str = "127.0.0.1", port: int = 8000, *, defaul
 class BackgroundServer:
     """`with BackgroundServer(mock) as url:` serves the mock on a free port in a daemon thread."""
 
-    def __init__(self, mock: MockIterable, host: str = "127.0.0.1", port: int = 0, *,
+    def __init__(self, mock: Served, host: str = "127.0.0.1", port: int = 0, *,
                  default_data_center: str = "US", log_level: str = "warning", freeze_gc: bool = False) -> None:
         self._sock = _listening_socket(host, port)
         self.url = f"http://{host}:{self._sock.getsockname()[1]}"

@@ -7,10 +7,6 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..settings import HOSTS
-
-DATA_CENTERS = ("US", "EU")
-__all__ = ["HOSTS"]  # imported from here by the mock's adapters
 PROJECT_TYPES = ("email", "userId", "hybrid")
 
 
@@ -59,7 +55,7 @@ class Event:
     event_name: str
     event_type: str  # customEvent, purchase, updateCart
     user_uid: int
-    created_at: float  # Unix seconds (createdAt as sent, read as milliseconds when above 1e11)
+    created_at: int  # Unix milliseconds (createdAt as sent, read as milliseconds when above 1e11)
     data_fields: dict[str, Any]
     campaign_id: int | None = None
     template_id: int | None = None
@@ -71,7 +67,7 @@ class Purchase:
     user_uid: int
     items: list[dict[str, Any]]
     total: float
-    created_at: float
+    created_at: int  # Unix milliseconds
     data_fields: dict[str, Any]
     campaign_id: int | None = None
     template_id: int | None = None

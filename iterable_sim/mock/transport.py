@@ -15,7 +15,7 @@ import httpx
 from iterable_sim.clock import SystemClock
 
 if TYPE_CHECKING:
-    from .core import MockIterable, MockResponse
+    from .core import MockResponse, Served
 
 _ASYNC_CALL = contextvars.ContextVar("iterable_sim_mock_async_call", default=False)
 
@@ -27,7 +27,7 @@ class MockIterableTransport(httpx.MockTransport):
     (asynchronously under an AsyncClient); latency beyond the client's read timeout raises
     httpx.ReadTimeout. A dropped connection raises httpx.RemoteProtocolError."""
 
-    def __init__(self, mock: MockIterable) -> None:
+    def __init__(self, mock: Served) -> None:
         super().__init__(self._respond)
         self.mock = mock
 

@@ -8,19 +8,24 @@ from importlib import resources
 from typing import Any
 
 
+# events.json is an events file like any other (`iterable-sim map iterable_sim/samples/events.json`);
+# about.json says what each event shows, by its messageId.
+
+
 @cache
-def _catalog() -> tuple[dict[str, Any], ...]:
-    return tuple(json.loads(resources.files(__package__).joinpath("events.json").read_text("utf-8")))
+def _read(name: str) -> Any:
+    return json.loads(resources.files(__package__).joinpath(name).read_text("utf-8"))
 
 
 def sample_events() -> list[dict[str, Any]]:
     """The sample events (fresh copies: change them freely)."""
-    return [copy.deepcopy(entry["event"]) for entry in _catalog()]
+    return copy.deepcopy(_read("events.json"))
 
 
 def sample_descriptions() -> list[str]:
     """What each sample event shows, in the same order as sample_events()."""
-    return [entry["about"] for entry in _catalog()]
+    about = _read("about.json")
+    return [about[event["messageId"]] for event in _read("events.json")]
 
 
 SEED_PAGE_SETTINGS: dict[str, dict[str, Any]] = {

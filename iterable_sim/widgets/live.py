@@ -15,6 +15,7 @@ from typing import Any, Callable, Iterable, Iterator
 import ipywidgets as widgets
 import pandas as pd
 
+from ..exceptions import IterableSimError
 from ..mapping import map_events
 from ..preflight import preflight
 from ..send import LIVE, SendReport, send
@@ -24,7 +25,7 @@ from ._view import Grid, View, button
 DEFAULT_ENV_VAR = "ITERABLE_API_KEY"
 
 
-class NoApiKey(RuntimeError):
+class NoApiKey(IterableSimError, RuntimeError):
     """Sending live was asked for without an API key."""
 
 

@@ -11,7 +11,7 @@ from ..clock import ManualClock
 from ..delivery import RetryPolicy
 from ..mapping import map_events
 from ..mock import MockIterable
-from ..mock.endpoints import HANDLERS
+from ..mock import ENDPOINTS
 from ..mock.faults import KINDS, Faults
 from ..mock.state import PROJECT_TYPES
 from ..samples import sample_events
@@ -22,7 +22,7 @@ from .chart import EndpointChart
 
 STAND_IN_API_KEY = "simulator-key"
 EVERY_ENDPOINT = "(every endpoint)"
-FAULT_ENDPOINTS = sorted(template for method, template in HANDLERS if method == "POST")
+FAULT_ENDPOINTS = sorted(endpoint.split(" ", 1)[1] for endpoint in ENDPOINTS if endpoint.startswith("POST "))
 JOURNAL_COLUMNS = ["seq", "time", "data_center", "method", "endpoint", "status", "code", "msg", "fault", "latency"]
 
 
@@ -216,7 +216,8 @@ class Simulator(View):
         s = self.report.summary()
         return (f"{s['sent']} events to the mock Iterable ({self._sent_with['project_type']} project): "
                 f"{s['delivered']} delivered, {s['rejected']} rejected, {s['failed']} failed; {s['requests']} requests "
-                f"({s['retried']} events retried) in {self.duration:.2f} s of simulated time")
+                f"({s['retried']} events retried, {s['possibly_duplicated']} possibly stored more than once) "
+                f"in {self.duration:.2f} s of simulated time")
 
     def __repr__(self) -> str:
         return f"<Simulator: {self.headline()}>"

@@ -43,6 +43,11 @@ class Api:
     def delete(self, endpoint: str, **kw: Any) -> httpx.Response:
         return self.request("DELETE", endpoint, **kw)
 
+    def control(self, method: str, route: str, json: Any = None, **params: str) -> httpx.Response:
+        """A control route (/_mock/<route>) of the mock."""
+        base = "https://api.iterable.com" if self._base is None else self._base
+        return self.client.request(method, f"{base}/_mock/{route}", json=json, params=params or None)
+
     def user(self, email: str | None = None, user_id: str | None = None, dc: str = "US") -> dict[str, Any]:
         """The profile as GET users/... returns it ({} when unknown)."""
         if email is not None:
@@ -77,7 +82,7 @@ class MockSwitch:
 @pytest.fixture(scope="session")
 def shared_server() -> Iterator[tuple[MockSwitch, str]]:
     switch = MockSwitch()
-    with BackgroundServer(switch) as url:  # type: ignore[arg-type]
+    with BackgroundServer(switch) as url:
         yield switch, url
 
 

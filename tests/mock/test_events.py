@@ -1,8 +1,9 @@
 """events/track and events/trackBulk: storage, id upsert, per-item failures, disallowed names."""
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable
 
+import pandas as pd
 import pytest
 
 from iterable_sim.mock import MockIterable, MockOptions
@@ -113,3 +114,35 @@ def test_events_follow_an_email_change(mock: MockIterable, api: Api) -> None:
     api.post("events/track", {"email": "old@example.com", "eventName": "e"})
     api.post("users/updateEmail", {"currentEmail": "old@example.com", "newEmail": "new@example.com"})
     assert list(mock.events_frame()["email"]) == ["new@example.com"]
+
+
+def test_created_at_in_milliseconds_is_stored_exactly(mock: MockIterable, api: Api) -> None:
+    """Issue 12, item 18: no float rounding (…200123 once became …200122999907)."""
+    api.post("events/track", {"email": "a@example.com", "eventName": "e", "id": "ms", "createdAt": 1700000200123})
+    api.post("events/track", {"email": "a@example.com", "eventName": "e", "id": "s", "createdAt": 1700000200})
+    api.post("commerce/trackPurchase", {"user": {"email": "a@example.com"}, "items": [], "total": 1.0, "id": "o",
+                                        "createdAt": 1700000200123})
+    events = mock.events_frame().set_index("id")["createdAt"]
+    assert events["ms"] == pd.Timestamp(1700000200123, unit="ms", tz="UTC")
+    assert events["ms"].microsecond == 123000 and events["ms"].nanosecond == 0
+    assert events["s"] == pd.Timestamp(1700000200, unit="s", tz="UTC")
+    assert mock.purchases_frame()["createdAt"][0] == pd.Timestamp(1700000200123, unit="ms", tz="UTC")
+    assert [e["createdAt"] for e in mock.state()["US"]["events"]] == [1700000200123, 1700000200000]
+
+
+@pytest.mark.parametrize("absent", [{}, {"campaignId": None, "templateId": None, "createdAt": None}])
+def test_re_tracking_an_id_updates_the_event_and_keeps_what_it_leaves_out(mock: MockIterable, api: Api,
+                                                                          absent: dict[str, Any]) -> None:
+    """Issue 12, item 19. Iterable's TrackRequest.id: "If an event exists with that id, the event will
+    be updated": an update, as users/update merges, not a replacement (docs/mock.md)."""
+    api.post("events/track", {"email": "a@example.com", "eventName": "e", "id": "x1", "createdAt": 1700000000000,
+                              "campaignId": 5, "templateId": 7, "dataFields": {"a": 1, "b": 2}})
+    api.post("events/track", {"email": "a@example.com", "eventName": "e", "id": "x1", "dataFields": {"b": 3},
+                              **absent})
+    [event] = mock.events_frame().to_dict("records")
+    assert (event["createdAt"], event["campaignId"], event["templateId"]) == (pd.Timestamp(1700000000, unit="s", tz="UTC"), 5, 7)
+    assert event["dataFields"] == {"a": 1, "b": 3}
+    api.post("events/track", {"email": "a@example.com", "eventName": "e", "id": "x1", "campaignId": 6,
+                              "createdAt": 1700000001000})
+    [event] = mock.events_frame().to_dict("records")
+    assert (event["createdAt"], event["campaignId"], event["templateId"]) == (pd.Timestamp(1700000001, unit="s", tz="UTC"), 6, 7)

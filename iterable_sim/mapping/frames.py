@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 if TYPE_CHECKING:
-    from .mapping.results import MappingResults
+    from .results import MappingResults
 
 REQUEST_COLUMNS = ["event", "type", "name", "endpoint", "email", "userId", "eventName"]
 
@@ -17,7 +17,8 @@ def _identity(body: dict[str, Any]) -> tuple[Any, Any]:
     return email, user.get("userId")
 
 
-def _event_name(event: Any) -> Any:
+def event_name(event: Any) -> Any:
+    """The name a person knows an event by: a track's `event`, a page's or screen's `name`."""
     if not isinstance(event, dict):
         return None
     return event.get("event") if str(event.get("type", "")).lower() == "track" else event.get("name")
@@ -40,7 +41,7 @@ def requests_frame(results: "MappingResults") -> pd.DataFrame:
         for request in result.requests:
             body = request.json
             email, user_id = _identity(body)
-            row = {"event": result.index, "type": event.get("type"), "name": _event_name(event),
+            row = {"event": result.index, "type": event.get("type"), "name": event_name(event),
                    "endpoint": request.endpoint, "email": email, "userId": user_id,
                    "eventName": body.get("eventName")}
             data = body.get("dataFields")
@@ -56,7 +57,7 @@ def requests_frame(results: "MappingResults") -> pd.DataFrame:
 
 def errors_frame(results: "MappingResults") -> pd.DataFrame:
     rows = [{"event": r.index, "type": r.event.get("type") if isinstance(r.event, dict) else None,
-             "name": _event_name(r.event), "status": r.error.status, "error": str(r.error),
+             "name": event_name(r.event), "status": r.error.status, "error": str(r.error),
              "field": r.error.field}
             for r in results.errors if r.error is not None]
     return pd.DataFrame(rows, columns=["event", "type", "name", "status", "error", "field"])

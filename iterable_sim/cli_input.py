@@ -1,0 +1,103 @@
+"""The command line's input, shared by every `iterable-sim` command (cli.py and the cassette
+commands): events files, the settings file and flags, and the one-line `CliError`."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from .exceptions import IterableSimError
+from .settings import BASE_URLS, FLAGS, RUDDER_KEYS, Settings
+
+
+class CliError(IterableSimError):
+    """A problem with what was given on the command line, said in one line."""
+
+
+def read_events(source: str) -> list[Any]:
+    """Events from a JSON file (one event or a list), a JSONL file, or '-' for standard input."""
+    if source == "-":
+        name = "standard input"
+        try:
+            text = sys.stdin.read()
+        except UnicodeDecodeError:
+            raise CliError(f"{name} is not UTF-8 text: events are JSON or JSONL") from None
+    else:
+        name = source
+        text = read_text(source, "events")
+    stripped = text.strip()
+    if not stripped:
+        raise CliError(f"{name} holds no events")
+    try:
+        data = orjson.loads(stripped)
+    except orjson.JSONDecodeError:
+        events = []
+        for number, line in enumerate(stripped.splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                events.append(orjson.loads(line))
+            except orjson.JSONDecodeError as err:
+                raise CliError(f"{name}, line {number}: not JSON ({err})") from None
+        return events
+    return data if isinstance(data, list) else [data]
+
+
+def read_text(source: str, what: str) -> str:
+    """A file's UTF-8 text, or a one-line CliError saying why it cannot be read."""
+    path = Path(source)
+    if not path.exists():
+        raise CliError(f"no such {what} file: {source}")
+    if path.is_dir():
+        raise CliError(f"{source} is a directory: give a JSON or JSONL {what} file")
+    try:
+        return path.read_text("utf-8")
+    except UnicodeDecodeError:
+        raise CliError(f"{source} is not UTF-8 text (a binary file?): give a JSON or JSONL {what} file") from None
+    except OSError as err:
+        raise CliError(f"cannot read {source}: {err.strerror}") from None
+
+
+def config_from_args(args: argparse.Namespace, *, base: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A RudderStack Config: `base`, then --settings FILE over it, then any settings flag given."""
+    config = dict(base or {})
+    if args.settings:
+        try:
+            loaded = json.loads(read_text(args.settings, "settings"))
+        except json.JSONDecodeError as err:
+            raise CliError(f"{args.settings}: not JSON ({err})") from None
+        if not isinstance(loaded, dict):
+            raise CliError(f"{args.settings}: a RudderStack destination Config is a JSON object")
+        loaded = loaded.get("Config", loaded)
+        if not isinstance(loaded, dict):
+            raise CliError(f"{args.settings}: \"Config\" is a JSON {type(loaded).__name__}, but a RudderStack "
+                           f"destination Config is a JSON object")
+        config.update(loaded)
+    for name, key in RUDDER_KEYS.items():
+        value = getattr(args, name, None)
+        if value is not None:
+            config[key] = value
+    return config
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    """Settings from --settings and the flags, read as RudderStack reads a Config: a setting not given
+    is off (so without --track-all-pages or another page setting, page and screen events are refused)."""
+    return Settings.from_rudder(config_from_args(args))
+
+
+def add_settings_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("settings (flags override --settings)")
+    group.add_argument("--settings", metavar="FILE", help="a RudderStack destination Config as JSON")
+    group.add_argument("--api-key", dest="api_key")
+    group.add_argument("--data-center", dest="data_center", type=str.upper, choices=tuple(BASE_URLS),
+                       help="USDC (default) or EUDC")
+    group.add_argument("--device-key", dest="register_device_or_browser_api_key", metavar="KEY",
+                       help="registerDeviceOrBrowserApiKey")
+    for name in FLAGS:
+        group.add_argument(f"--{name.replace('_', '-')}", dest=name, action=argparse.BooleanOptionalAction,
+                           default=None)

@@ -1,0 +1,266 @@
+"""The endpoints as HTTP sees them: read a request, call the backend, shape Iterable's answer.
+
+Each handler takes a `Call` whose body has already passed its schema and returns (status, JSON
+body); failures come from the backend as `ApiError`s. Nothing here changes state itself: that is
+backend.py's, which MockIterable's Python set-up calls share.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import orjson
+
+from .backend import Backend, BulkResult, Device, TrackedEvent, TrackedPurchase, UserUpdate, commerce_user
+from .errors import bad_params, envelope
+from .fields import format_timestamp
+from .state import Project, User
+
+Result = tuple[int, Any]
+
+SYSTEM_USER_FIELDS = {"email": "string", "userId": "string", "signupDate": "date", "signupSource": "string",
+                      "profileUpdatedAt": "date", "devices": "nested", "browserTokens": "string",
+                      "shoppingCartItems": "nested"}
+
+
+@dataclass(slots=True)
+class Call:
+    backend: Backend
+    body: Any = None
+    path_params: tuple[str, ...] = ()
+    query: dict[str, str] = field(default_factory=dict)
+
+
+def _bulk_answer(result: BulkResult) -> dict[str, Any]:
+    failed = result.lists
+    return {"successCount": result.success, "failCount": result.failed,
+            "invalidEmails": failed["invalidEmails"], "invalidUserIds": failed["invalidUserIds"]}
+
+
+# ---- users ---------------------------------------------------------------------------------------
+
+def users_update(call: Call) -> Result:
+    call.backend.upsert_user(UserUpdate.from_json(call.body))
+    return 200, envelope()
+
+
+def users_bulk_update(call: Call) -> Result:
+    body = call.body
+    result = call.backend.bulk_upsert_users([UserUpdate.from_json(user) for user in body["users"]],
+                                            create_new_fields=body.get("createNewFields"),
+                                            update_only=bool(body.get("updateOnly", False)))
+    return 200, {**_bulk_answer(result), "filteredOutFields": result.filtered, "createdFields": result.created,
+                 "noOpEmails": [], "noOpUserIds": [], "failedUpdates": result.lists}
+
+
+def users_update_email(call: Call) -> Result:
+    body = call.body
+    call.backend.update_email(current_email=body.get("currentEmail"), current_user_id=body.get("currentUserId"),
+                              new_email=body["newEmail"])
+    return 200, envelope()
+
+
+def users_register_device_token(call: Call) -> Result:
+    body, device = call.body, call.body["device"]
+    call.backend.register_device_token(
+        UserUpdate(body.get("email"), body.get("userId"), prefer_user_id=bool(body.get("preferUserId"))),
+        Device(device["token"], device["platform"], device["applicationName"], device.get("dataFields")))
+    return 200, envelope()
+
+
+def users_register_browser_token(call: Call) -> Result:
+    body = call.body
+    call.backend.register_browser_token(UserUpdate(body.get("email"), body.get("userId")), body["browserToken"])
+    return 200, envelope()
+
+
+def users_forget(call: Call) -> Result:
+    call.backend.forget_user(email=call.body.get("email"), user_id=call.body.get("userId"))
+    return 200, envelope()
+
+
+def user_json(user: User) -> dict[str, Any]:
+    """A profile as GET users/... shows it (the value of its `user`)."""
+    fields = dict(user.data_fields)
+    if user.email:
+        fields["email"] = user.email
+    if user.user_id:
+        fields["userId"] = user.user_id
+    fields.setdefault("signupDate", format_timestamp(user.signup_date))  # a client may set it itself
+    fields.setdefault("signupSource", "API")
+    fields["profileUpdatedAt"] = format_timestamp(user.updated_at)
+    if user.devices:
+        fields["devices"] = [dict(device, endpointEnabled=True) for device in user.devices.values()]
+    if user.browser_tokens:
+        fields["browserTokens"] = list(user.browser_tokens)
+    if user.cart:
+        fields["shoppingCartItems"] = list(user.cart)
+    out: dict[str, Any] = {"email": user.email or "", "dataFields": fields}
+    if user.user_id:
+        out["userId"] = user.user_id
+    return out
+
+
+def user_view(user: User | None) -> dict[str, Any]:
+    """The body of GET users/...: `{"user": {...}}`, or `{}` for an unknown user."""
+    return {} if user is None else {"user": user_json(user)}
+
+
+def project_json(project: Project) -> dict[str, Any]:
+    """One project's state as plain JSON-able data (`MockIterable.state()`, GET /_mock/state)."""
+    def who(uid: int) -> dict[str, Any]:
+        user = project.users[uid]
+        return {"email": user.email, "userId": user.user_id}
+
+    return {
+        "users": [user_json(user) for user in project.users.values()],
+        "events": [{"id": e.id, "eventName": e.event_name, "eventType": e.event_type, **who(e.user_uid),
+                    "createdAt": e.created_at, "dataFields": e.data_fields, "campaignId": e.campaign_id,
+                    "templateId": e.template_id} for e in project.events.values()],
+        "purchases": [{"id": x.id, **who(x.user_uid), "total": x.total, "items": x.items, "createdAt": x.created_at,
+                       "dataFields": x.data_fields, "campaignId": x.campaign_id, "templateId": x.template_id}
+                      for x in project.purchases.values()],
+        "catalogs": {c.name: dict(c.items) for c in project.catalogs.values()},
+        "userFieldTypes": dict(project.user_field_types),
+        "eventFieldTypes": dict(project.event_field_types),
+    }
+
+
+def users_get_by_email(call: Call) -> Result:
+    return 200, user_view(call.backend.project.user_by_email(call.path_params[0]))
+
+
+def users_get_by_user_id(call: Call) -> Result:
+    return 200, user_view(call.backend.project.user_by_user_id(call.path_params[0]))
+
+
+def _required_query(call: Call, name: str) -> str:
+    value = call.query.get(name)
+    if not value:
+        raise bad_params(f"Missing query parameter: {name}")
+    return value
+
+
+def users_get_by_email_query(call: Call) -> Result:
+    """GET users/getByEmail?email=...: the same answer as GET users/{email}."""
+    return 200, user_view(call.backend.project.user_by_email(_required_query(call, "email")))
+
+
+def users_get_by_user_id_query(call: Call) -> Result:
+    """GET users/byUserId?userId=...: the same answer as GET users/byUserId/{userId}."""
+    return 200, user_view(call.backend.project.user_by_user_id(_required_query(call, "userId")))
+
+
+def users_get_fields(call: Call) -> Result:
+    return 200, {"fields": {**SYSTEM_USER_FIELDS, **call.backend.project.user_field_types}}
+
+
+def users_delete_by_email(call: Call) -> Result:
+    call.backend.delete_user_by_email(call.path_params[0])
+    return 200, envelope()
+
+
+def users_delete_by_user_id(call: Call) -> Result:
+    user_id = call.path_params[0]
+    call.backend.delete_users_by_user_id(user_id)
+    return 200, envelope(f"All users associated with {user_id} were successfully deleted")
+
+
+# ---- events --------------------------------------------------------------------------------------
+
+def events_track(call: Call) -> Result:
+    event = TrackedEvent.from_json(call.body)
+    event_id = call.backend.track_event(event)
+    if event_id is None:
+        return 200, envelope(f"event {event.event_name} is disallowed from tracking.")
+    return 200, envelope(f"Event with id: {event_id} tracked.", params={"id": event_id})
+
+
+def events_track_bulk(call: Call) -> Result:
+    result = call.backend.track_events([TrackedEvent.from_json(event) for event in call.body["events"]])
+    return 200, {**_bulk_answer(result), "disallowedEventNames": result.disallowed,
+                 "filteredOutFields": result.filtered, "createdFields": result.created,
+                 "failedUpdates": result.lists}
+
+
+# ---- commerce ------------------------------------------------------------------------------------
+
+def commerce_track_purchase(call: Call) -> Result:
+    purchase_id = call.backend.track_purchase(TrackedPurchase.from_json(call.body))
+    return 200, envelope(params={"id": purchase_id})
+
+
+def commerce_update_cart(call: Call) -> Result:
+    call.backend.update_cart(commerce_user(call.body), call.body["items"])
+    return 200, envelope()
+
+
+# ---- catalogs ------------------------------------------------------------------------------------
+
+def catalogs_create(call: Call) -> Result:
+    catalog = call.backend.create_catalog(call.path_params[0])
+    return 201, envelope(params={"id": catalog.id, "name": catalog.name})
+
+
+def catalogs_bulk_items(call: Call) -> Result:
+    name = call.path_params[0]
+    call.backend.upsert_catalog_items(name, call.body["documents"],
+                                      replace_uploaded_fields_only=call.body["replaceUploadedFieldsOnly"])
+    return 200, envelope(f"Request to bulk-upload documents into {name} processed successfully")
+
+
+def _positive_int(query: dict[str, str], name: str, default: int) -> int:
+    text = query.get(name)
+    if text is None:
+        return default
+    if not text.isdigit() or int(text) < 1:
+        raise bad_params(f"{name} must be a positive integer")
+    return int(text)
+
+
+def catalogs_list_items(call: Call) -> Result:
+    catalog = call.backend.catalog(call.path_params[0])
+    page, size = _positive_int(call.query, "page", 1), _positive_int(call.query, "pageSize", 10)
+    ids = list(catalog.items)[(page - 1) * size: page * size]
+    return 200, envelope(params={
+        "catalogItemsWithProperties": [
+            {"catalogName": catalog.name, "itemId": item_id, "size": len(orjson.dumps(catalog.items[item_id])),
+             "lastModified": int(catalog.modified[item_id] * 1000), "value": catalog.items[item_id]}
+            for item_id in ids],
+        "totalItemsCount": len(catalog.items)})
+
+
+Handler = Callable[[Call], Result]
+# (method, endpoint template) -> handler. Templates name path parameters in braces.
+HANDLERS: dict[tuple[str, str], Handler] = {
+    ("POST", "users/update"): users_update,
+    ("POST", "users/bulkUpdate"): users_bulk_update,
+    ("POST", "users/updateEmail"): users_update_email,
+    ("POST", "users/registerDeviceToken"): users_register_device_token,
+    ("POST", "users/registerBrowserToken"): users_register_browser_token,
+    ("POST", "users/forget"): users_forget,
+    ("GET", "users/getFields"): users_get_fields,
+    ("GET", "users/getByEmail"): users_get_by_email_query,
+    ("GET", "users/byUserId"): users_get_by_user_id_query,
+    ("GET", "users/{email}"): users_get_by_email,
+    ("DELETE", "users/{email}"): users_delete_by_email,
+    ("GET", "users/byUserId/{userId}"): users_get_by_user_id,
+    ("DELETE", "users/byUserId/{userId}"): users_delete_by_user_id,
+    ("POST", "events/track"): events_track,
+    ("POST", "events/trackBulk"): events_track_bulk,
+    ("POST", "commerce/trackPurchase"): commerce_track_purchase,
+    ("POST", "commerce/updateCart"): commerce_update_cart,
+    ("POST", "catalogs/{catalogName}"): catalogs_create,
+    ("POST", "catalogs/{catalogName}/items"): catalogs_bulk_items,
+    ("GET", "catalogs/{catalogName}/items"): catalogs_list_items,
+}
+# Iterable's own static paths under users/ (its Swagger document): its router matches them before
+# users/{email}, so `GET users/getSentMessages` is never a lookup of the email "getSentMessages".
+# Those the mock does not serve answer 404 "Action not found", as an unknown path does.
+STATIC_USER_PATHS = frozenset({
+    "bulkUpdate", "bulkUpdateSubscriptions", "byUserId", "disableDevice", "forget", "forgotten", "forgottenUserIds",
+    "getByEmail", "getFields", "getSentMessages", "merge", "registerBrowserToken", "registerDeviceToken", "unforget",
+    "update", "updateEmail", "updateSubscriptions"})
+RESERVED_PARAMETERS = {"users/{email}": STATIC_USER_PATHS}
+ENDPOINTS: tuple[str, ...] = tuple(f"{method} {template}" for method, template in HANDLERS)
+"""Every endpoint the mock serves, as "METHOD template" ("POST events/track", "GET users/{email}")."""
