@@ -12,7 +12,7 @@ import pandas as pd
 
 from .batching import PAYLOAD_TOO_LARGE
 from .cassettes.commands import cmd_cassettes, cmd_record, configure_cassettes, configure_record
-from .cli_input import CliError, add_settings_options, read_events, settings_from_args
+from .cli_input import CliError, add_settings_options, config_from_args, read_events, settings_from_args
 from .jsvalues import truthy
 from .limits import size_problem
 from .mapping import MappingResults, map_events
@@ -276,7 +276,8 @@ COMMANDS: dict[str, tuple[str, Command, Callable[[argparse.ArgumentParser], None
                     p.add_argument("--port", type=int, default=8866),
                     p.add_argument("--no-browser", action="store_true", help="do not open a browser"),
                     p.add_argument("--settings", metavar="FILE",
-                                   help="a RudderStack destination Config as JSON: where the controls start"))),
+                                   help="a RudderStack destination Config as JSON: where the controls start "
+                                        "(default: Track All Pages on, the rest off)"))),
     "record": ("record cassettes of what is sent to Iterable (default: the sample events under each seed-page "
                "setting, against a fresh mock server, into cassettes/)", cmd_record, configure_record),
     "cassettes": ("cassettes diff: what the current mapping would send, compared with what the cassettes recorded",

@@ -19,7 +19,7 @@ CONFIG_ENV = "ITERABLE_SIM_EXPLORE_CONFIG"
 
 def explorer_from_environment() -> Any:
     """The explorer the page shows: on the events file named in the environment (the samples without one)."""
-    from ..cli import read_events
+    from ..cli_input import read_events
     from ..samples import sample_events
     from ..settings import Settings
     from .explorer import SettingsExplorer
