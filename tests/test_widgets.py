@@ -19,7 +19,7 @@ EVENTS = [NAMED, UNNAMED, DEVICE, BAD_EMAIL]
 
 def shown(grid):
     """The rows a grid sends to the browser, as text."""
-    return json.dumps(json.loads(grid.widget._dt_args["data_json"]))
+    return json.dumps(json.loads(grid.table._dt_args["data_json"]))
 
 
 # ---- SettingsExplorer
@@ -118,7 +118,7 @@ def test_grid_shows_10000_rows_sortable_and_filterable():
 
     grid = Grid()
     grid.show(pd.DataFrame({"n": range(10_000), "text": [f"row {i}" for i in range(10_000)]}))
-    args = grid.widget._dt_args
+    args = grid.table._dt_args
     assert len(json.loads(args["data_json"])) == 10_000 and "downsampling_warning" not in args
     assert args["layout"]["topEnd"] == "search" and args["column_filters"] == "header"
     assert args.get("ordering", True) is not False
@@ -220,7 +220,7 @@ def test_simulator_requests_grid_shows_blank_errors_and_rounded_waits():
     simulator = sim()
     simulator.faults.add(kind="5xx", times=2)
     simulator.run()
-    rows = json.loads(simulator._grids["Requests"].widget._dt_args["data_json"])
+    rows = json.loads(simulator._grids["Requests"].table._dt_args["data_json"])
     assert "None" not in json.dumps(rows) and "nan" not in json.dumps(rows).lower()
     waited = simulator.requests_frame().columns.get_loc("waited")
     assert all(row[waited] == "" or len(str(row[waited]).split(".")[-1]) <= 3 for row in rows)

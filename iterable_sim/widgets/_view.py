@@ -64,7 +64,7 @@ GRID_CSS = ("<style>.itables_anywidget thead input{width:100%;min-width:5em;box-
             "font-weight:normal}</style>")
 
 
-class Grid:
+class Grid(View):
     """A DataFrame as a sortable, filterable, paged grid (itables' DataTables widget, its JavaScript
     bundled: no network needed). A search box filters all columns, one box per column header filters
     that column; a click on a header sorts. Pages keep 10,000 rows quick; the grid scrolls sideways
@@ -74,15 +74,21 @@ class Grid:
         self.empty = empty
         self.page_length = page_length
         self.frame = pd.DataFrame()
-        self.widget = ITable(**self._options(self.frame))
-        self.widget.layout = widgets.Layout(width="100%", overflow="auto")
-        self.box = widgets.VBox([widgets.HTML(GRID_CSS), self.widget],
-                                layout=widgets.Layout(width="100%", overflow="auto"))
+        self.table = ITable(**self._options(self.frame))
+        self.table.layout = widgets.Layout(width="100%", overflow="auto")
+        self.widget = widgets.VBox([widgets.HTML(GRID_CSS), self.table],
+                                   layout=widgets.Layout(width="100%", overflow="auto"))
 
     def show(self, frame: pd.DataFrame) -> None:
         """Show `frame` (missing values blank, lists and objects as text, floats rounded)."""
         self.frame = frame
-        self.widget.update(**self._options(frame))
+        self.table.update(**self._options(frame))
+
+    def headline(self) -> str:
+        return f"a grid of {len(self.frame)} rows and {len(self.frame.columns)} columns"
+
+    def __repr__(self) -> str:
+        return f"<Grid: {self.headline()}>"
 
     def _options(self, frame: pd.DataFrame) -> dict[str, Any]:
         return dict(df=display_frame(frame), maxBytes=0, showIndex=False, classes="display nowrap compact cell-border",

@@ -71,8 +71,8 @@ class SettingsExplorer(View):
                           widgets.VBox([self.controls["data_center"],
                                         self.controls["register_device_or_browser_api_key"], baseline_button])]),
             self._status,
-            tabs({"Requests": self._requests.box, "Refused": self._errors.box,
-                  "Changes": widgets.VBox([self._changed, self._changes.box])}),
+            tabs({"Requests": self._requests.widget, "Refused": self._errors.widget,
+                  "Changes": widgets.VBox([self._changed, self._changes.widget])}),
         ])
         self._refresh()
 

@@ -184,9 +184,9 @@ class LiveSender(View):
 
     def _show_results(self) -> None:
         """A tab for the dry run once there is one, and one for the outcomes once something was sent."""
-        views = {"Dry run": self._preview_view.box} if self.preview_frame is not None else {}
+        views = {"Dry run": self._preview_view.widget} if self.preview_frame is not None else {}
         if self.report is not None:
-            views["Outcomes"] = self._outcome_view.box
+            views["Outcomes"] = self._outcome_view.widget
         self._results.children = list(views.values())
         self._results.titles = tuple(views)
         self._results.selected_index = len(views) - 1 if views else None

@@ -130,8 +130,8 @@ class Simulator(View):
         self._grids = {"Outcomes": Grid(), "Requests": Grid("no requests"), "Profiles": Grid("no profiles"),
                        "Events": Grid("no events"), "Purchases": Grid("no purchases"), "Carts": Grid("no cart items"),
                        "Devices": Grid("no devices"), "Journal": Grid("no requests")}
-        views: dict[str, widgets.Widget] = {name: grid.box for name, grid in self._grids.items()}
-        views["Requests"] = widgets.VBox([self._chart, self._grids["Requests"].box])
+        views: dict[str, widgets.Widget] = {name: grid.widget for name, grid in self._grids.items()}
+        views["Requests"] = widgets.VBox([self._chart, self._grids["Requests"].widget])
         self._send_button = button("Send to the mock", icon="paper-plane", button_style="primary")
         self._send_button.on_click(lambda _: self.run())
         c = self.controls
