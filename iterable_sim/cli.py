@@ -278,8 +278,8 @@ COMMANDS: dict[str, tuple[str, Command, Callable[[argparse.ArgumentParser], None
                     p.add_argument("--settings", metavar="FILE",
                                    help="a RudderStack destination Config as JSON: where the controls start "
                                         "(default: Track All Pages on, the rest off)"))),
-    "record": ("record cassettes of what is sent to Iterable (default: the sample events under each seed-page "
-               "setting, against a fresh mock server, into cassettes/)", cmd_record, configure_record),
+    "record": ("record a cassette of what your events send to Iterable (against a fresh mock server), or record "
+               "cassettes again from the events files and settings they note", cmd_record, configure_record),
     "cassettes": ("cassettes diff: what the current mapping would send, compared with what the cassettes recorded",
                   cmd_cassettes, configure_cassettes),
 }

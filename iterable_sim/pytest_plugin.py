@@ -2,28 +2,28 @@
 package is enough.
 
 Fixtures: `iterable_config` (a RudderStack destination Config with test keys), `iterable_settings`,
-`iterable_events` (the sample events), `iterable_mock` (an in-process mock Iterable on a simulated
-clock), `iterable_server` (that mock behind a real HTTP server: `.url`, `.mock`) and `iterable_send`
-(send() wired to the mock, or to the server with `to="server"`). Override any of them in a conftest.
+`iterable_events` (the sample events, or the file named by the ini option `iterable_sim_events`),
+`iterable_mock` (an in-process mock Iterable on a simulated clock), `iterable_server` (that mock
+behind a real HTTP server: `.url`, `.mock`) and `iterable_send` (send() wired to the mock, or to the
+server with `to="server"`). Override any of them in a conftest.
 
 `iterable_mock` is strict, as pytest-httpx's fixture is: a test fails at teardown when the code
 under test sent the mock a request Iterable would not serve (a path it does not have) or a key the
 mock does not know, each named. Relax it with `@pytest.mark.iterable_mock(strict=False)` on a test,
 or the ini option `iterable_sim_strict_mock = false`.
 
-Cassettes: pytest-recording's `@pytest.mark.vcr` and `--record-mode` get iterable_sim's vcrpy set-up
-(`iterable_sim.cassettes.configure`: match on method, path, data center and JSON body, keys
-scrubbed, readable YAML, field-level diffs on a mismatch). Strict by default, each default saying
-how to relax it:
-- a replayed test runs with the network blocked (pytest-recording's `block_network`); relax with
-  `@pytest.mark.block_network(allowed_hosts=[...])`, `--allowed-hosts`, or the ini option
-  `iterable_sim_block_network = false`;
-- a replayed test fails when a recorded call was not made (the mapping sends less than it did);
-  relax with `@pytest.mark.iterable_replay(assert_all_played=False)`;
-- the vcrpy set-up itself is switched off with the ini option `iterable_sim_vcr_defaults = false`.
+Cassettes: only *Iterable tests* — `@pytest.mark.vcr` tests that use one of the fixtures above or
+are marked `@pytest.mark.iterable` — get iterable_sim's cassette set-up (`cassettes.configure`):
+indexed matching of Iterable calls, readable YAML, personal data pseudonymised, a failure that
+lists every differing call, the network blocked while replaying, `--iterable-accept`. Every other
+vcr test runs exactly as with plain pytest-recording; the one thing every cassette gets is that an
+API key in a call to Iterable is never written.
 """
 from __future__ import annotations
 
+import socket
+import warnings
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, NamedTuple
 
 import pytest
@@ -31,17 +31,30 @@ import pytest
 # Nothing here imports vcrpy at start-up: pytest-recording must register vcrpy's modules for
 # assertion rewriting before they are imported.
 from .clock import ManualClock
+from .exceptions import IterableSimError
 from .mock import MockIterable
-from .samples import sample_events
 from .settings import Settings
 
 if TYPE_CHECKING:
     from vcr import VCR
-    from vcr.cassette import Cassette
 
     from .send import SendReport
 
 TEST_KEYS = {"apiKey": "pytest-api-key-3c1e9b07", "registerDeviceOrBrowserApiKey": "pytest-device-key-8d24a6f1"}
+FIXTURES = frozenset({"iterable_config", "iterable_settings", "iterable_events", "iterable_mock", "iterable_server",
+                      "iterable_send"})
+LOCAL_HOSTS = ("127.", "::1", "localhost", "0.0.0.0")
+REPORTS = pytest.StashKey[list]()
+SETTINGS_WARNINGS = pytest.StashKey[list]()
+_current: list[pytest.Item] = []
+
+
+class IterableSettingsWarning(UserWarning):
+    """Settings.from_rudder found something in the Config RudderStack would not tell you about."""
+
+
+class NetworkBlocked(IterableSimError, RuntimeError):
+    """An Iterable test tried to reach another machine while replaying its cassette."""
 
 
 class MockServer(NamedTuple):
@@ -55,66 +68,177 @@ class MockServer(NamedTuple):
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("iterable_sim")
+    group.addoption("--iterable-accept", action="store_true", default=False,
+                    help="iterable_sim: record the Iterable calls of the Iterable tests run again, replacing the "
+                         "recorded ones (calls to other hosts are kept and replayed)")
     parser.addini("iterable_sim_vcr_defaults", type="bool", default=True,
-                  help="iterable_sim: give @pytest.mark.vcr cassettes iterable_sim's matchers, key scrubbing and YAML")
+                  help="iterable_sim: give the cassettes of Iterable tests iterable_sim's matching, YAML and reports")
     parser.addini("iterable_sim_block_network", type="bool", default=True,
-                  help="iterable_sim: block the network while a @pytest.mark.vcr test replays")
+                  help="iterable_sim: block connections to other machines while an Iterable test replays")
     parser.addini("iterable_sim_strict_mock", type="bool", default=True,
                   help="iterable_sim: fail a test whose code sent iterable_mock a request Iterable would not "
                        "serve (unknown path, unknown key)")
+    parser.addini("iterable_sim_personal_data", default="pseudonymise",
+                  help="iterable_sim: 'pseudonymise' (default) emails, names, phones and addresses in cassettes, "
+                       "or 'keep' them")
+    parser.addini("iterable_sim_events", default="",
+                  help="iterable_sim: a JSON/JSONL events file (relative to the rootdir) for the iterable_events fixture")
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "iterable: an Iterable test (iterable_sim's cassette set-up applies to it)")
     config.addinivalue_line("markers", "iterable_replay(assert_all_played=True): iterable_sim's replay checks; "
                                        "assert_all_played=False lets a replay leave recorded calls unmade")
     config.addinivalue_line("markers", "iterable_mock(strict=True): strict=False lets a test send iterable_mock "
                                        "requests to unknown paths or with unknown keys without failing")
 
 
-@pytest.hookimpl(optionalhook=True)
-def pytest_recording_configure(config: pytest.Config, vcr: "VCR") -> None:
-    if config.getini("iterable_sim_vcr_defaults"):
-        from .cassettes.config import configure
-
-        configure(vcr)
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Replays block the network: pytest-recording lifts the block itself when a test records."""
-    if not config.getini("iterable_sim_block_network"):
-        return
-    for item in items:
-        if item.get_closest_marker("vcr") and not item.get_closest_marker("block_network"):
-            item.add_marker(pytest.mark.block_network)
+def is_iterable_test(item: pytest.Item) -> bool:
+    """A test that uses iterable_sim's fixtures or is marked `@pytest.mark.iterable`."""
+    return item.get_closest_marker("iterable") is not None or bool(FIXTURES & set(getattr(item, "fixturenames", ())))
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
-    result = yield
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    _current.append(item)
+    try:
+        return (yield)
+    finally:
+        _current.remove(item)
+
+
+@pytest.hookimpl(optionalhook=True, trylast=True)
+def pytest_recording_configure(config: pytest.Config, vcr: "VCR") -> None:
+    from .cassettes.config import configure, scrub_writes
+    from .cassettes.sources import KEY_PLACEHOLDERS
+
+    item = _current[-1] if _current else None
+    keys = {placeholder: TEST_KEYS[key] for key, placeholder in KEY_PLACEHOLDERS.items()}
+    if item is None or not is_iterable_test(item) or not config.getini("iterable_sim_vcr_defaults"):
+        scrub_writes(vcr, keys)
+        return
+    configure(vcr, keys=keys, personal_data=_pseudonymise(config), collect=True,
+              accept=config.getoption("--iterable-accept"), passthrough=_respx_routes)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[pytest.TestReport]:
+    report: pytest.TestReport = yield
+    if call.when != "call":
+        return report
+    from .cassettes.cassette import IterableCassette
+    from .cassettes.report import failure_message, headline
+
     cassette = getattr(item, "funcargs", {}).get("vcr")
+    if not isinstance(cassette, IterableCassette) or not cassette.write_protected:
+        return report
     marker = item.get_closest_marker("iterable_replay")
     strict = marker.kwargs.get("assert_all_played", True) if marker else True
-    if cassette is not None and strict and cassette.write_protected and len(cassette) and not cassette.all_played:
-        raise AssertionError(unplayed_message(cassette))
-    return result
+    error = None
+    if call.excinfo is not None:
+        error = call.excinfo.exconly().splitlines()[0][:300]
+    message = failure_message(cassette, strict=strict, nodeid=item.nodeid, reports=item.stash.get(REPORTS, []),
+                              warnings=item.stash.get(SETTINGS_WARNINGS, []), test_error=error)
+    if message is not None:
+        report.outcome = "failed"
+        report.longrepr = _ReplayFailure(message, str(item.path), headline(cassette, strict) or message)
+    return report
 
 
-def unplayed_message(cassette: "Cassette") -> str:
-    """Which recorded calls a replay did not make, each named by endpoint and who it is about."""
-    from .cassettes.bodydiff import describe_who, who
-    from .cassettes.matchers import body_json, endpoint
+class _ReplayFailure:
+    """A failure shown as its message alone (no traceback), with a one-line summary for `-ra`."""
 
-    unplayed = [request for index, (request, _) in enumerate(cassette.data) if not cassette.play_counts[index]]
-    lines = [f"{len(unplayed)} of {len(cassette)} recorded Iterable call(s) were not made in this run: "
-             f"the code under test now sends less than {cassette._path} recorded."]
-    for request in unplayed:
-        body = body_json(request)
-        items = body.get("users") or body.get("events") if isinstance(body, dict) else None
-        subjects = items if isinstance(items, list) else [body]
-        lines.append(f"  {endpoint(request)}: " + "; ".join(describe_who(who(s)) for s in subjects))
-    lines.append("If that is expected, record the cassette again (--record-mode=rewrite), or let this test "
-                 "leave calls unmade: @pytest.mark.iterable_replay(assert_all_played=False).")
-    return "\n".join(lines)
+    def __init__(self, text: str, path: str, summary: str) -> None:
+        from _pytest._code.code import ReprFileLocation
+
+        self.text = text
+        self.reprcrash = ReprFileLocation(path, 0, summary)
+
+    def toterminal(self, tw: Any) -> None:
+        for line in self.text.splitlines():
+            tw.line(line)
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@pytest.fixture(autouse=True)
+def _iterable_network_guard(request: pytest.FixtureRequest) -> Iterator[None]:
+    """While an Iterable test replays, connections to other machines fail, naming the switches."""
+    if not _should_block(request):
+        yield
+        return
+    allowed = request.getfixturevalue("allowed_hosts") or []
+    with _blocking(allowed):
+        yield
+
+
+def _should_block(request: pytest.FixtureRequest) -> bool:
+    config = request.config
+    item = request.node
+    if not (item.get_closest_marker("vcr") and is_iterable_test(item)):
+        return False
+    if not config.getini("iterable_sim_block_network") or config.getoption("--disable-recording", False):
+        return False
+    if config.getoption("--iterable-accept") or item.get_closest_marker("block_network") \
+            or config.getoption("--block-network", False):
+        return False  # recording, or pytest-recording blocks it itself
+    mode = config.getoption("--record-mode", None)
+    if mode is None:
+        merged: dict[str, Any] = dict(request.getfixturevalue("vcr_config"))
+        for marker in reversed(list(item.iter_markers("vcr"))):
+            merged.update(marker.kwargs)
+        mode = merged.get("record_mode", "none")
+    return mode == "none"
+
+
+@contextmanager
+def _blocking(allowed: list[str]) -> Iterator[None]:
+    from pytest_recording.network import is_host_in_allowed_hosts
+
+    original = socket.socket.connect, socket.socket.connect_ex
+
+    def guard(connect: Callable[..., Any]) -> Callable[..., Any]:
+        def guarded(sock: socket.socket, address: Any, *args: Any, **kwargs: Any) -> Any:
+            host = address[0] if sock.family in (socket.AF_INET, socket.AF_INET6) else None
+            if host is None or str(host).startswith(LOCAL_HOSTS) or (allowed and is_host_in_allowed_hosts(host, allowed)):
+                return connect(sock, address, *args, **kwargs)
+            raise NetworkBlocked(
+                f"iterable_sim blocked a connection to {host!r}: an Iterable test replaying its cassette may reach "
+                f"this machine only. Allow the host with @pytest.mark.block_network(allowed_hosts=[...]) or "
+                f"--allowed-hosts=REGEX, or switch the block off with the ini option iterable_sim_block_network = false.")
+        return guarded
+
+    socket.socket.connect, socket.socket.connect_ex = guard(original[0]), guard(original[1])  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        socket.socket.connect, socket.socket.connect_ex = original  # type: ignore[method-assign]
+
+
+def _pseudonymise(config: pytest.Config) -> bool:
+    value = str(config.getini("iterable_sim_personal_data")).strip().lower()
+    if value not in ("pseudonymise", "pseudonymize", "keep"):
+        raise pytest.UsageError(f"iterable_sim_personal_data = {value!r}: use 'pseudonymise' or 'keep'")
+    return value != "keep"
+
+
+def _respx_routes(request: Any) -> bool:
+    """True when a started respx router has a route for this call: it is respx's to answer, on every
+    run, so the cassette neither records nor replays it."""
+    import sys
+
+    if "respx" not in sys.modules:
+        return False
+    import httpx
+    from respx.mocks import Mocker
+
+    routers = [router for mocker in Mocker.registry.values() for router in mocker.routers]
+    if not routers:
+        return False
+    real = httpx.Request(request.method, request.uri, headers=dict(request.headers), content=request.body or b"")
+    return any(route.pattern.match(real) for router in routers for route in router.routes)
 
 
 # ---------------------------------------------------------------- fixtures
@@ -127,14 +251,26 @@ def iterable_config() -> dict[str, Any]:
 
 
 @pytest.fixture
-def iterable_settings(iterable_config: dict[str, Any]) -> Settings:
-    return Settings.from_rudder(iterable_config)
+def iterable_settings(request: pytest.FixtureRequest, iterable_config: dict[str, Any]) -> Settings:
+    """`Settings.from_rudder(iterable_config)`; each settings warning is a pytest warning, and is
+    repeated in a failed replay's message."""
+    settings = Settings.from_rudder(iterable_config)
+    request.node.stash[SETTINGS_WARNINGS] = list(settings.warnings)
+    path, line, _ = request.node.location
+    for warning in settings.warnings:  # shown at the test, not inside pytest
+        warnings.warn_explicit(IterableSettingsWarning(f"iterable_config: {warning}"), IterableSettingsWarning,
+                               str(request.config.rootpath / path), (line or 0) + 1)
+    return settings
 
 
 @pytest.fixture
-def iterable_events() -> list[dict[str, Any]]:
-    """iterable_sim's sample events: every event type and setting-sensitive case (fresh copies)."""
-    return sample_events()
+def iterable_events(pytestconfig: pytest.Config) -> list[dict[str, Any]]:
+    """The events of the ini option `iterable_sim_events` (a JSON/JSONL file, read from where it is),
+    else iterable_sim's sample events: every event type and setting-sensitive case (fresh copies)."""
+    from .cassettes.sources import read_events, samples
+
+    path = pytestconfig.getini("iterable_sim_events")
+    return read_events(pytestconfig.rootpath / path) if path else samples()
 
 
 @pytest.fixture
@@ -177,9 +313,19 @@ def unexpected_message(mistakes: list[str]) -> str:
 
 @pytest.fixture
 def iterable_server(iterable_mock: MockIterable) -> Iterator[MockServer]:
-    """`iterable_mock` served over HTTP on a free local port, for code that needs a URL."""
+    """`iterable_mock` served over HTTP on a free local port, for code that needs a URL. Calls to it
+    are Iterable calls for the cassette (stored under api.iterable.com)."""
+    from urllib.parse import urlsplit
+
+    from .cassettes.scrub import MOCK_ORIGINS
+
     with iterable_mock.serve() as url:
-        yield MockServer(url, iterable_mock)
+        origin = urlsplit(url).netloc
+        MOCK_ORIGINS.add(origin)
+        try:
+            yield MockServer(url, iterable_mock)
+        finally:
+            MOCK_ORIGINS.discard(origin)
 
 
 @pytest.fixture
@@ -189,8 +335,11 @@ def iterable_send(request: pytest.FixtureRequest, iterable_events: list[dict[str
 
     Defaults: the `iterable_events`, the `iterable_settings`, the in-process `iterable_mock`;
     `to="server"` sends over HTTP to `iterable_server`; any other `to` goes to send() unchanged.
-    Runs on the mock's clock, so pacing and retries cost no real time; no progress bar."""
+    Runs on the mock's clock, so pacing and retries cost no real time; no progress bar. While
+    recording, the cassette notes the events' file and the settings, for `iterable-sim cassettes diff`."""
     from .send import send
+
+    reports = request.node.stash.setdefault(REPORTS, [])
 
     def sender(events: Iterable[Any] | None = None, settings: Settings | None = None, to: Any = None,
                **options: Any) -> "SendReport":
@@ -201,6 +350,19 @@ def iterable_send(request: pytest.FixtureRequest, iterable_events: list[dict[str
             target = request.getfixturevalue("iterable_server").url
         options.setdefault("progress", False)
         options.setdefault("clock", iterable_mock.clock)
-        return send(iterable_events if events is None else events, settings or iterable_settings, target, **options)
+        chosen = iterable_events if events is None else events
+        report = send(chosen, settings or iterable_settings, target, **options)
+        reports.append(report)
+        _note(request, chosen, settings or iterable_settings, options.get("stable_event_ids", False))
+        return report
 
     return sender
+
+
+def _note(request: pytest.FixtureRequest, events: Any, settings: Settings, stable_event_ids: bool) -> None:
+    from .cassettes.cassette import IterableCassette
+    from .cassettes.sources import send_entry
+
+    cassette = request.node.funcargs.get("vcr") if hasattr(request.node, "funcargs") else None
+    if isinstance(cassette, IterableCassette):
+        cassette.note_send(send_entry(events, settings, cassette._path, stable_event_ids=stable_event_ids))

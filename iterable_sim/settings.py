@@ -77,14 +77,19 @@ class Settings:
         """Read a RudderStack destination Config exactly as RudderStack's Iterable destination does.
 
         Any value is taken as RudderStack takes it (with a warning when that surprises); only a
-        `config` that is not a mapping at all raises SettingsError.
+        `config` that is not a mapping at all raises SettingsError. A whole destination as RudderStack
+        exports it (`{"id": ..., "config": {...}}`) is read by its config.
         """
         if config is not None and not isinstance(config, Mapping):
             raise SettingsError(f"Settings.from_rudder takes a RudderStack destination Config, a mapping such as "
                                 f"{{'apiKey': ..., 'trackAllPages': True}}, not a value of type {type(config).__name__}")
         config = dict(config or {})
-        values: dict[str, Any] = {}
         warnings: list[str] = []
+        inner = config.get("config", config.get("Config"))
+        if isinstance(inner, Mapping) and not set(config) & set(RUDDER_KEYS.values()):
+            config = dict(inner)
+            warnings.append("a whole destination was given: pass its 'Config' (its settings were read from there)")
+        values: dict[str, Any] = {}
         known = set(RUDDER_KEYS.values())
         for key in config:
             if key not in known:

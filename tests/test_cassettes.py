@@ -11,8 +11,8 @@ import yaml
 from vcr.errors import CannotOverwriteExistingCassetteException
 from vcr.request import Request as VcrRequest
 
-from iterable_sim.cassettes import (RECORDING_KEYS, CassetteSerializer, Scrubber, diff_bodies, drift_frame,
-                                    load_manifest, make_vcr, record_cassette)
+from iterable_sim.cassettes import (RECORDING_KEYS, CassetteSerializer, Scrubber, cassette_sends, diff_bodies,
+                                    drift_frame, make_vcr, read_events, record_cassette)
 from iterable_sim.cassettes.bodydiff import describe
 from iterable_sim.cassettes.matchers import iterable_body, iterable_data_center, iterable_who
 from iterable_sim.cli import main
@@ -157,8 +157,8 @@ def send_quietly(events, settings, to):
 def test_a_recording_against_the_mock_server_replays_after_the_server_has_stopped(tmp_path):
     events = sample_events()[:16]
     path = record_cassette(tmp_path, "flow", {"trackAllPages": True, "preferUserId": False}, events)
-    entry, = load_manifest(tmp_path)  # the server is gone: record_cassette stopped it
-    assert entry.settings["apiKey"] == "<API_KEY>" and entry.load_events(tmp_path) == events
+    entry, = cassette_sends(path)  # the server is gone: record_cassette stopped it
+    assert entry.settings["apiKey"] == "<API_KEY>" and entry.load_events() == events
     with make_vcr(record_mode="none").use_cassette(str(path)) as cassette:
         report = send_quietly(events, entry.load_settings(), "http://127.0.0.1:9")  # nothing listens there
     assert cassette.all_played and len(cassette) == len(report.deliveries) > 0
@@ -173,7 +173,7 @@ def test_keys_a_recording_used_are_in_no_file_it_wrote(tmp_path):
         record_cassette(tmp_path, "own", {"apiKey": KEY, "registerDeviceOrBrowserApiKey": "device-key-fedcba9876",
                                           "trackAllPages": True}, sample_events()[:5], to=url)
     texts = {p.name: p.read_text() for p in tmp_path.iterdir()}
-    assert set(texts) == {"own.yaml", "own.events.json", "manifest.json"}
+    assert set(texts) == {"own.yaml", "own.events.json"}
     assert "<DEVICE_API_KEY>" in texts["own.yaml"] and "<API_KEY>" in texts["own.yaml"]
     assert not [name for name, text in texts.items() if KEY in text or "device-key-fedcba9876" in text]
 
@@ -191,22 +191,20 @@ def test_no_key_in_the_committed_cassettes():
 
 
 def test_re_recording_a_seed_cassette_gives_the_same_file(tmp_path):
-    from iterable_sim.cassettes.record import SEED_PAGE_ABOUT
     from iterable_sim.samples import SEED_PAGE_SETTINGS
 
     name = "eu_data_center"
-    record_cassette(tmp_path, name, SEED_PAGE_SETTINGS[name], about=SEED_PAGE_ABOUT[name])
+    record_cassette(tmp_path, name, SEED_PAGE_SETTINGS[name])
     assert (tmp_path / f"{name}.yaml").read_text() == (CASSETTES / f"{name}.yaml").read_text()
-    committed = {e.name: e for e in load_manifest(CASSETTES)}
-    assert load_manifest(tmp_path) == [committed[name]]
 
 
 def test_flipping_one_setting_fails_the_replay_naming_event_and_field():
-    entry = {e.name: e for e in load_manifest(CASSETTES)}["track_all_pages"]
+    path = CASSETTES / "track_all_pages.yaml"
+    entry, = cassette_sends(path)
     flipped = entry.load_settings({"mapToSingleEvent": True})
     with pytest.raises(CannotOverwriteExistingCassetteException) as caught:
-        with make_vcr(record_mode="none").use_cassette(str(CASSETTES / entry.file)):
-            send_quietly(entry.load_events(CASSETTES), flipped, MockIterable())
+        with make_vcr(record_mode="none").use_cassette(str(path)):
+            send_quietly(entry.load_events(), flipped, MockIterable())
     message = str(caught.value)
     assert "no recorded interaction matches it" in message
     assert 'userId "user-1", email "alex@example.com", eventName "Application Home page"' in message
@@ -219,30 +217,90 @@ def test_the_drift_frame_is_empty_for_the_current_mapping_and_names_what_a_setti
     home = frame[(frame["userId"] == "user-1") & (frame["field"] == "eventName")]
     # in both trackBulk calls: the one Iterable refused for another event's missing eventName, and the re-sent rest
     assert home[["recorded", "now"]].values.tolist() == [['"Application Home page"', '"Loaded a Page"']] * 2
-    assert set(frame["cassette"]) == {"track_all_pages"}
+    assert set(frame["cassette"]) == {"cassettes/track_all_pages.yaml"}
     moved = drift_frame(CASSETTES, settings={"dataCenter": "USDC"}, cassettes=["eu_data_center"])
     assert set(moved["field"]) == {"host"} and set(moved["now"]) == {'"api.iterable.com"'}
 
 
 def test_cassettes_diff_command(capsys):
-    assert main(["cassettes", "diff", "--dir", str(CASSETTES)]) == 0
+    assert main(["cassettes", "diff", str(CASSETTES)]) == 0
     assert "no drift" in capsys.readouterr().out
-    assert main(["cassettes", "diff", "--dir", str(CASSETTES), "--cassette", "track_all_pages",
-                 "--map-to-single-event"]) == 1
+    assert main(["cassettes", "diff", str(CASSETTES), "--cassette", "track_all_pages", "--map-to-single-event"]) == 1
     out = capsys.readouterr().out
     assert 'eventName: recorded "Application Home page", now "Loaded a Page"' in out
-    assert main(["cassettes", "diff", "--dir", str(CASSETTES), "--cassette", "nope"]) == 2
+    assert main(["cassettes", "diff", str(CASSETTES), "--cassette", "nope"]) == 2
     assert "no cassette named nope" in capsys.readouterr().err
 
 
-def test_record_command_records_your_events(tmp_path, capsys):
-    events = tmp_path / "events.jsonl"
-    events.write_text("\n".join(json.dumps(e) for e in sample_events()[6:8]))
-    out = tmp_path / "out"
-    assert main(["record", "--dir", str(out), "--name", "mine", "--events", str(events), "--track-named-pages"]) == 0
-    assert f"recorded {out / 'mine.yaml'}" in capsys.readouterr().out
-    entry, = load_manifest(out)
-    assert entry.settings == {"trackAllPages": True, "trackNamedPages": True, "apiKey": "<API_KEY>",
-                              "registerDeviceOrBrowserApiKey": "<DEVICE_API_KEY>"}
-    assert drift_frame(out).empty
-    assert main(["record", "--dir", str(out), "--events", str(events)]) == 2
+def test_record_and_diff_read_your_events_file_from_where_it_is(tmp_path, capsys):
+    """No frozen copy: after the events file is edited, the diff sees the edit; recording the
+    cassette again from the events and settings it notes accepts it."""
+    events = tmp_path / "data" / "events.jsonl"
+    events.parent.mkdir()
+    chosen = sample_events()[6:8]
+    events.write_text("\n".join(json.dumps(e) for e in chosen))
+    cassette = tmp_path / "cassettes" / "mine.yaml"
+    assert main(["record", str(cassette), "--events", str(events), "--track-named-pages"]) == 0
+    assert f"recorded {cassette}" in capsys.readouterr().out
+    entry, = cassette_sends(cassette)
+    assert entry.events == "../data/events.jsonl"
+    assert entry.settings["trackNamedPages"] is True and entry.settings["apiKey"] == "<API_KEY>"
+    assert not list((tmp_path / "cassettes").glob("*.json"))  # no copy of the events
+    assert main(["cassettes", "diff", str(tmp_path / "cassettes")]) == 0
+    capsys.readouterr()
+    chosen[0]["event"] = "Email Clicked"
+    events.write_text("\n".join(json.dumps(e) for e in chosen))
+    assert main(["cassettes", "diff", str(tmp_path / "cassettes")]) == 1
+    assert 'eventName: recorded "Email Opened", now "Email Clicked"' in capsys.readouterr().out
+    assert main(["record", str(cassette)]) == 0  # accept: record again from the file as it is now
+    assert main(["cassettes", "diff", str(tmp_path / "cassettes")]) == 0
+    assert main(["record"]) == 2
+    assert "--samples" in capsys.readouterr().err
+
+
+def test_read_events_remembers_the_file(tmp_path):
+    path = tmp_path / "e.json"
+    path.write_text(json.dumps({"type": "track", "event": "A", "userId": "u"}))
+    events = read_events(path)
+    assert events == [{"type": "track", "event": "A", "userId": "u"}] and events.source == str(path.resolve())
+
+
+def test_a_replay_looks_calls_up_and_builds_a_diff_only_for_a_call_that_differs(tmp_path, monkeypatch):
+    """Replay cost stays linear: a matching call is one index look-up, no comparison with the
+    other recordings; the field diff is built for the differing call alone."""
+    import iterable_sim.cassettes.cassette as module
+    from iterable_sim.cassettes.cassette import CassetteMismatch
+
+    mock = MockIterable(clock=ManualClock())
+    mock.add_api_key(KEY)
+    bodies = [{"email": f"p{i}@example.com", "eventName": "Viewed", "dataFields": {"n": i}} for i in range(60)]
+    path = str(tmp_path / "many.yaml")
+
+    def post_all(bodies):
+        with httpx.Client(transport=mock.transport()) as client:
+            for body in bodies:
+                client.post("https://api.iterable.com/api/events/track", json=body, headers={"Api-Key": KEY})
+
+    with make_vcr(record_mode="all").use_cassette(path):
+        post_all(bodies)
+    diffs = []
+    monkeypatch.setattr(module, "diff_bodies", lambda a, b: diffs.append((a, b)) or [])
+    with make_vcr(record_mode="none").use_cassette(path) as cassette:
+        post_all(bodies)
+    assert cassette.all_played and diffs == []
+    changed = [*bodies[:59], {**bodies[59], "dataFields": {"n": "59"}}]
+    with pytest.raises(CassetteMismatch), make_vcr(record_mode="none").use_cassette(path):
+        post_all(changed)
+    assert len(diffs) == 1 and diffs[0][0]["dataFields"] == {"n": 59}
+
+
+def test_keys_are_scrubbed_where_the_cassette_is_written_whatever_the_serializer_and_hooks(tmp_path):
+    mock = MockIterable(clock=ManualClock())
+    mock.add_api_key(KEY)
+    vcr = make_vcr(record_mode="all", serializer="json", before_record_request=lambda request: request,
+                   before_record_response=lambda response: response)
+    with vcr.use_cassette(str(tmp_path / "c.json")), httpx.Client(transport=mock.transport()) as client:
+        client.post(f"https://api.iterable.com/api/users/update?api_key={KEY}", headers={"Api-Key": KEY},
+                    json={"email": "a@example.com", "dataFields": {"note": f"key {KEY}"}})
+    text = (tmp_path / "c.json").read_text()
+    assert KEY not in text and "<API_KEY>" in text

@@ -3,55 +3,94 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
-from ..cli_input import CliError, add_settings_options, config_from_args, read_events
-from .drift import drift_frame, drift_report
-from .manifest import load_manifest
-from .record import record_cassette, record_seed_cassettes
+from ..cli_input import CliError, add_settings_options, config_from_args
+from ..settings import RUDDER_KEYS
+from .drift import drift_frame, drift_report, iterable_cassettes
+from .record import record_cassette, record_seed_cassettes, rerecord
+from .sources import SourceError, read_events
+
+DEFAULT_PLACES = ("tests", "cassettes")
+
+
+def _config(args: argparse.Namespace, base: dict[str, Any] | None = None) -> dict[str, Any]:
+    """--settings and the flags as a Config; a whole destination export is read by its config."""
+    config = config_from_args(args, base=base)
+    inner = config.get("config")
+    if isinstance(inner, dict):
+        flags = {key: getattr(args, name) for name, key in RUDDER_KEYS.items() if getattr(args, name, None) is not None}
+        config = {key: value for key, value in {**(base or {}), **inner, **flags}.items() if key in RUDDER_KEYS.values()}
+    return config
 
 
 def cmd_record(args: argparse.Namespace, out: TextIO) -> int:
-    if args.name is None:
-        if args.events or args.settings or args.to:
-            raise CliError("--events, --settings and --to record one cassette: give it a --name")
-        paths = record_seed_cassettes(args.dir)
-    else:
-        events = read_events(args.events) if args.events else None
-        config = config_from_args(args, base={"trackAllPages": True})
-        paths = [record_cassette(args.dir, args.name, config, events, to=args.to,
-                                 stable_event_ids=args.stable_event_ids, project_type=args.project_type)]
+    try:
+        if args.samples:
+            paths = record_seed_cassettes(args.dir or "cassettes")
+        elif args.events:
+            target = Path(args.cassette[0]) if args.cassette else None
+            if args.name:
+                target = Path(args.dir or "cassettes") / f"{args.name}.yaml"
+            if target is None or len(args.cassette or ()) > 1:
+                raise CliError("--events records one cassette: name it (CASSETTE path, or --name [--dir])")
+            config = _config(args, base={"trackAllPages": True})
+            paths = [record_cassette(target.parent, target.stem, config, read_events(args.events), to=args.to,
+                                     stable_event_ids=args.stable_event_ids, project_type=args.project_type,
+                                     personal_data=args.personal_data)]
+        elif args.cassette:
+            overrides = _config(args)
+            paths = [rerecord(path, to=args.to, settings=overrides, personal_data=args.personal_data)
+                     for path in args.cassette]
+        else:
+            raise CliError("give --events FILE and a CASSETTE to record, CASSETTE... to record again from the events "
+                           "and settings they note, or --samples for iterable_sim's own sample cassettes")
+    except SourceError as err:
+        raise CliError(str(err)) from None
     for path in paths:
         print(f"recorded {path}", file=out)
-    print(f"manifest: {Path(args.dir) / 'manifest.json'}", file=out)
     return 0
 
 
 def cmd_cassettes(args: argparse.Namespace, out: TextIO) -> int:
+    places = args.paths or [p for p in DEFAULT_PLACES if Path(p).is_dir()]
+    if not places:
+        raise CliError(f"no {' or '.join(DEFAULT_PLACES)} directory here: name the cassettes or their directory")
     try:
-        compared = len(args.cassette or load_manifest(args.dir))
-        frame = drift_frame(args.dir, settings=config_from_args(args), cassettes=args.cassette or None)
-    except (ValueError, KeyError) as err:
-        raise CliError(str(err).strip("'\"")) from None
+        compared = len(iterable_cassettes(places, args.cassette))
+        if not compared:
+            raise CliError(f"no cassette recorded by iterable_sim under {', '.join(places)}")
+        frame = drift_frame(places, settings=_config(args), cassettes=args.cassette)
+    except SourceError as err:
+        raise CliError(str(err)) from None
     print(drift_report(frame, compared), file=out)
     return 1 if len(frame) else 0
 
 
 def configure_record(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--dir", default="cassettes", help="where cassettes and manifest.json go (default: cassettes)")
-    parser.add_argument("--name", help="record one cassette of your own (default: the seed-page set over the "
-                                       "sample events)")
-    parser.add_argument("--events", metavar="FILE", help="JSON or JSONL events (default: the sample events)")
+    parser.add_argument("cassette", nargs="*", metavar="CASSETTE",
+                        help="with --events: the cassette file to write; alone: cassettes to record again from the "
+                             "events files and settings they note (events read from where they are now)")
+    parser.add_argument("--events", metavar="FILE", help="your JSON or JSONL events (the cassette notes this file)")
+    parser.add_argument("--name", help="with --events: the cassette is DIR/NAME.yaml (instead of a CASSETTE path)")
+    parser.add_argument("--dir", help="with --name or --samples (default: cassettes)")
+    parser.add_argument("--samples", action="store_true",
+                        help="iterable_sim's own regression set: the sample events under each seed-page setting")
     parser.add_argument("--to", metavar="URL", help="record against this server, or 'live' for Iterable itself "
                                                     "(default: a fresh mock Iterable on a free local port)")
     parser.add_argument("--stable-event-ids", action="store_true", help="see send(stable_event_ids=True)")
     parser.add_argument("--project-type", choices=("hybrid", "email", "userId"), default="hybrid")
+    parser.add_argument("--personal-data", action=argparse.BooleanOptionalAction, default=True,
+                        help="pseudonymise emails, names, phone numbers and addresses in the cassette (default: on)")
     add_settings_options(parser)
 
 
 def configure_cassettes(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("action", choices=("diff",), help="diff: what the current mapping would send, compared "
                                                           "with what the cassettes recorded (exit status 1 on drift)")
-    parser.add_argument("--dir", default="cassettes", help="the cassettes and their manifest.json (default: cassettes)")
-    parser.add_argument("--cassette", action="append", metavar="NAME", help="compare only this one (repeatable)")
+    parser.add_argument("paths", nargs="*", metavar="PATH",
+                        help="cassette files or directories (default: tests and cassettes); pytest cassettes "
+                             "included; cassettes iterable_sim did not record are skipped")
+    parser.add_argument("--cassette", action="append", metavar="NAME",
+                        help="compare only the cassette with this file name, without .yaml (repeatable)")
     add_settings_options(parser)

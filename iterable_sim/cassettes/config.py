@@ -8,20 +8,29 @@ mock's state does not change, so assert on what the client got, not on the mock.
 """
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from vcr import VCR
+from vcr.cassette import Cassette
 
+from .cassette import PLAIN_MATCH_ON, ScrubbingPersister, cassette_class
 from .matchers import MATCH_ON, MATCHERS
 from .scrub import Scrubber
 from .serializer import CassetteSerializer
 
 
-def configure(vcr: VCR, *, keys: Mapping[str, str | None] | None = None) -> VCR:
+def configure(vcr: VCR, *, keys: Mapping[str, str | None] | None = None, personal_data: bool = True,
+              collect: bool = False, accept: bool = False, passthrough: Callable[[Any], bool] | None = None) -> VCR:
     """Give `vcr` iterable_sim's defaults (anything passed to `use_cassette` still overrides them):
-    match on method, path, query, data center, people and JSON body, not host or port; API keys
-    scrubbed (`keys` names known ones: {"<API_KEY>": key}); YAML with readable JSON bodies."""
-    scrubber = Scrubber(keys)
+    Iterable calls matched by method, data center, path, query and JSON body (not port: a mock
+    server's port changes every run) through an index; calls to other hosts as vcrpy matches them;
+    API keys scrubbed where the cassette is written (`keys` names known ones: {"<API_KEY>": key}),
+    personal data pseudonymised unless `personal_data=False`; YAML with readable JSON bodies.
+
+    `collect`: a call that matches nothing is noted in the cassette's `misses` (answered with the
+    closest recording's answer) rather than raised. `accept`: the cassette's Iterable calls are
+    recorded afresh, calls to other hosts kept and replayed."""
+    scrubber = Scrubber(keys, personal_data=personal_data)
     for name, matcher in MATCHERS.items():
         vcr.register_matcher(name, matcher)
     vcr.register_serializer("yaml", CassetteSerializer(scrubber))
@@ -30,9 +39,37 @@ def configure(vcr: VCR, *, keys: Mapping[str, str | None] | None = None) -> VCR:
     vcr.before_record_request = scrubber.before_record_request
     vcr.before_record_response = scrubber.before_record_response
     vcr.decode_compressed_response = True
+    plain = tuple(vcr.matchers[name] for name in PLAIN_MATCH_ON)
+    indexed = cassette_class(scrubber, collect=collect, accept=accept, plain_match_on=plain, passthrough=passthrough)
+    _use(vcr, scrubber, everything=True, cassette=indexed, accept=accept)
     return vcr
 
 
-def make_vcr(*, keys: Mapping[str, str | None] | None = None, **options: Any) -> VCR:
+def scrub_writes(vcr: VCR, keys: Mapping[str, str | None] | None = None) -> VCR:
+    """Only the guarantee every cassette gets: API keys in calls to Iterable are scrubbed where the
+    cassette is written. Nothing else about `vcr` changes."""
+    _use(vcr, Scrubber(keys), everything=False, cassette=None, accept=False)
+    return vcr
+
+
+def _use(vcr: VCR, scrubber: Scrubber, *, everything: bool, cassette: type[Cassette] | None, accept: bool) -> None:
+    """Make `vcr.use_cassette` wrap whatever persister it ends up with (the user's included), and
+    build `cassette` rather than vcrpy's Cassette unless the user chose their own `match_on`."""
+
+    def use(with_current_defaults: bool = False, **kwargs: Any) -> Any:
+        def arguments() -> dict[str, Any]:
+            merged = vcr.get_merged_config(**kwargs)
+            merged["persister"] = ScrubbingPersister(merged["persister"], scrubber, everything=everything)
+            if accept:
+                merged["record_mode"] = "new_episodes"
+            return merged
+
+        chosen = cassette if cassette is not None and "match_on" not in kwargs else Cassette
+        return chosen.use_arg_getter(arguments)
+
+    vcr._use_cassette = use  # type: ignore[method-assign]
+
+
+def make_vcr(*, keys: Mapping[str, str | None] | None = None, personal_data: bool = True, **options: Any) -> VCR:
     """A VCR with iterable_sim's defaults: `make_vcr(record_mode="none").use_cassette(path)`."""
-    return configure(VCR(**options), keys=keys)
+    return configure(VCR(**options), keys=keys, personal_data=personal_data)

@@ -1,31 +1,37 @@
-"""The drift report: what the current mapping would send, request by request, against a cassette.
+"""The drift report: what the current mapping would send, call by call, against a cassette.
 
-For each cassette in the manifest, its events are mapped and sent again, under the settings it was
-recorded with (optionally with some changed), to a fresh in-process mock; the calls made are
-compared with the recorded ones. Calls are paired in order by method and path, so a call that is no
-longer made, or a new one, shows as one row; paired calls are compared field by field. Do not call
-it inside an open cassette: vcrpy would answer the in-process mock's calls from it.
+For each cassette recorded by iterable_sim (it notes its events and settings, `sources.py`), the
+events are read from where they are now, mapped and sent again under the recorded settings
+(optionally with some changed) to a fresh in-process mock, and the Iterable calls made are compared
+with the recorded ones. Calls are paired in order by method, path and who they are about, so a call
+no longer made, or a new one, shows as one row; paired calls are compared field by field. Both
+sides are compared with personal data pseudonymised, as a cassette may store it. Do not call it
+inside an open cassette: vcrpy would answer the in-process mock's calls from it.
 """
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 from urllib.parse import urlsplit
 
 import pandas as pd
 from vcr.serialize import deserialize
+from vcr.serializers import jsonserializer
 
 from ..clock import ManualClock
 from ..mock import MockIterable
 from .bodydiff import MISSING, describe_who, diff_bodies, pair_indexes, show, who
 from .matchers import subjects
-from .manifest import CassetteEntry, load_manifest
+from .scrub import Scrubber, iterable_host
 from .serializer import CassetteSerializer
+from .sources import Send, SourceError, cassette_sends, find_cassettes
 
 COLUMNS = ["cassette", "request", "method", "endpoint", "item", "userId", "email", "eventName", "field", "change",
            "recorded", "now"]
+_COMPARED = Scrubber(personal_data=True)
 
 
 @dataclass(frozen=True)
@@ -42,34 +48,45 @@ class Call:
         return self.path.split("/api/", 1)[-1]
 
 
-def recorded_calls(path: str | Path) -> list[Call]:
-    """The calls a cassette holds, in the order they were made."""
-    requests, *_ = deserialize(Path(path).read_text("utf-8"), CassetteSerializer())
-    return [Call(r.method, r.host or "", r.path, _json(r.body)) for r in requests]
+def _call(data: dict[str, Any]) -> Call:
+    data = _COMPARED.request(data)
+    parts = urlsplit(data["uri"])
+    return Call(data["method"], parts.hostname or "", parts.path, _json(data.get("body")))
 
 
-def current_calls(entry: CassetteEntry, directory: str | Path, settings: Mapping[str, Any] | None = None) -> list[Call]:
-    """The calls the current mapping makes for a cassette's events and settings (`settings`: Config
-    keys to change), sent to a fresh in-process mock on a simulated clock."""
+def recorded_calls(path: str | os.PathLike[str]) -> list[Call]:
+    """The Iterable calls a cassette holds, in the order they were made."""
+    path = Path(path)
+    serializer = jsonserializer if path.suffix == ".json" else CassetteSerializer()
+    requests, *_ = deserialize(path.read_text("utf-8"), serializer)
+    return [_call(r._to_dict()) for r in requests if iterable_host(r.uri, r.headers) is not None]
+
+
+def current_calls(sends: Sequence[Send], settings: Mapping[str, Any] | None = None) -> list[Call]:
+    """The calls the current mapping makes for each send's events (read now) and settings
+    (`settings`: Config keys to change), sent to a fresh in-process mock on a simulated clock."""
     from ..send import send
 
-    resolved = entry.load_settings(settings)
-    mock = MockIterable(entry.project_type, rate_limits=False, clock=ManualClock())
-    mock.accept_keys_of(resolved)
-    report = send(entry.load_events(directory), resolved, to=mock, progress=False, pace=False,
-                  stable_event_ids=entry.stable_event_ids)
-    return [Call(d.request.method, urlsplit(d.request.url).hostname or "", urlsplit(d.request.url).path,
-                 _json(d.request.body_bytes())) for d in report.deliveries]
+    calls: list[Call] = []
+    for entry in sends:
+        resolved = entry.load_settings(settings)
+        mock = MockIterable(entry.project_type, rate_limits=False, clock=ManualClock())
+        mock.accept_keys_of(resolved)
+        report = send(entry.load_events(), resolved, to=mock, progress=False, pace=False,
+                      stable_event_ids=entry.stable_event_ids)
+        calls += [_call({"method": d.request.method, "uri": d.request.url, "headers": dict(d.request.headers),
+                         "body": d.request.body_bytes()}) for d in report.deliveries]
+    return calls
 
 
 def compare_calls(cassette: str, recorded: Sequence[Call], now: Sequence[Call]) -> list[dict[str, Any]]:
     """Rows (COLUMNS) for every difference between recorded and current calls; none when equal.
 
-    Calls are paired by method, path and who they are about (as `iterable_who` matches); calls
-    left over are paired by method and path alone, in order, and compared field by field."""
+    Calls are paired by method, path and who they are about; calls left over are paired by method
+    and path alone, in order, and compared field by field."""
     rows: list[dict[str, Any]] = []
     for i, j in pair_indexes(recorded, now, key=lambda c: (c.method, c.path, json.dumps(subjects(c.body), default=str)),
-                       fallback=lambda c: (c.method, c.path)):
+                             fallback=lambda c: (c.method, c.path)):
         if j is None:
             rows.append(_row(cassette, i, recorded[i], None, who(recorded[i].body), "", "request removed",
                              recorded[i].body, MISSING))
@@ -80,19 +97,43 @@ def compare_calls(cassette: str, recorded: Sequence[Call], now: Sequence[Call]) 
     return rows
 
 
-def drift_frame(directory: str | Path = "cassettes", *, settings: Mapping[str, Any] | None = None,
-                cassettes: Sequence[str] | None = None) -> pd.DataFrame:
+def drift_frame(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]] = "cassettes", *,
+                settings: Mapping[str, Any] | None = None, cassettes: Sequence[str] | None = None) -> pd.DataFrame:
     """One row per difference between what each cassette recorded and what would be sent now.
 
-    `settings`: RudderStack Config keys to change on top of each cassette's recorded settings
-    (`{"trackNamedPages": True}`) — to see what a settings change would do. `cassettes`: names to
-    compare (default: every one in the manifest). An empty frame means no drift.
+    `paths`: cassette files, or directories searched for them (pytest's `tests/cassettes` too);
+    cassettes iterable_sim did not record are skipped. `settings`: RudderStack Config keys to change
+    on top of each cassette's recorded settings (`{"trackNamedPages": True}`), to see what a
+    settings change would do. `cassettes`: names (file stems) to compare. Empty: no drift.
     """
     rows: list[dict[str, Any]] = []
-    for entry in _entries(directory, cassettes):
-        recorded = recorded_calls(Path(directory) / entry.file)
-        rows += compare_calls(entry.name, recorded, current_calls(entry, directory, settings))
+    for path, sends, label in _found(paths, cassettes):
+        rows += compare_calls(label, recorded_calls(path), current_calls(sends, settings))
     return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def iterable_cassettes(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
+                       names: Sequence[str] | None = None) -> list[tuple[Path, list[Send]]]:
+    """(path, sends) of every cassette under `paths` that iterable_sim recorded."""
+    return [(path, sends) for path, sends, _ in _found(paths, names)]
+
+
+def _found(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
+           names: Sequence[str] | None) -> list[tuple[Path, list[Send], str]]:
+    given = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
+    found = []
+    for path, label in find_cassettes(given):
+        try:
+            sends = cassette_sends(path)
+        except SourceError:
+            continue
+        if sends and (names is None or path.stem in names):
+            found.append((path, sends, label))
+    missing = [name for name in names or () if name not in {p.stem for p, _, _ in found}]
+    if missing:
+        raise SourceError(f"no cassette named {', '.join(missing)} recorded by iterable_sim under "
+                          f"{', '.join(map(str, given))}")
+    return found
 
 
 def drift_report(frame: pd.DataFrame, compared: int) -> str:
@@ -103,8 +144,8 @@ def drift_report(frame: pd.DataFrame, compared: int) -> str:
     shown = frame.astype(object).where(frame.notna(), None)
     for (cassette, request, endpoint), group in shown.groupby(["cassette", "request", "endpoint"], dropna=False,
                                                                sort=False):
-        where = f"call {int(request)}" if request is not None and request == request else "new call"
-        lines.append(f"\n{cassette}.yaml, {where}: {group['method'].iloc[0]} {endpoint}")
+        where = f"call {int(request) + 1}" if request is not None and request == request else "new call"
+        lines.append(f"\n{cassette}, {where}: {group['method'].iloc[0]} {endpoint}")
         subject = None
         for row in group.to_dict("records"):
             people = describe_who({k: row[k] for k in ("userId", "email", "eventName") if row[k] is not None})
@@ -116,15 +157,6 @@ def drift_report(frame: pd.DataFrame, compared: int) -> str:
             else:
                 lines.append(f"    {row['change']}")
     return "\n".join(lines)
-
-
-def _entries(directory: str | Path, names: Sequence[str] | None) -> Iterator[CassetteEntry]:
-    entries = load_manifest(directory)
-    known = {entry.name for entry in entries}
-    unknown = [name for name in names or () if name not in known]
-    if unknown:
-        raise KeyError(f"no cassette named {', '.join(unknown)} in the manifest (known: {', '.join(sorted(known))})")
-    return (entry for entry in entries if names is None or entry.name in names)
 
 
 def _paired(cassette: str, index: int, recorded: Call, now: Call) -> list[dict[str, Any]]:
@@ -140,8 +172,9 @@ def _paired(cassette: str, index: int, recorded: Call, now: Call) -> list[dict[s
 def _row(cassette: str, request: int | None, call: Call, item: str | None, identity: Mapping[str, Any], field: str,
          change: str, recorded: Any, now: Any) -> dict[str, Any]:
     return {"cassette": cassette, "request": request, "method": call.method, "endpoint": call.endpoint, "item": item,
-            "userId": identity.get("userId"), "email": identity.get("email"), "eventName": identity.get("eventName"),
-            "field": field, "change": change, "recorded": show(recorded), "now": show(now)}
+            "userId": identity.get("userId"), "email": identity.get("email"),
+            "eventName": identity.get("eventName"), "field": field, "change": change,
+            "recorded": show(recorded), "now": show(now)}
 
 
 def _json(body: Any) -> Any:

@@ -3,11 +3,14 @@
 By default the events go to a fresh mock Iterable served on a free local port (a real HTTP
 server, so the cassette holds real HTTP exchanges), with rate limits off, seeded ids and the keys
 below, so that re-recording gives the same files. `to=` records against any URL instead (a running
-`iterable-sim serve`, or live Iterable with `to=LIVE` and your key: the key is scrubbed).
+`iterable-sim serve`, or live Iterable with `to=LIVE` and your key: the key is scrubbed). The
+cassette notes where its events and settings came from (`sources.py`), so it can be compared with
+the current mapping (`cassettes diff`) or recorded again (`rerecord`) from the events as they are now.
 """
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -15,74 +18,94 @@ from typing import Any, Mapping, Sequence
 
 from ..mapping import map_events
 from ..mock import MockIterable
-from ..samples import SEED_PAGE_SETTINGS, sample_events
+from ..samples import SEED_PAGE_SETTINGS
 from ..settings import Settings
 from .config import make_vcr
-from .manifest import KEY_PLACEHOLDERS, SAMPLES, CassetteEntry, save_entry
+from .sources import KEY_PLACEHOLDERS, EventsFile, SourceError, cassette_sends, read_events, samples, send_entry
 
 RECORDING_KEYS = {"apiKey": "sim-record-api-key-5e2a9c41d7", "registerDeviceOrBrowserApiKey": "sim-record-device-key-0b8f3e62a4"}
 """The keys a recording against the mock server uses (the mock accepts them; cassettes never hold them)."""
 
-SEED_PAGE_ABOUT = {
-    "track_all_pages": "Track All Pages on",
-    "track_categorised_pages": "Track Categorized Pages only",
-    "track_named_pages": "Track Named Pages only",
-    "map_to_single_event": "Track All Pages and Map All Pages to Single Event Name",
-    "prefer_user_id_off": "preferUserId off",
-    "merge_nested_objects_off": "mergeNestedObjects off",
-    "eu_data_center": "EU data center",
-}
 
-
-def record_cassette(directory: str | Path, name: str, config: Mapping[str, Any], events: Sequence[Any] | None = None,
-                    *, to: str | None = None, stable_event_ids: bool = False, project_type: str = "hybrid",
-                    about: str = "") -> Path:
-    """Send `events` (default: the sample events) under `config` (a RudderStack destination Config)
-    and record every call into `directory/name.yaml`, replacing it; note it in the manifest.
-
-    Events other than the samples are written beside the cassette as `<name>.events.json`, for the
-    drift report to map again. Returns the cassette's path.
-    """
+def record(path: str | os.PathLike[str], sends: Sequence[tuple[Any, Mapping[str, Any]]], *, to: str | None = None,
+           stable_event_ids: bool = False, project_type: str = "hybrid", personal_data: bool = True) -> Path:
+    """Send each (events, RudderStack Config) of `sends` in turn and record every call into the
+    cassette at `path`, replacing it. Events read with `read_events` are noted by their file."""
     from ..send import send  # send pulls in delivery and batching; import it only when recording
 
-    events_file = SAMPLES if events is None else f"{name}.events.json"
-    events = sample_events() if events is None else list(events)
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    config = dict(config)
-    if to is None:
-        config.update(RECORDING_KEYS)
-    keys = {KEY_PLACEHOLDERS[k]: config.get(k) for k in KEY_PLACEHOLDERS}
-    settings = Settings.from_rudder(config)
-    target = directory / f"{name}.yaml"
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    prepared = []
+    for events, config in sends:
+        config = dict(config)
+        if to is None or any(v in KEY_PLACEHOLDERS.values() for v in config.values()):
+            config.update(RECORDING_KEYS)
+        prepared.append((events, config, Settings.from_rudder(config)))
+    keys = {placeholder: prepared[0][1].get(key) for key, placeholder in KEY_PLACEHOLDERS.items()} if prepared else {}
     with tempfile.TemporaryDirectory() as scratch:
         recording = Path(scratch) / target.name
-        cassette = make_vcr(keys=keys, record_mode="all").use_cassette(str(recording))
-        if to is None:
-            mock = _mock_for(events, settings, project_type)
-            with mock.serve() as url, cassette:
-                send(events, settings, to=url, progress=False, pace=False, stable_event_ids=stable_event_ids)
-        else:
-            with cassette:
-                send(events, settings, to=to, progress=False, stable_event_ids=stable_event_ids)
+        vcr = make_vcr(keys=keys, personal_data=personal_data, record_mode="all")
+        with vcr.use_cassette(str(recording)) as cassette:
+            for events, _, settings in prepared:
+                if to is None:
+                    mock = _mock_for(events, settings, project_type)
+                    with mock.serve() as url:
+                        send(list(events), settings, to=url, progress=False, pace=False, stable_event_ids=stable_event_ids)
+                else:
+                    send(list(events), settings, to=to, progress=False, stable_event_ids=stable_event_ids)
+                cassette.note_send(send_entry(events, settings, target, stable_event_ids=stable_event_ids,
+                                              project_type=project_type))
         if not recording.exists():
-            raise RuntimeError(f"nothing was sent for cassette {name!r}: the events map to no request")
+            raise RuntimeError(f"nothing was sent for cassette {target}: the events map to no request")
         shutil.move(str(recording), target)
-    if events_file != SAMPLES:
-        text = json.dumps(events, indent=2, ensure_ascii=False) + "\n"
-        for placeholder, key in keys.items():
-            if key:
-                text = text.replace(key, placeholder)
-        (directory / events_file).write_text(text, "utf-8")
-    save_entry(directory, CassetteEntry(name, config, events_file, stable_event_ids, project_type,
-                                        "mock server" if to is None else _where(to), about))
     return target
 
 
-def record_seed_cassettes(directory: str | Path = "cassettes") -> list[Path]:
-    """The sample events under each setting of the seed documentation page, one cassette each."""
-    return [record_cassette(directory, name, fragment, about=SEED_PAGE_ABOUT.get(name, ""))
-            for name, fragment in SEED_PAGE_SETTINGS.items()]
+def record_cassette(directory: str | os.PathLike[str], name: str, config: Mapping[str, Any],
+                    events: Sequence[Any] | str | os.PathLike[str] | None = None, *, to: str | None = None,
+                    stable_event_ids: bool = False, project_type: str = "hybrid", personal_data: bool = True) -> Path:
+    """Send `events` under `config` (a RudderStack destination Config) and record every call into
+    `directory/name.yaml`. `events`: a file path (read from there now and by every later diff),
+    events from `read_events`, None for the sample events, or a list, which is then written beside
+    the cassette as `<name>.events.json` for the diff to read."""
+    directory = Path(directory)
+    if events is None:
+        events = samples()
+    elif isinstance(events, (str, os.PathLike)):
+        events = read_events(events)
+    elif not isinstance(events, EventsFile):
+        directory.mkdir(parents=True, exist_ok=True)
+        copy = directory / f"{name}.events.json"
+        copy.write_text(json.dumps(list(events), indent=2, ensure_ascii=False) + "\n", "utf-8")
+        events = read_events(copy)
+    return record(directory / f"{name}.yaml", [(events, config)], to=to, stable_event_ids=stable_event_ids,
+                  project_type=project_type, personal_data=personal_data)
+
+
+def rerecord(path: str | os.PathLike[str], *, to: str | None = None, settings: Mapping[str, Any] | None = None,
+             personal_data: bool = True) -> Path:
+    """Record a cassette again from the events and settings it notes (events read from where they
+    are now; `settings`: Config keys to change), replacing every call it held."""
+    sends = cassette_sends(path)
+    if not sends:
+        raise SourceError(f"{path}: no iterable_sim metadata (record it with `iterable-sim record` or a pytest test "
+                          "using iterable_send); a pytest cassette is accepted with `pytest --iterable-accept`")
+    pairs = [(_events_of(s), {**s.settings, **(settings or {})}) for s in sends]
+    return record(path, pairs, to=to, stable_event_ids=sends[0].stable_event_ids, project_type=sends[0].project_type,
+                  personal_data=personal_data)
+
+
+def record_seed_cassettes(directory: str | os.PathLike[str] = "cassettes") -> list[Path]:
+    """iterable_sim's own regression set: the sample events under each setting of the seed
+    documentation page, one cassette each."""
+    return [record_cassette(directory, name, fragment) for name, fragment in SEED_PAGE_SETTINGS.items()]
+
+
+def _events_of(send: Any) -> EventsFile:
+    if send.events == "samples":
+        return samples()
+    send.load_events()  # says why when the events were given in code
+    return read_events(send.cassette.parent / send.events)
 
 
 def _mock_for(events: Sequence[Any], settings: Settings, project_type: str) -> MockIterable:
@@ -93,9 +116,3 @@ def _mock_for(events: Sequence[Any], settings: Settings, project_type: str) -> M
         mock.add_api_key(key)
     mock.create_catalogs_for(map_events(list(events), settings).requests)
     return mock
-
-
-def _where(to: str) -> str:
-    from ..send import LIVE
-
-    return "live Iterable" if to == LIVE else "a server at a given URL"

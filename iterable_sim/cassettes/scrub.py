@@ -18,6 +18,10 @@ What it normalises, so a recording is the same whoever makes it, wherever the se
 - request headers are reduced to the ones that say something about the call (`Content-Type`, the
   key headers); `Date`, `Server` and `Content-Length` are dropped from answers (bodies are stored
   pretty-printed, so a stored length would no longer be true).
+
+With `personal_data=True`, emails, names, phone numbers and addresses in Iterable calls become
+pseudonyms (`personal.py`). Normalising and pseudonymising apply to Iterable calls only (Iterable's
+hosts, or a running mock server's address); key scrubbing to every call given.
 """
 from __future__ import annotations
 
@@ -27,12 +31,39 @@ from typing import Any, Mapping
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from ..hosts import HOSTS
+from .personal import pseudonymize_json, pseudonymize_text
 
 API_KEY_PLACEHOLDER = "<API_KEY>"
 MIN_ECHO_LENGTH = 8
 ITERABLE_HOSTS = frozenset(HOSTS)
 KEPT_REQUEST_HEADERS = frozenset({"content-type"})
 DROPPED_RESPONSE_HEADERS = frozenset({"date", "server", "content-length"})
+MOCK_ORIGINS: set[str] = set()
+"""host:port of the mock servers running now (the `iterable_server` fixture adds its own): calls to
+them are Iterable calls, stored under api.iterable.com."""
+
+
+def _header(headers: Mapping[str, Any], name: str) -> str | None:
+    value = next((v for k, v in headers.items() if str(k).lower() == name), None)
+    if isinstance(value, (list, tuple)):
+        value = value[0] if value else None
+    if isinstance(value, bytes):
+        value = value.decode("latin-1")
+    return value
+
+
+def iterable_host(uri: str, headers: Mapping[str, Any]) -> str | None:
+    """The Iterable host a call is for (from its URL, its Host header, or a mock server's address);
+    None for a call that is not to Iterable."""
+    parts = urlsplit(uri)
+    host = (_header(headers, "host") or "").split(":")[0].lower()
+    if host in ITERABLE_HOSTS:
+        return host
+    if (parts.hostname or "") in ITERABLE_HOSTS:
+        return parts.hostname
+    if parts.netloc in MOCK_ORIGINS:
+        return "api.iterable.com"
+    return None
 
 
 def is_secret_name(name: str) -> bool:
@@ -49,9 +80,10 @@ class Scrubber:
     other key becomes `<API_KEY>`.
     """
 
-    def __init__(self, placeholders: Mapping[str, str | None] | None = None) -> None:
+    def __init__(self, placeholders: Mapping[str, str | None] | None = None, *, personal_data: bool = False) -> None:
         self._known: dict[str, str] = {value: name for name, value in (placeholders or {}).items()
                                        if isinstance(value, str) and value}
+        self.personal_data = personal_data
 
     def __repr__(self) -> str:
         return f"<Scrubber: {len(self._known)} key(s) known>"
@@ -70,30 +102,36 @@ class Scrubber:
         """Scrub vcrpy's dict form of a request: method, uri, body, headers ({name: [values]})."""
         headers = {str(k): list(v) if isinstance(v, (list, tuple)) else [v] for k, v in data["headers"].items()}
         uri = data["uri"]
-        host = next((v[0] for k, v in headers.items() if k.lower() == "host" and v), None)
-        if isinstance(host, bytes):
-            host = host.decode("latin-1")
-        if host and host.split(":")[0].lower() in ITERABLE_HOSTS:
-            parts = urlsplit(uri)
-            uri = urlunsplit(("https", host.split(":")[0].lower(), parts.path, parts.query, ""))
-        kept: dict[str, list[Any]] = {}
+        host = iterable_host(uri, headers)
+        if host is None:  # not an Iterable call: keys scrubbed, nothing else touched
+            kept = {name: ([self._placeholder(v) for v in values] if is_secret_name(name) else values)
+                    for name, values in headers.items()}
+            return {**data, "uri": self.replace_known(self._scrub_query(uri)), "headers": kept,
+                    "body": self._scrub_body(data.get("body"))}
+        parts = urlsplit(uri)
+        uri = urlunsplit(("https", host, parts.path, parts.query, ""))
+        kept = {}
         for name, values in headers.items():
             if is_secret_name(name):
                 kept[name] = [self._placeholder(value) for value in values]
             elif name.lower() in KEPT_REQUEST_HEADERS:
                 kept[name] = values
         uri = self._scrub_query(uri)
-        body = self._scrub_body(data.get("body"))
+        profile = parts.path.split("/api/", 1)[-1] in ("users/update", "users/bulkUpdate")
+        body = self._scrub_body(data.get("body"), personal=self.personal_data, profile=profile)
+        if self.personal_data:
+            uri = pseudonymize_text(uri)
         return {**data, "uri": self.replace_known(uri), "headers": kept, "body": body}
 
-    def response(self, data: dict[str, Any]) -> dict[str, Any]:
-        """Scrub vcrpy's dict form of an answer: status, headers ({name: [values]}), body {string}."""
+    def response(self, data: dict[str, Any], *, iterable: bool = True) -> dict[str, Any]:
+        """Scrub vcrpy's dict form of an answer: status, headers ({name: [values]}), body {string}.
+        `iterable`: the answer is Iterable's (its date, server and length headers are dropped)."""
         headers = {name: [self.replace_known(v) for v in values]
                    for name, values in data.get("headers", {}).items()
-                   if name.lower() not in DROPPED_RESPONSE_HEADERS}
+                   if not (iterable and name.lower() in DROPPED_RESPONSE_HEADERS)}
         body = data.get("body")
         if isinstance(body, dict) and "string" in body:
-            body = {**body, "string": self._scrub_body(body["string"])}
+            body = {**body, "string": self._scrub_body(body["string"], personal=iterable and self.personal_data)}
         return {**data, "headers": headers, "body": body}
 
     # ---- helpers ------------------------------------------------------------------------------
@@ -116,7 +154,7 @@ class Scrubber:
         query = urlencode([(n, self._placeholder(v) if is_secret_name(n) else v) for n, v in pairs], safe="<>")
         return urlunsplit(parts._replace(query=query))
 
-    def _scrub_body(self, body: Any) -> Any:
+    def _scrub_body(self, body: Any, *, personal: bool = False, profile: bool = False) -> Any:
         if body is None or body == b"" or body == "":
             return body
         as_bytes = isinstance(body, bytes)
@@ -130,8 +168,12 @@ class Scrubber:
             parsed = None
         else:
             scrubbed = self._scrub_json(parsed)
+            if personal:
+                scrubbed = pseudonymize_json(scrubbed, profile=profile)
             if scrubbed != parsed:
                 text = json.dumps(scrubbed, ensure_ascii=False, separators=(",", ":"))
+        if personal and parsed is None:
+            text = pseudonymize_text(text)
         text = self.replace_known(text)
         return text.encode("utf-8") if as_bytes else text
 

@@ -165,7 +165,7 @@ class LiveSender(View):
             yield ""
             return
         from ..cassettes import make_vcr
-        from ..cassettes.manifest import KEY_PLACEHOLDERS
+        from ..cassettes.sources import KEY_PLACEHOLDERS
 
         keyed = self._keyed_settings().to_rudder()
         keys = {placeholder: keyed.get(name) for name, placeholder in KEY_PLACEHOLDERS.items()}

@@ -1,0 +1,113 @@
+"""The message a failed replay gives: every differing call, field by field; every recorded call not
+made, with the reason when a send report knows it; settings warnings; the command that accepts it."""
+from __future__ import annotations
+
+import os
+from typing import Any, Iterable, Sequence
+
+from .bodydiff import BULK_KEYS, describe_who, show, who
+from .cassette import IterableCassette
+from .personal import pseudonymize_text
+
+MAX_CALLS_SHOWN = 100
+
+
+def headline(cassette: IterableCassette, strict: bool) -> str | None:
+    """One line for pytest's summary; None when the replay matched the cassette."""
+    differ = sum(1 for m in cassette.misses if m.recorded is not None)
+    new = sum(1 for m in cassette.misses if m.recorded is None)
+    unmade = len(cassette.unplayed()) if strict else 0
+    if not (differ or new or unmade):
+        return None
+    if not cassette.rewound and not len(cassette):
+        return f"no cassette at {_path(cassette)}: record it"
+    parts = [f"{differ} call(s) differ" if differ else "", f"{new} new call(s)" if new else "",
+             f"{unmade} recorded call(s) not made" if unmade else ""]
+    return "Iterable calls differ from the cassette: " + ", ".join(p for p in parts if p)
+
+
+def failure_message(cassette: IterableCassette, *, strict: bool, nodeid: str, reports: Sequence[Any] = (),
+                    warnings: Iterable[str] = (), test_error: str | None = None) -> str | None:
+    """The whole message; None when the replay matched the cassette."""
+    title = headline(cassette, strict)
+    if title is None:
+        return None
+    accept = f"pytest --iterable-accept '{nodeid}'"
+    if not cassette.rewound and not len(cassette):
+        lines = [f"{title}: this test's Iterable calls have no cassette yet ({len(cassette.misses)} call(s) made).",
+                 f"Record it:\n  {accept}"]
+        return "\n".join(lines)
+    lines = [f"{title} ({_path(cassette)})."]
+    shown = cassette.misses[:MAX_CALLS_SHOWN]
+    for miss in shown:
+        lines += ["", miss.describe()]
+    if len(cassette.misses) > len(shown):
+        lines += ["", f"… and {len(cassette.misses) - len(shown)} more differing call(s): "
+                      f"`iterable-sim cassettes diff {_path(cassette)}` lists them all"]
+    unmade = cassette.unplayed() if strict else []
+    if unmade:
+        failures = list(_mapping_failures(reports, cassette.scrubber.personal_data))
+        lines += ["", "Recorded, not made now:"]
+        for index in unmade:
+            call = cassette.calls[index]
+            items = _items(call.body)
+            people = "; ".join(describe_who(who(item)) for item in items[:5]) + \
+                (f"; … {len(items) - 5} more" if len(items) > 5 else "")
+            lines.append(f"  call {index + 1}: {call.method} {call.endpoint}: {people}")
+            for reason in _reasons_for(items, failures):
+                lines.append(f"    why: {reason}")
+        unmatched = [text for ids, text in failures if not any(
+            _about(item, ids) for index in unmade for item in _items(cassette.calls[index].body))]
+        if unmatched:
+            lines += ["  Events the send report says were not sent:"] + [f"    {text}" for text in unmatched[:20]]
+    warned = list(dict.fromkeys(warnings))
+    if warned:
+        lines += ["", "Settings warnings:"] + [f"  {w}" for w in warned]
+    if test_error:
+        lines += ["", f"The test also failed: {test_error}"]
+    lines += ["", "If the change is intended, accept it (records this test's Iterable calls again; no stale call is "
+                  "kept):", f"  {accept}", f"then review the cassette's diff: git diff -- {_path(cassette)}"]
+    return "\n".join(lines)
+
+
+def _path(cassette: IterableCassette) -> str:
+    try:
+        return os.path.relpath(cassette._path)
+    except ValueError:
+        return str(cassette._path)
+
+
+def _items(body: Any) -> list[Any]:
+    if isinstance(body, dict):
+        for key in BULK_KEYS:
+            if isinstance(body.get(key), list):
+                return body[key]
+    return [body]
+
+
+def _mapping_failures(reports: Sequence[Any], personal: bool) -> Iterable[tuple[set[str], str]]:
+    """({identifiers of the event}, "event 7 (track "Order Completed", userId "u1") failed in mapping: …")."""
+    for report in reports:
+        for outcome in report.outcomes:
+            if outcome.fate != "failed" or outcome.stage not in ("mapping", "interrupted"):
+                continue
+            event = report.events[outcome.index] if isinstance(report.events[outcome.index], dict) else {}
+            ids = {str(v) for v in (event.get("userId"), event.get("anonymousId")) if v}
+            traits = event.get("traits") or (event.get("context") or {}).get("traits") or {}
+            email = traits.get("email") if isinstance(traits, dict) else None
+            if isinstance(email, str) and email:
+                ids |= {email, pseudonymize_text(email)} if personal else {email}
+            name = event.get("event") or event.get("name")
+            label = ", ".join(x for x in (event.get("type"), show(name) if name else "",
+                                          f"userId {show(event['userId'])}" if event.get("userId") else "") if x)
+            stage = "mapping" if outcome.stage == "mapping" else "an interrupted send"
+            yield ids, f"event {outcome.index} ({label}) failed in {stage}: {outcome.reason}"
+
+
+def _about(item: Any, ids: set[str]) -> bool:
+    found = who(item)
+    return any(str(found.get(key)) in ids for key in ("userId", "email") if found.get(key) is not None)
+
+
+def _reasons_for(items: list[Any], failures: list[tuple[set[str], str]]) -> list[str]:
+    return list(dict.fromkeys(text for ids, text in failures if any(_about(item, ids) for item in items)))

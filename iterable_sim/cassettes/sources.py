@@ -1,0 +1,142 @@
+"""Where a cassette's events and settings came from, kept in the cassette itself (vcrpy metadata).
+
+A cassette recorded by iterable_sim (`iterable-sim record`, `record_cassette`, or a pytest test
+through `iterable_send`) notes under `metadata: iterable_sim: sends:` each send recorded into it:
+the events file (a path relative to the cassette, read from where it is every time, or `samples`
+for iterable_sim's sample events; null when the events were given in code), the RudderStack Config
+(API keys as placeholders) and how they were sent. `iterable-sim cassettes diff` and `iterable-sim
+record CASSETTE` read it; nothing else needs to be kept beside a cassette.
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+import yaml
+
+from ..exceptions import IterableSimError
+from ..samples import sample_events
+from ..settings import Settings
+
+SAMPLES = "samples"
+KEY_PLACEHOLDERS = {"apiKey": "<API_KEY>", "registerDeviceOrBrowserApiKey": "<DEVICE_API_KEY>"}
+
+
+class SourceError(IterableSimError, ValueError):
+    """A cassette's events or settings cannot be found or read."""
+
+
+class EventsFile(list):  # type: ignore[type-arg]
+    """Events read from a file, remembering the file (`source`), so a cassette can name it."""
+
+    source: str
+
+    def __init__(self, events: Iterable[Any], source: str) -> None:
+        super().__init__(events)
+        self.source = source
+
+
+def read_events(path: str | os.PathLike[str]) -> EventsFile:
+    """RudderStack events from a JSON file (one event or a list) or a JSONL file (one a line)."""
+    path = Path(path)
+    if not path.exists():
+        raise SourceError(f"no such events file: {path}")
+    text = path.read_text("utf-8").strip()
+    try:
+        data = json.loads(text) if text else []
+    except json.JSONDecodeError:
+        data = []
+        for number, line in enumerate(text.splitlines(), 1):
+            if line.strip():
+                try:
+                    data.append(json.loads(line))
+                except json.JSONDecodeError as err:
+                    raise SourceError(f"{path}, line {number}: not JSON ({err})") from None
+    return EventsFile(data if isinstance(data, list) else [data], str(path.resolve()))
+
+
+def samples() -> EventsFile:
+    return EventsFile(sample_events(), SAMPLES)
+
+
+def redacted_config(config: Mapping[str, Any]) -> dict[str, Any]:
+    """A RudderStack Config with its API keys replaced by placeholders."""
+    return {key: (KEY_PLACEHOLDERS[key] if key in KEY_PLACEHOLDERS and value else value)
+            for key, value in config.items()}
+
+
+def send_entry(events: Any, settings: Settings, cassette: str | os.PathLike[str], *, stable_event_ids: bool = False,
+               project_type: str = "hybrid") -> dict[str, Any]:
+    """The metadata entry for one send recorded into `cassette`."""
+    source = getattr(events, "source", None)
+    if source not in (None, SAMPLES):
+        source = Path(os.path.relpath(source, Path(cassette).resolve().parent)).as_posix()
+    return {"events": source, "settings": redacted_config(settings.to_rudder()),
+            "stable_event_ids": stable_event_ids, "project_type": project_type}
+
+
+@dataclass(frozen=True)
+class Send:
+    """One send a cassette recorded: its events' source, Config and options."""
+
+    cassette: Path
+    events: str | None
+    settings: dict[str, Any]
+    stable_event_ids: bool = False
+    project_type: str = "hybrid"
+
+    def load_events(self) -> list[Any]:
+        if self.events == SAMPLES:
+            return sample_events()
+        if self.events is None:
+            raise SourceError(f"{self.cassette}: its events were given in code, not read from a file "
+                              "(pass them through iterable_sim.cassettes.read_events to name the file)")
+        return list(read_events(self.cassette.parent / self.events))
+
+    def load_settings(self, overrides: Mapping[str, Any] | None = None) -> Settings:
+        """The recorded Config (keys are placeholders), with `overrides` (Config keys) on top."""
+        return Settings.from_rudder({**self.settings, **(overrides or {})})
+
+
+def cassette_sends(path: str | os.PathLike[str]) -> list[Send] | None:
+    """The sends noted in a cassette; None for a cassette iterable_sim did not record."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text("utf-8")) if path.suffix in (".yaml", ".yml") else \
+            json.loads(path.read_text("utf-8"))
+    except (OSError, yaml.YAMLError, json.JSONDecodeError) as err:
+        raise SourceError(f"{path}: not a cassette ({err})") from None
+    noted = ((data or {}).get("metadata") or {}).get("iterable_sim") if isinstance(data, dict) else None
+    if not noted:
+        return None
+    return [Send(path, s.get("events"), dict(s.get("settings") or {}), bool(s.get("stable_event_ids")),
+                 s.get("project_type", "hybrid")) for s in noted.get("sends", [])]
+
+
+def find_cassettes(paths: Iterable[str | os.PathLike[str]]) -> list[tuple[Path, str]]:
+    """Cassette files, each with a name to show: the files given, and the .yaml/.json files under
+    the directories given; named by their path from the working directory when they are under it,
+    else from the directory given."""
+    found: list[tuple[Path, str]] = []
+    for given in paths:
+        path = Path(given)
+        if path.is_dir():
+            files = sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml", ".json") and p.is_file())
+            found += [(p, _label(p, path)) for p in files]
+        elif path.exists():
+            found.append((path, _label(path, path.parent)))
+        else:
+            raise SourceError(f"no such cassette or directory: {path}")
+    return found
+
+
+def _label(path: Path, base: Path) -> str:
+    for root in (Path.cwd(), base.resolve()):
+        try:
+            return path.resolve().relative_to(root).as_posix()
+        except ValueError:
+            continue
+    return str(path)
