@@ -67,7 +67,7 @@ GRID_CSS = ("<style>.itables_anywidget thead input{width:100%;min-width:5em;box-
 class Grid(View):
     """A DataFrame as a sortable, filterable, paged grid (itables' DataTables widget, its JavaScript
     bundled: no network needed). A search box filters all columns, one box per column header filters
-    that column; a click on a header sorts. Pages keep 10,000 rows quick; the grid scrolls sideways
+    that column; a click on a column's arrows sorts. Pages keep 10,000 rows quick; the grid scrolls sideways
     inside the widget, never past it."""
 
     def __init__(self, empty: str = "(none)", *, page_length: int = 15) -> None:
