@@ -10,11 +10,10 @@ from typing import Callable, Sequence, TextIO
 import orjson
 import pandas as pd
 
-from .batching import PAYLOAD_TOO_LARGE
 from .cassettes.commands import cmd_cassettes, cmd_record, configure_cassettes, configure_record
 from .cli_input import CliError, add_settings_options, config_from_args, read_events, settings_from_args
 from .jsvalues import truthy
-from .limits import size_problem
+from .limits import PAYLOAD_TOO_LARGE, size_problem
 from .mapping import MappingResults, map_events
 from .mapping.frames import REQUEST_COLUMNS, event_name
 from .redact import mask
