@@ -251,6 +251,21 @@ def cmd_crosscheck(args: argparse.Namespace, out: TextIO) -> int:
     return 1
 
 
+def cmd_explore(args: argparse.Namespace, out: TextIO) -> int:
+    try:
+        from .widgets import page
+    except ImportError as err:
+        raise CliError(f"the explorer page needs Voilà and the widgets ({err.name} is missing): "
+                       "pip install 'iterable_sim[jupyter]'") from None
+    if args.events:
+        read_events(args.events)  # a bad file is said here, in one line, not in the page
+    config = config_from_args(args, base=None if args.settings else {"trackAllPages": True})
+    print_warnings(Settings.from_rudder(config), sys.stderr)
+    print(f"settings explorer on {args.events or 'the sample events'}: http://127.0.0.1:{args.port}/ "
+          "(only this machine can open it; Ctrl-C stops it)", file=out, flush=True)
+    return page.serve(args.events, config, port=args.port, open_browser=not args.no_browser)
+
+
 COMMANDS: dict[str, tuple[str, Command, Callable[[argparse.ArgumentParser], None]]] = {
     "demo": ("map the sample events, send them to the embedded mock Iterable, show what happens (no key needed)", cmd_demo, lambda p: None),
     "map": ("map events from a JSON/JSONL file or stdin to Iterable requests", cmd_map, lambda p: (
@@ -298,6 +313,14 @@ COMMANDS: dict[str, tuple[str, Command, Callable[[argparse.ArgumentParser], None
                                       help="difference rows shown (default 50; 0 for all)"),
                        p.add_argument("--no-progress", action="store_true", help="no progress bar"),
                        add_settings_options(p))),
+    "explore": ("open the settings explorer as a web page on your events (the samples by default): tick a "
+                "setting, see what Iterable receives", cmd_explore, lambda p: (
+                    p.add_argument("events", nargs="?", help="JSON or JSONL file (default: the sample events)"),
+                    p.add_argument("--port", type=int, default=8866),
+                    p.add_argument("--no-browser", action="store_true", help="do not open a browser"),
+                    p.add_argument("--settings", metavar="FILE",
+                                   help="a RudderStack destination Config as JSON: where the controls start "
+                                        "(default: Track All Pages on, the rest off)"))),
     "record": ("record a cassette of what your events send to Iterable (against a fresh mock server), or record "
                "cassettes again from the events files and settings they note", cmd_record, configure_record),
     "cassettes": ("cassettes diff: what the current mapping would send, compared with what the cassettes recorded",
