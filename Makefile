@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test jupyter clean
+.PHONY: demo test test-browser notebooks jupyter clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,12 +20,26 @@ demo: $(STAMP)
 test: $(STAMP)
 	env -u ITERABLE_API_KEY $(PY) -m pytest tests/ notebooks/ --nbval --nbval-current-env
 
-# JupyterLab refuses to run as root (containers, dev boxes) unless told it may.
+# The notebooks and the `explore` page in JupyterLab / Voilà, in Debian's Chromium, clicked as a user would
+# (installs Chromium with apt when missing, and the `browser` extra).
+test-browser: $(STAMP)
+	$(PY) -m pip install --quiet -e ".[browser]"
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+	env -u ITERABLE_API_KEY $(PY) -m pytest browser_tests/ -p no:cacheprovider
+
+# Re-run every notebook and save it with its tables and charts but no live-widget state (see docs/notebooks.md).
+notebooks: $(STAMP)
+	$(PY) -m pip install --quiet -e ".[test,jupyter]"
+	env -u ITERABLE_API_KEY $(PY) -m iterable_sim.widgets.notebook_files --execute notebooks/*.ipynb
+
+# JupyterLab refuses to run as root (containers, dev boxes) unless told it may. Saving drops the live part
+# of iterable_sim's widgets, so a reopened notebook shows their static view.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
 jupyter: $(STAMP)
 	$(PY) -m pip install --quiet -e ".[test,jupyter]"
-	$(VENV)/bin/jupyter lab notebooks/ $(ALLOW_ROOT)
+	$(VENV)/bin/jupyter lab notebooks/ $(ALLOW_ROOT) \
+		--ContentsManager.pre_save_hook=iterable_sim.widgets.notebook_files.pre_save_hook
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

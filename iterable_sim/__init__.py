@@ -2,6 +2,7 @@
 from .attribution import Outcome, attribute
 from .batching import Batch, route
 from .clock import Clock, ManualClock, SystemClock
+from .crosscheck import CrosscheckReport, TransformerError, crosscheck
 from .deletion import DeletionResult, delete_users
 from .delivery import AsyncIterableClient, IterableClient, RetryPolicy
 from .exceptions import IterableSimError
@@ -10,6 +11,8 @@ from .mock import Faults, MockIterable, MockOptions
 from .request import MappingError, Request
 from .send import LIVE, LiveSendRefused, SendReport, Target, asend, send
 from .settings import Settings, SettingsError
+from .version import PACKAGE_VERSION as __version__
+from .version import RUDDERSTACK_VERSION
 
 __all__ = [
     "IterableSimError",
@@ -19,4 +22,5 @@ __all__ = [
     "AsyncIterableClient", "IterableClient", "LIVE", "LiveSendRefused", "RetryPolicy", "SendReport", "Target",
     "asend", "send",
     "Clock", "Faults", "ManualClock", "MockIterable", "MockOptions", "SystemClock",
+    "CrosscheckReport", "TransformerError", "crosscheck", "RUDDERSTACK_VERSION",
 ]

@@ -26,9 +26,8 @@ import pyarrow.parquet as pq
 from tqdm.auto import tqdm
 
 from .archive import STDIN, Event, MalformedLine, Record, archive_files, read_file
-from .batching import PAYLOAD_TOO_LARGE
 from .collector import collector_paused
-from .limits import MAX_CATALOG_ITEM_BYTES, size_problem
+from .limits import MAX_CATALOG_ITEM_BYTES, PAYLOAD_TOO_LARGE, size_problem
 from .mapping import map_event
 from .request import MappingError, json_bytes
 from .settings import Settings

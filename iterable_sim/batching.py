@@ -1,16 +1,28 @@
 """route(): many events -> the batches of Iterable requests RudderStack's router sends for them.
 
-As RudderStack batches: identify -> users/bulkUpdate, track/page/screen -> events/trackBulk, reverse-ETL
-catalog updates -> one catalogs/{name}/items call per catalog; a device or browser token registration
-travels unbatched in its user's batch; purchases, carts and email changes stay single calls. Jobs are
-grouped by their settings (equal settings share batches), and a bulk request holds at most 1,000
-items. RudderStack splits a 1,000-item chunk where the summed JSON sizes of its items pass 4,000,000
-bytes; here the sum also counts the separators and the body around the items, so a bulk body as
-actually serialized never passes the limit. Each item is serialized once, to size it; the bulk body
-is built from the dicts the mapping made.
+Each rule follows rudder-transformer c98d160c, src/v0/destinations/iterable (util.js, config.js,
+transform.js processRouterDest) and groupRouterTransformEvents (src/v0/util/index.js):
+
+- Jobs are grouped by destination ID and by their destination Config, stably stringified; groups
+  come in the order of their first job.
+- Within a group each request is sorted by its URL (util.js categorizeEvent): users/update ->
+  users/bulkUpdate items; a URL holding api/catalogs -> catalog documents; a device or browser
+  token registration -> sent unbatched in the batch of the users/update of the same job id;
+  a URL holding api/events/track -> events/trackBulk items; anything else (purchases, carts, email
+  changes) -> a call of its own. A job that cannot be mapped is a batch with its error.
+- A group's batches come as util.js prepareBatchRequests orders them: users/bulkUpdate, catalogs,
+  events/trackBulk, single calls, errors.
+- Users and events go in chunks of 1,000 (INITIAL_CHUNK_SIZE); a chunk is split where the running
+  sum of its items' JSON sizes (json-size) passes 4,000,000 bytes (MAX_BODY_BYTES): the item that
+  passes starts the next request. When the first item of a chunk alone passes, RudderStack first
+  sends an empty bulk request, with no job; an item larger than the limit is sent alone.
+- Catalog documents of every catalog go together in chunks of 1,000 (CATALOG_MAX_ITEMS_PER_REQUEST),
+  to the URL of the chunk's first document, as {documents: {String(catalogId): update},
+  replaceUploadedFieldsOnly: true}; no size split.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator
 
@@ -21,14 +33,9 @@ from .mapping import map_event
 from .request import MappingError, Request, json_bytes
 from .settings import Settings
 
-Job = tuple[Any, Any, Settings]  # (job id, RudderStack message, settings)
+Job = tuple[Any, ...]  # (job id, RudderStack message, settings[, destination ID])
 
-PAYLOAD_TOO_LARGE = 413
-
-# The bytes a bulk body adds around its items, e.g. {"users":[ + items + ]}.
-_USERS_FRAME = len(b'{"users":[]}')
-_EVENTS_FRAME = len(b'{"events":[]}')
-_DOCUMENTS_FRAME = len(b'{"documents":{},"replaceUploadedFieldsOnly":true}')
+_TOKEN_ENDPOINTS = ("users/registerDeviceToken", "users/registerBrowserToken")
 
 
 @dataclass(slots=True, repr=False)
@@ -62,190 +69,152 @@ class Batch:
 def route(jobs: Iterable[Job], *, max_items: int = MAX_BULK_ITEMS, max_bytes: int = MAX_BODY_BYTES) -> list[Batch]:
     """Map and batch `(job_id, message, settings)` jobs as RudderStack's router does.
 
-    Every job id comes back in exactly one Batch. A job whose event cannot be mapped is a Batch with
-    no requests, `status` and `error` from its MappingError; the other jobs go on. `max_items` and
-    `max_bytes` are Iterable's limits for a bulk request; lower them to see the splitting at work.
+    A job may carry a fourth item, its destination ID: jobs of different destinations never share a
+    batch, as in RudderStack (jobs without one count as one destination). Every job id comes back in
+    exactly one Batch. A job whose event cannot be mapped is a Batch with no requests, `status` and
+    `error` from its MappingError; the other jobs go on. `max_items` and `max_bytes` are RudderStack's
+    chunk size and size limit; lower them to see the splitting at work.
     """
     if max_items < 1 or max_bytes < 1:
         raise ValueError(f"max_items and max_bytes must be positive, got {max_items} and {max_bytes}")
-    groups: dict[Any, _Group] = {}
-    unhashable: list[_Group] = []
-    seen: dict[int, tuple[Settings, _Group]] = {}  # id(settings) -> (settings, its group); the ref keeps ids unique
-    failed: list[Batch] = []
-    for job_id, message, settings in jobs:
-        known = seen.get(id(settings))
+    groups: dict[tuple[Any, str], _Group] = {}
+    keys: dict[int, tuple[Settings, str]] = {}  # id(settings) -> (settings, its Config key); the ref keeps ids unique
+    for job in jobs:
+        job_id, message, settings = job[0], job[1], job[2]
+        known = keys.get(id(settings))
         if known is None:
-            group = _group_for(settings, groups, unhashable, job_id)
-            seen[id(settings)] = (settings, group)
-        else:
-            group = known[1]
+            if not isinstance(settings, Settings):
+                raise TypeError(f"job {job_id!r}: the third item must be a Settings (Settings.from_rudder(config) "
+                                f"reads a RudderStack Config), not {type(settings).__name__}")
+            known = keys[id(settings)] = (settings, settings.group_key)
+        destination = job[3] if len(job) > 3 and job[3] else "default"  # `destination.ID || "default"`
+        group = groups.get((destination, known[1]))
+        if group is None:
+            group = groups[(destination, known[1])] = _Group(settings)
         try:
             requests = map_event(message, settings)
         except MappingError as err:
-            failed.append(Batch([job_id], [], False, err.status, str(err)))
+            group.failed.append(Batch([job_id], [], False, err.status, str(err)))
             continue
         group.add(job_id, requests)
     batches: list[Batch] = []
-    for group in (*groups.values(), *unhashable):
+    for group in groups.values():
         batches.extend(group.batches(max_items, max_bytes))
-    batches.extend(failed)
     return batches
 
 
-def _group_for(settings: Settings, groups: dict[Any, _Group], unhashable: list[_Group], job_id: Any) -> _Group:
-    """The group of jobs with settings equal to these; settings holding unhashable values are compared one by one."""
-    if not isinstance(settings, Settings):
-        raise TypeError(f"job {job_id!r}: the third item must be a Settings (Settings.from_rudder(config) reads a "
-                        f"RudderStack Config), not {type(settings).__name__}")
-    try:
-        group = groups.get(settings)
-    except TypeError:
-        group = next((g for g in unhashable if g.settings == settings), None)
-        if group is None:
-            group = _Group(settings)
-            unhashable.append(group)
-        return group
-    if group is None:
-        group = groups[settings] = _Group(settings)
-    return group
-
-
-class _Items:
-    """Bulk items of one kind: each job's item, its serialized size, and the requests riding with it."""
-
-    __slots__ = ("jobs", "items", "sizes", "riders", "stdlib")
-
-    def __init__(self) -> None:
-        self.jobs: list[Any] = []
-        self.items: list[Any] = []
-        self.sizes: list[int] = []
-        self.riders: list[list[Request]] = []
-        self.stdlib: set[int] = set()  # items orjson refuses (integers beyond 64 bits): serialized by json instead
-
-    def add(self, job_id: Any, item: Any, size: tuple[int, bool], riders: list[Request]) -> None:
-        if size[1]:
-            self.stdlib.add(len(self.items))
-        self.jobs.append(job_id)
-        self.items.append(item)
-        self.sizes.append(size[0])
-        self.riders.append(riders)
-
-
 class _Group:
-    """The jobs of one settings, sorted into users, catalog documents, track events and single calls."""
+    """The jobs of one destination and Config, sorted as util.js filterEvents sorts them."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         base = settings.base_url
         self.users_url = base + "users/update"
         self.track_url = base + "events/track"
-        self.catalog_prefix = base + "catalogs/"
-        self.users = _Items()
-        self.events = _Items()
-        self.catalogs: dict[str, _Items] = {}  # catalogs/{name}/items URL -> its documents
+        self.token_urls = tuple(base + endpoint for endpoint in _TOKEN_ENDPOINTS)
+        self.users: list[tuple[Any, Any, int]] = []  # (job id, item, JSON size)
+        self.events: list[tuple[Any, Any, int]] = []
+        self.catalogs: list[tuple[Any, Request]] = []
+        self.riders: dict[Any, Request] = {}  # a token registration, by its job id (the last one wins)
         self.singles: list[Batch] = []
+        self.failed: list[Batch] = []
 
     def add(self, job_id: Any, requests: list[Request]) -> None:
-        first = requests[0]
-        url = first.url
-        if url == self.users_url:
-            self.users.add(job_id, first.json, _json_size(first.json), requests[1:])
-        elif url == self.track_url and len(requests) == 1:
-            self.events.add(job_id, first.json, _json_size(first.json), [])
-        elif url.startswith(self.catalog_prefix) and len(requests) == 1:
-            key, update = _document(first.json)
-            size = _json_size({key: update}) if update is not UNDEFINED else (0, False)
-            self.catalogs.setdefault(url, _Items()).add(job_id, (key, update), (size[0] - 2, size[1]), [])
-        else:
-            self.singles.append(Batch([job_id], list(requests), False))
+        for request in requests:
+            url = request.url
+            if url == self.users_url:
+                self.users.append((job_id, request.json, len(json_bytes(request.json)[0])))
+            elif url == self.track_url:  # the common case first; it holds neither api/catalogs nor a token URL
+                self.events.append((job_id, request.json, len(json_bytes(request.json)[0])))
+            elif "api/catalogs" in url:
+                self.catalogs.append((job_id, request))
+            elif url in self.token_urls:
+                self.riders[_job_key(job_id)] = request
+            elif "api/events/track" in url:
+                self.events.append((job_id, request.json, len(json_bytes(request.json)[0])))
+            else:
+                self.singles.append(Batch([job_id], [request], False))
 
     def batches(self, max_items: int, max_bytes: int) -> Iterator[Batch]:
-        headers = self.settings.headers
-        base = self.settings.base_url
-        yield from _bulk(self.users, base + "users/bulkUpdate", headers, "users", _USERS_FRAME, max_items, max_bytes)
-        for url, documents in self.catalogs.items():
-            yield from _bulk(documents, url, headers, None, _DOCUMENTS_FRAME, max_items, max_bytes)
-        yield from _bulk(self.events, base + "events/trackBulk", headers, "events", _EVENTS_FRAME, max_items,
-                         max_bytes)
+        base, headers = self.settings.base_url, self.settings.headers
+        yield from _bulk(self.users, base + "users/bulkUpdate", headers, "users", self.riders, max_items, max_bytes)
+        for start in range(0, len(self.catalogs), max_items):
+            chunk = self.catalogs[start:start + max_items]
+            body = {"documents": _documents((_document(r.json) for _, r in chunk)), "replaceUploadedFieldsOnly": True}
+            yield Batch([job for job, _ in chunk], [Request("POST", chunk[0][1].url, headers, body)], True)
+        yield from _bulk(self.events, base + "events/trackBulk", headers, "events", {}, max_items, max_bytes)
         yield from self.singles
+        yield from self.failed
 
 
-def _bulk(kind: _Items, url: str, headers: Any, list_key: str | None, frame: int, max_items: int,
-          max_bytes: int) -> Iterator[Batch]:
-    """The bulk batches of one kind of item; list_key None means catalog documents."""
-    for start, stop in _spans(kind.sizes, kind.stdlib, frame, max_items, max_bytes):
-        jobs = kind.jobs[start:stop]
-        if stop - start == 1 and frame + kind.sizes[start] > max_bytes:
-            yield Batch(jobs, [], False, PAYLOAD_TOO_LARGE,
-                        f"the event is {kind.sizes[start]:,} bytes as JSON: a {url.split('/api/', 1)[-1]} request "
-                        f"holds at most {max_bytes:,} bytes, so it cannot be sent")
-            continue
-        if list_key is None:
-            body: dict[str, Any] = {"documents": _documents(kind.items[start:stop]), "replaceUploadedFieldsOnly": True}
-        else:
-            body = {list_key: kind.items[start:stop]}
-        requests = [Request("POST", url, headers, body)]
-        carried = [jobs]
-        for job_id, riders in zip(jobs, kind.riders[start:stop]):
-            for rider in riders:
-                requests.append(rider)
-                carried.append([job_id])
-        yield Batch(jobs, requests, True, _carried=carried)
+def _bulk(items: list[tuple[Any, Any, int]], url: str, headers: Any, list_key: str, riders: dict[Any, Request],
+          max_items: int, max_bytes: int) -> Iterator[Batch]:
+    """users/bulkUpdate or events/trackBulk batches (util.js batchUpdateUserEvents, batchTrackEvents)."""
+    for chunk_start in range(0, len(items), max_items):
+        chunk = items[chunk_start:chunk_start + max_items]
+        for start, stop in _size_spans([size for _, _, size in chunk], max_bytes):
+            part = chunk[start:stop]
+            jobs = [job for job, _, _ in part]
+            requests = [Request("POST", url, headers, {list_key: [item for _, item, _ in part]})]
+            carried = [jobs]
+            if riders:
+                for job in jobs:
+                    rider = riders.get(_job_key(job))
+                    if rider is not None:
+                        requests.append(rider)
+                        carried.append([job])
+            yield Batch(jobs, requests, True, _carried=carried)
+
+
+def _size_spans(sizes: list[int], max_bytes: int) -> Iterator[tuple[int, int]]:
+    """(start, stop) of each request of a chunk (util.js prepareAndSplit*BatchesBasedOnPayloadSize): where
+    the running sum of item sizes passes max_bytes, the request so far goes (even when empty) and the
+    passing item starts the next one."""
+    total, start = 0, 0
+    for index, size in enumerate(sizes):
+        total += size
+        if total > max_bytes:
+            yield start, index
+            start, total = index, size
+    if start < len(sizes):
+        yield start, len(sizes)
+
+
+def _job_key(job_id: Any) -> Any:
+    """A job id as a key of a JavaScript object (registerDeviceOrBrowserTokenEvents[jobId]): String(jobId)."""
+    if job_id is None or isinstance(job_id, (str, int, float, bool, list, dict)):
+        return js_string(job_id)
+    return job_id
 
 
 def catalog_documents(items: Iterable[dict[str, Any]]) -> dict[str, Any]:
     """The router's catalogs/{name}/items body for catalog items as the processor maps them
     ({catalogId, update} each): {documents: {id: update}, replaceUploadedFieldsOnly: true}."""
-    return {"documents": _documents([_document(item) for item in items]), "replaceUploadedFieldsOnly": True}
+    return {"documents": _documents(_document(item) for item in items), "replaceUploadedFieldsOnly": True}
 
 
-def _document(item: dict[str, Any]) -> tuple[str, Any]:
+def _document(item: Any) -> tuple[str, Any]:
+    if not isinstance(item, dict):
+        return "undefined", UNDEFINED
     return js_string(item.get("catalogId", UNDEFINED)), item.get("update", UNDEFINED)  # a JS key: String(id)
 
 
-def _documents(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+_ARRAY_INDEX = re.compile(r"0|[1-9][0-9]{0,9}")
+
+
+def _documents(pairs: Iterable[tuple[str, Any]]) -> dict[str, Any]:
+    """`documents[catalogId] = update` for each item, as a JavaScript object: a repeated id keeps its first
+    place and its last value; ids that are array indexes ("7") come first, in numeric order; a key set
+    to undefined is not written."""
     documents: dict[str, Any] = {}
     for key, update in pairs:
-        if update is UNDEFINED:
-            documents.pop(key, None)  # JavaScript sets the key to undefined, and JSON.stringify drops it
-        else:
-            documents[key] = update
-    return documents
-
-
-def _spans(sizes: list[int], stdlib: set[int], frame: int, max_items: int,
-           max_bytes: int) -> Iterator[tuple[int, int]]:
-    """(start, stop) of each bulk request: chunks of max_items, each split where its body would pass max_bytes.
-
-    An item orjson cannot serialize goes alone: its body is then serialized by the standard library,
-    whose output for the other items could differ in length. An item too large to fit alone is a
-    span of one whose size passes the limit (the caller fails it).
-    """
-    for chunk_start in range(0, len(sizes), max_items):
-        chunk_stop = min(chunk_start + max_items, len(sizes))
-        start = chunk_start
-        body = frame
-        for index in range(chunk_start, chunk_stop):
-            size = sizes[index]
-            if stdlib and index in stdlib:
-                if index > start:
-                    yield start, index
-                yield index, index + 1
-                start, body = index + 1, frame
-                continue
-            grown = body + size + (index > start)  # a comma before every item but the first
-            if grown > max_bytes and index > start:
-                yield start, index
-                start, grown = index, frame + size
-            body = grown
-        if start < chunk_stop:
-            yield start, chunk_stop
-
-
-def _json_size(value: Any) -> tuple[int, bool]:
-    """(bytes, serialized by the standard library), as Request.body_bytes serializes."""
-    body, stdlib = json_bytes(value)
-    return len(body), stdlib
+        documents[key] = update
+    indexes = [key for key in documents if _ARRAY_INDEX.fullmatch(key) and int(key) < 2**32 - 1]
+    if indexes:
+        ordered = {key: documents[key] for key in sorted(indexes, key=int)}
+        ordered.update((key, value) for key, value in documents.items() if key not in ordered)
+        documents = ordered
+    return {key: value for key, value in documents.items() if value is not UNDEFINED}
 
 
 def _describe(request: Request) -> str:

@@ -15,17 +15,17 @@ import pandas as pd
 from .archive import ArchiveError, MalformedLine, archive_files, events_only, read_archive
 from .archive_map import CHUNK_EVENTS, iter_mapped_lines, map_archive
 from .archive_send import send_stream
-from .batching import PAYLOAD_TOO_LARGE
 from .cassettes.commands import cmd_cassettes, cmd_record, configure_cassettes, configure_record
-from .cli_input import CliError, add_settings_options, read_events, settings_from_args  # read_events: notebooks use it
+from .cli_input import CliError, add_settings_options, config_from_args, read_events, settings_from_args, stream_events
 from .jsvalues import truthy
-from .limits import size_problem
+from .limits import PAYLOAD_TOO_LARGE, size_problem
 from .mapping import MappingResults, map_events
 from .mapping.frames import REQUEST_COLUMNS, event_name
 from .redact import mask
 from .samples import sample_descriptions, sample_events
 from .send import LIVE, SendReport, check_keys, send
 from .settings import Settings, SettingsError
+from .version import PACKAGE_VERSION, RUDDERSTACK_VERSION
 
 PAGE_FLAGS = ("track_all_pages", "track_categorised_pages", "track_named_pages")
 
@@ -37,6 +37,7 @@ EXIT_CODES = """exit codes:
   1    map: RudderStack would not send some event, it is too large for Iterable, or a line is malformed;
        send: some event was not delivered (rejected by Iterable, failed, or the send interrupted)
   2    bad command line or input: nothing was mapped or sent
+       crosscheck: 0 every event identical, 1 differences, 2 also a transformer unreachable or not answering as one
   141  the output was cut off (a closed pipe) before the outcome was known
 A closed pipe (| head) ends the output, never the outcome: map and send still exit 1 when an event
 was not mapped or not delivered."""
@@ -325,6 +326,52 @@ def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def cmd_crosscheck(args: argparse.Namespace, out: TextIO) -> int:
+    from .crosscheck import TransformerError, crosscheck
+
+    config = config_from_args(args)
+    print_warnings(Settings.from_rudder(config), sys.stderr)
+    unreadable: list[tuple[int, str]] = []
+    try:
+        report = crosscheck(stream_events(args.events, unreadable), config, args.transformer, router=args.router,
+                            progress=not args.no_progress)
+    except (TransformerError, ValueError) as err:  # ValueError: a --router below 1
+        raise CliError(str(err)) from None
+    print(report.summary(), file=out)
+    if unreadable:
+        number, reason = unreadable[0]
+        others = len(unreadable) - 1
+        more = f" (and {others} more unreadable line{'s' if others > 1 else ''})" if others else ""
+        raise CliError(f"{args.events}, line {number}: not JSON ({reason}){more}: not compared")
+    if report.ok:
+        return 0
+    frame = report.frame()
+    shown = frame if args.limit == 0 else frame.head(args.limit)
+    print(f"\nDifferences (transformer at {report.url} against iterable_sim"
+          f"{'' if len(shown) == len(frame) else f', first {len(shown)} of {len(frame)} rows'}):", file=out)
+    print_frame(shown, out, max_colwidth=60)
+    if len(shown) < len(frame):
+        print("\nDiffering fields, all rows:", file=out)
+        print(report.by_field().to_string(), file=out)
+    return 1
+
+
+def cmd_explore(args: argparse.Namespace, out: TextIO) -> int:
+    try:
+        from .widgets import page
+    except ImportError as err:
+        raise CliError(f"the explorer page needs Voilà and the widgets ({err.name} is missing): "
+                       "pip install 'iterable_sim[jupyter]'") from None
+    if args.events:
+        read_events(args.events)  # a bad file is said here, in one line, not in the page
+    config = config_from_args(args, base=None if args.settings else {"trackAllPages": True})
+    print_warnings(Settings.from_rudder(config), sys.stderr)
+    print(f"settings explorer on {args.events or 'the sample events'}: http://127.0.0.1:{args.port}/ "
+          "(only this machine can open it; Ctrl-C stops it)", file=out, flush=True)
+    return page.serve(args.events, config, port=args.port, open_browser=not args.no_browser)
+
+
+
 EVENTS_HELP = ("JSON lines files (.gz allowed), directories of them, globs, or - for stdin (default); "
                "a JSON file holding one event or a list is read whole")
 
@@ -370,6 +417,26 @@ COMMANDS: dict[str, tuple[str, Command, Callable[[argparse.ArgumentParser], None
         p.add_argument("--event-limit", type=_count, default=100_000, metavar="N",
                        help="keep the newest N events and N purchases per project (default 100000; 0: keep all)"),
         p.add_argument("--log-level", default="info"))),
+    "crosscheck": ("send events to your own rudder-transformer and compare its output with iterable_sim's "
+                   "(exit 0: identical, 1: differences, 2: transformer unreachable or not answering as one)",
+                   cmd_crosscheck, lambda p: (
+                       p.add_argument("events", help="JSON or JSONL file (.gz too), or - for stdin"),
+                       p.add_argument("--transformer", required=True, metavar="URL",
+                                      help="rudder-transformer's base URL, such as http://127.0.0.1:9090"),
+                       p.add_argument("--router", type=int, metavar="N",
+                                      help="compare routerTransform in calls of N events instead of single events"),
+                       p.add_argument("--limit", type=int, default=50, metavar="ROWS",
+                                      help="difference rows shown (default 50; 0 for all)"),
+                       p.add_argument("--no-progress", action="store_true", help="no progress bar"),
+                       add_settings_options(p))),
+    "explore": ("open the settings explorer as a web page on your events (the samples by default): tick a "
+                "setting, see what Iterable receives", cmd_explore, lambda p: (
+                    p.add_argument("events", nargs="?", help="JSON or JSONL file (default: the sample events)"),
+                    p.add_argument("--port", type=int, default=8866),
+                    p.add_argument("--no-browser", action="store_true", help="do not open a browser"),
+                    p.add_argument("--settings", metavar="FILE",
+                                   help="a RudderStack destination Config as JSON: where the controls start "
+                                        "(default: Track All Pages on, the rest off)"))),
     "record": ("record a cassette of what your events send to Iterable (against a fresh mock server), or record "
                "cassettes again from the events files and settings they note", cmd_record, configure_record),
     "cassettes": ("cassettes diff: what the current mapping would send, compared with what the cassettes recorded",
@@ -381,6 +448,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="iterable-sim", epilog=EXIT_CODES,
                                      formatter_class=argparse.RawDescriptionHelpFormatter,
                                      description="See, test and simulate what RudderStack sends to Iterable.")
+    parser.add_argument("--version", action="version",
+                        version=f"iterable-sim {PACKAGE_VERSION}\nmatches RudderStack's Iterable destination: "
+                                f"{RUDDERSTACK_VERSION.project} commit {RUDDERSTACK_VERSION.commit} "
+                                f"({RUDDERSTACK_VERSION.date})")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (help_text, _, configure) in COMMANDS.items():
         configure(commands.add_parser(name, help=help_text, description=help_text,

@@ -3,10 +3,11 @@ commands): events files, the settings file and flags, and the one-line `CliError
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import orjson
 
@@ -45,6 +46,36 @@ def read_events(source: str) -> list[Any]:
                 raise CliError(f"{name}, line {number}: not JSON ({err})") from None
         return events
     return data if isinstance(data, list) else [data]
+
+
+def stream_events(source: str, unreadable: list[tuple[int, str]]) -> Iterator[Any]:
+    """Events from a JSONL file (gzipped too) or standard input, a line at a time, so memory does not grow
+    with the file; a line that is not JSON goes to `unreadable` and the rest go on. A JSON document over
+    several lines (one event, or a list) is read whole."""
+    if source == "-":
+        name, stream = "standard input", sys.stdin.buffer
+    elif not Path(source).exists():
+        raise CliError(f"no such events file: {source}")
+    else:
+        name, stream = source, (gzip.open if source.endswith(".gz") else open)(source, "rb")
+    with stream:
+        lines = enumerate(stream, 1)
+        started = False
+        for number, line in lines:
+            if not line.strip():
+                continue
+            try:
+                value = orjson.loads(line)
+            except orjson.JSONDecodeError as err:
+                if started:
+                    unreadable.append((number, str(err)))
+                    continue
+                try:
+                    value = orjson.loads(line + b"".join(rest for _, rest in lines))
+                except orjson.JSONDecodeError as whole:
+                    raise CliError(f"{name}: neither JSON nor JSONL ({whole})") from None
+            started = True
+            yield from value if isinstance(value, list) else [value]
 
 
 def read_text(source: str, what: str) -> str:

@@ -116,8 +116,8 @@ def _item(target: dict | list, key: str) -> Any:
 def path_getter(segments: tuple[str, ...]) -> Callable[[Any], Any]:
     """A compiled `js_get(target, segments)` for hot paths: plain dict walks, js_get for anything else.
 
-    One difference from get-value stays, for speed: a key that itself holds a dot ("context.traits")
-    is found only when the walk meets something other than nested objects.
+    As get-value does, a key that is the whole dotted path ("context.traits") wins over the nesting,
+    and where a key is missing, a key joining it with the next ones ("traits.email") is looked for.
     """
     if len(segments) == 1:
         (a,) = segments
@@ -125,11 +125,15 @@ def path_getter(segments: tuple[str, ...]) -> Callable[[Any], Any]:
         def get1(m: Any) -> Any:
             return m.get(a, UNDEFINED) if type(m) is dict else js_get(m, segments)
         return get1
-    if len(segments) == 2:
+    joined = ".".join(segments)
+    count = len(segments)
+    # for a key missing at position i (i > 0), the dotted keys get-value would try there instead
+    joins = tuple(tuple(".".join(segments[i:j]) for j in range(i + 2, count + 1)) for i in range(count))
+    if count == 2:
         a, b = segments
 
         def get2(m: Any) -> Any:
-            if type(m) is not dict:
+            if type(m) is not dict or joined in m:
                 return js_get(m, segments)
             n = m.get(a, UNDEFINED)
             if type(n) is dict:
@@ -138,27 +142,21 @@ def path_getter(segments: tuple[str, ...]) -> Callable[[Any], Any]:
         return get2
 
     def get_deep(m: Any) -> Any:
+        if type(m) is not dict or joined in m:
+            return js_get(m, segments)
         node = m
-        for seg in segments:
+        for index, seg in enumerate(segments):
             if type(node) is dict:
-                node = node.get(seg, UNDEFINED)
-            elif type(node) is list:
-                return js_get(m, segments)
-            else:
+                if seg in node:
+                    node = node[seg]
+                    continue
+                for key in joins[index]:
+                    if key in node:
+                        return js_get(m, segments)
                 return UNDEFINED
+            return js_get(m, segments) if type(node) is list else UNDEFINED
         return node
     return get_deep
-
-
-def fast_get(message: Any, segments: tuple[str, ...]) -> Any:
-    """`js_get` for the common case of nested dicts; defers to it for anything unusual."""
-    node = message
-    for seg in segments:
-        if type(node) is dict and seg in node:
-            node = node[seg]
-        else:
-            return js_get(message, segments)
-    return node
 
 
 # ---------------------------------------------------------------- String(), numbers
@@ -313,7 +311,7 @@ def _iso_ms(match: re.Match[str]) -> Any:
     month = int(g["month"] or 1)
     day = int(g["day"] or 1)
     hour, minute, second = int(g["hour"] or 0), int(g["minute"] or 0), int(g["second"] or 0)
-    if not (1 <= month <= 12 and 1 <= day <= _days_in_month(year, month)):
+    if not (1 <= month <= 12 and 1 <= day <= 31):  # V8 takes Feb 30 as Mar 1: days past the month's end roll over
         return NAN
     if hour > 24 or minute > 59 or second > 59 or (hour == 24 and (minute or second or g["fraction"])):
         return NAN
@@ -330,12 +328,6 @@ def _iso_ms(match: re.Match[str]) -> Any:
     return _time_clip(float(total))
 
 
-def _days_in_month(year: int, month: int) -> int:
-    if month == 2:
-        return 29 if (year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)) else 28
-    return 30 if month in (4, 6, 9, 11) else 31
-
-
 def _days_from_civil(year: int, month: int, day: int) -> int:
     year -= month <= 2
     era = year // 400
@@ -349,3 +341,138 @@ def _time_clip(ms: float) -> Any:
     if ms != ms or math.isinf(ms) or abs(ms) > MAX_DATE_MS:
         return NAN
     return int(ms)
+
+
+# ---------------------------------------------------------------- setValue (set-value, via integrations-lib)
+
+_UNSAFE_KEYS = frozenset({"__proto__", "constructor", "prototype"})
+_DECIMAL = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+_RADIX = re.compile(r"0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+")
+_HOLE: Any = None  # an array hole: JSON.stringify writes null
+
+
+def _path_part(text: str) -> Any:
+    """set-value keeps a path part that Number() reads as an integer as that number (an array index)."""
+    trimmed = text.strip(_JS_SPACE)
+    if _DECIMAL.fullmatch(trimmed):
+        number = float(trimmed)
+        if not math.isinf(number) and number.is_integer():
+            return int(number)
+    elif _RADIX.fullmatch(trimmed):
+        return int(trimmed, 0)
+    return text
+
+
+def set_value_parts(path: Any) -> list[Any] | None:
+    """The keys `setValue(obj, path, value)` walks, or None where it sets nothing (a falsy, numeric
+    or boolean path). A path that is an object, or a list holding one, is JavaScript's TypeError."""
+    if path is None or path is UNDEFINED or path is False or path == "" or isinstance(path, (int, float)):
+        return None
+    if isinstance(path, list):
+        if any(isinstance(p, (dict, list)) for p in path):
+            raise TypeError("Object keys must be strings or symbols")
+        return list(path)
+    if not isinstance(path, str):
+        raise TypeError("Object keys must be strings or symbols")
+    if "/" in path:  # preservePaths: a path holding a slash is one key
+        return [path]
+    parts, part, i = [], "", 0
+    while i < len(path):
+        char = path[i]
+        if char == "\\":
+            i += 1
+            part += path[i] if i < len(path) else "undefined"
+        elif char == ".":
+            parts.append(_path_part(part))
+            part = ""
+        else:
+            part += char
+        i += 1
+    if part:
+        parts.append(_path_part(part))
+    return parts
+
+
+def _key(part: Any) -> str:
+    return part if isinstance(part, str) else js_string(part)
+
+
+def set_value(target: Any, path: Any, value: Any) -> Any:
+    """`setValue(target, path, value)` (@rudderstack/integrations-lib over set-value) on a copy:
+    the objects along the path are copied, `target` itself is never changed. Setting UNDEFINED
+    deletes the key. Returns `target` unchanged where setValue sets nothing; raises TypeError where
+    JavaScript does (with its message)."""
+    unsafe = _unsafe_parts(path)
+    if unsafe is not None:
+        # integrations-lib defines such a path as one own property, named by the joined parts
+        if not isinstance(target, (dict, list)):
+            raise TypeError("Object.defineProperty called on non-object")
+        if isinstance(target, list):
+            return target  # a named property of an array: JSON.stringify does not write it
+        root = dict(target)
+        _assign(root, ".".join(_key(p) for p in unsafe), value)
+        return root
+    if not truthy(path) or not isinstance(target, (dict, list)):
+        return target
+    parts = set_value_parts(path)
+    if not parts:
+        return target
+    root = copy_container(target)
+    node = root
+    for index, part in enumerate(parts):
+        last = index == len(parts) - 1
+        if last:
+            _assign(node, part, value)
+            break
+        child = _read(node, part)
+        if type(parts[index + 1]) is int and not isinstance(child, list):
+            child = []
+        elif not isinstance(child, (dict, list)):
+            child = {}
+        else:
+            child = copy_container(child)
+        _assign(node, part, child)
+        node = child
+    return root
+
+
+def _unsafe_parts(path: Any) -> list[Any] | None:
+    """The path's parts when integrations-lib's setValue finds a reserved key among them (__proto__,
+    constructor, prototype), else None."""
+    if isinstance(path, str):
+        parts = set_value_parts(path) if path else []
+    elif isinstance(path, list):
+        parts = path
+    else:
+        return None
+    return parts if any(isinstance(p, str) and p in _UNSAFE_KEYS for p in parts) else None
+
+
+def copy_container(value: dict | list) -> dict | list:
+    return dict(value) if isinstance(value, dict) else list(value)
+
+
+def _read(node: dict | list, part: Any) -> Any:
+    if isinstance(node, dict):
+        return node.get(_key(part), UNDEFINED)
+    if type(part) is int and 0 <= part < len(node):
+        return node[part]
+    return UNDEFINED
+
+
+def _assign(node: dict | list, part: Any, value: Any) -> None:
+    if isinstance(node, dict):
+        if value is UNDEFINED:
+            node.pop(_key(part), None)
+        else:
+            node[_key(part)] = value
+        return
+    if type(part) is not int or part < 0:
+        return  # a named property of an array: JSON.stringify does not write it
+    if value is UNDEFINED:
+        if part < len(node):
+            node[part] = _HOLE
+        return
+    if part >= len(node):
+        node.extend([_HOLE] * (part + 1 - len(node)))
+    node[part] = value

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import difflib
+import json
 from dataclasses import dataclass, field, fields
 from functools import cached_property
 from types import MappingProxyType
@@ -58,6 +59,9 @@ class Settings:
     track_categorised_pages: bool = False
     track_named_pages: bool = False
     warnings: tuple[str, ...] = field(default=(), compare=False)
+    # The RudderStack Config these settings were read from (from_rudder), as given: it decides the
+    # null api_key header and, as RudderStack's router groups events, which jobs share batches.
+    rudder_config: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.data_center, str) or self.data_center not in BASE_URLS:
@@ -71,6 +75,7 @@ class Settings:
             if not isinstance(value, bool):
                 raise SettingsError(f"{name} must be True or False, got {value!r}")
         object.__setattr__(self, "warnings", tuple(self.warnings) + tuple(_page_warnings(self)))
+        object.__setattr__(self, "rudder_config", None)  # built directly (or replaced): no Config stands behind it
 
     @classmethod
     def from_rudder(cls, config: Mapping[str, Any] | None) -> "Settings":
@@ -134,22 +139,34 @@ class Settings:
             values.setdefault(name, False)
         settings = cls.__new__(cls)
         for f in fields(cls):
-            object.__setattr__(settings, f.name, values.get(f.name, f.default))
+            if f.name != "rudder_config":
+                object.__setattr__(settings, f.name, values.get(f.name, f.default))
         object.__setattr__(settings, "warnings", tuple(warnings) + tuple(_page_warnings(settings)))
+        object.__setattr__(settings, "rudder_config", config)  # a copy: dict(config) above
         return settings
 
     def to_rudder(self) -> dict[str, Any]:
         """The RudderStack destination Config these settings stand for."""
         return {key: getattr(self, name) for name, key in RUDDER_KEYS.items()}
 
-    @property
+    @cached_property
     def base_url(self) -> str:
         return BASE_URLS[self.data_center]
 
     @cached_property
     def headers(self) -> Mapping[str, str]:
-        """The headers of every request but token registrations (read-only, shared by all requests)."""
-        return _headers(self.api_key)
+        """The headers of every request but token registrations (read-only, shared by all requests):
+        `api_key: destination.Config.apiKey` (transform.js responseBuilder), so a Config's null apiKey
+        is sent as null and an absent one not at all."""
+        config = self.rudder_config
+        return _headers(self.api_key, keep_null=config is not None and "apiKey" in config)
+
+    @cached_property
+    def group_key(self) -> str:
+        """What RudderStack's router groups a destination's events by besides its ID: the Config,
+        stably stringified (groupRouterTransformEvents in src/v0/util/index.js)."""
+        config = dict(self.rudder_config) if self.rudder_config is not None else self.to_rudder()
+        return json.dumps(config, sort_keys=True, separators=(",", ":"), default=repr)
 
     @cached_property
     def device_headers(self) -> Mapping[str, str]:
@@ -159,7 +176,7 @@ class Settings:
     def __repr__(self) -> str:
         parts = []
         for f in fields(self):
-            if f.name == "warnings":
+            if f.name in ("warnings", "rudder_config"):
                 continue
             value = getattr(self, f.name)
             parts.append(f"{f.name}={mask(value) if f.name in KEY_FIELDS and value is not None else repr(value)}")
@@ -196,9 +213,9 @@ def header_problem(name: str, key: Any) -> str | None:
             f"travel: is it a placeholder, or pasted with a line break?). Nothing was sent")
 
 
-def _headers(key: Any) -> Mapping[str, str]:
+def _headers(key: Any, keep_null: bool = False) -> Mapping[str, str]:
     headers = {"Content-Type": "application/json"}
-    if key is not None:
+    if key is not None or keep_null:
         headers["api_key"] = key
     return MappingProxyType(headers)
 

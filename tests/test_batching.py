@@ -1,4 +1,4 @@
-"""route(): batching as RudderStack's router does it, within Iterable's limits for a bulk request."""
+"""route(): batching as RudderStack's router does it (iterable/util.js, groupRouterTransformEvents)."""
 from __future__ import annotations
 
 from collections import Counter
@@ -105,16 +105,31 @@ def test_a_token_registration_rides_unbatched_with_its_users_batch():
     assert batch.request_job_ids == [[0, 1, 2], [1]]  # a registration carries only its own job
 
 
-def test_reverse_etl_catalog_updates_become_one_documents_call_per_catalog():
+def test_reverse_etl_catalog_updates_of_every_catalog_go_together_to_the_first_ones_url():
+    # util.js processCatalogBatch: one chunk of all catalog events, sent to chunk[0]'s endpoint
     events = [catalog_row("shoes", "s1", size=42), catalog_row("hats", "h1", colour="red"),
               catalog_row("shoes", "s2", size=40)]
+    [batch] = route(jobs_of(events))
+    assert batch.job_ids == [0, 1, 2] and batch.batched
+    [request] = batch.requests
+    assert request.url == "https://api.iterable.com/api/catalogs/shoes/items"
+    assert request.json == {"documents": {"s1": {"size": 42}, "h1": {"colour": "red"}, "s2": {"size": 40}},
+                            "replaceUploadedFieldsOnly": True}
+
+
+def test_catalog_documents_are_a_javascript_object_index_like_ids_first_a_repeated_id_keeps_its_place():
+    events = [catalog_row("shoes", "b", v=1), catalog_row("shoes", "10", v=2), catalog_row("shoes", "2", v=3),
+              catalog_row("shoes", "b", v=4)]
+    [batch] = route(jobs_of(events))
+    documents = batch.requests[0].json["documents"]
+    assert list(documents.items()) == [("2", {"v": 3}), ("10", {"v": 2}), ("b", {"v": 4})]
+    assert batch.job_ids == [0, 1, 2, 3]
+
+
+def test_catalog_documents_go_in_chunks_of_1000_without_a_size_split():
+    events = [catalog_row("shoes", f"s{i}", note="x" * 5000) for i in range(1001)]
     batches = route(jobs_of(events))
-    by_url = {b.requests[0].url: b for b in batches}
-    shoes = by_url["https://api.iterable.com/api/catalogs/shoes/items"]
-    assert shoes.job_ids == [0, 2] and shoes.batched
-    assert shoes.requests[0].json == {"documents": {"s1": {"size": 42}, "s2": {"size": 40}},
-                                      "replaceUploadedFieldsOnly": True}
-    assert by_url["https://api.iterable.com/api/catalogs/hats/items"].job_ids == [1]
+    assert [len(b.requests[0].json["documents"]) for b in batches] == [1000, 1]
 
 
 def test_eu_settings_send_bulk_calls_to_the_eu_host():
@@ -127,14 +142,39 @@ def test_eu_settings_send_bulk_calls_to_the_eu_host():
     assert all(r.headers["api_key"] == "eu-secret-key" for b in batches for r in b.requests)
 
 
-def test_jobs_with_different_settings_never_share_a_batch_and_equal_settings_do():
+def test_jobs_with_different_configs_never_share_a_batch_and_equal_configs_do():
     other = Settings.from_rudder({"apiKey": "other-key", "trackAllPages": True})
     same_as_us = Settings.from_rudder({"apiKey": "us-secret-key", "registerDeviceOrBrowserApiKey": "device-secret-key",
                                        "trackAllPages": True})
     jobs = [(1, identify("a"), US), (2, identify("b"), other), (3, identify("c"), same_as_us)]
     batches = route(jobs)
-    assert sorted((b.requests[0].headers["api_key"], tuple(b.job_ids)) for b in batches) == [
-        ("other-key", (2,)), ("us-secret-key", (1, 3))]
+    assert [(b.requests[0].headers["api_key"], b.job_ids) for b in batches] == [
+        ("us-secret-key", [1, 3]), ("other-key", [2])]
+
+
+def test_configs_are_compared_as_given_as_rudderstack_stringifies_them():
+    # groupRouterTransformEvents groups by stableStringify(Config): key order does not matter, but a
+    # value of another type (1 for true) or an extra key does, though the settings read the same
+    a = Settings.from_rudder({"apiKey": "k", "preferUserId": True, "trackAllPages": True})
+    a_reordered = Settings.from_rudder({"trackAllPages": True, "preferUserId": True, "apiKey": "k"})
+    one = Settings.from_rudder({"apiKey": "k", "preferUserId": 1, "trackAllPages": True})
+    extra = Settings.from_rudder({"apiKey": "k", "preferUserId": True, "trackAllPages": True, "x": 1})
+    batches = route([(1, track("a"), a), (2, track("b"), one), (3, track("c"), a_reordered), (4, track("d"), extra)])
+    assert [b.job_ids for b in batches] == [[1, 3], [2], [4]]
+
+
+def test_jobs_of_different_destinations_never_share_a_batch():
+    jobs = [(1, identify("a"), US, "dest-1"), (2, identify("b"), US, "dest-2"), (3, identify("c"), US, "dest-1"),
+            (4, identify("d"), US)]
+    assert [b.job_ids for b in route(jobs)] == [[1, 3], [2], [4]]
+
+
+def test_a_groups_batches_come_users_catalogs_events_singles_then_errors():
+    events = [unmappable(), purchase("u1"), track("u1"), catalog_row("shoes", "s1", size=1), identify("u1")]
+    batches = route(jobs_of(events))
+    assert [(b.job_ids, b.requests[0].endpoint if b.requests else b.error) for b in batches] == [
+        ([4], "users/bulkUpdate"), ([3], "catalogs/shoes/items"), ([2], "events/trackBulk"),
+        ([1], "commerce/trackPurchase"), ([0], "userId or email is mandatory for this request")]
 
 
 def test_settings_holding_unhashable_values_are_still_grouped_by_equality():
@@ -179,12 +219,10 @@ def test_bulk_requests_hold_at_most_1000_items():
                       ("users/bulkUpdate", 500), ("users/bulkUpdate", 1000), ("users/bulkUpdate", 1000)]
 
 
-def test_a_bulk_body_is_split_before_it_passes_4_000_000_bytes():
+def test_a_bulk_body_is_split_where_the_sum_of_its_items_passes_4_000_000_bytes():
     events = [identify(f"u{i}", note="x" * 900_000) for i in range(10)]
     batches = route(jobs_of(events))
-    sizes = [len(b.requests[0].body_bytes()) for b in batches]
     assert [len(b.job_ids) for b in batches] == [4, 4, 2]
-    assert max(sizes) <= LIMIT
     assert [j for b in batches for j in b.job_ids] == list(range(10))
 
 
@@ -194,36 +232,28 @@ def _padded_identify(user: str, item_size: int) -> dict:
     return identify(user, pad="p" * (item_size - base))
 
 
-def test_the_limit_counts_the_separators_and_the_body_around_the_items():
-    # Two items of 1,999,995 bytes: their sizes sum under 4,000,000 (RudderStack's own measure would send
-    # them together), but the body {"users":[a,b]} is 4,000,003 bytes: they must go in two requests.
-    events = [_padded_identify("u1", 1_999_995), _padded_identify("u2", 1_999_995)]
-    assert [len(map_event(e, US)[0].body_bytes()) for e in events] == [1_999_995, 1_999_995]
-    batches = route(jobs_of(events))
-    assert [b.job_ids for b in batches] == [[0], [1]]
-
-
-def test_a_body_of_exactly_4_000_000_bytes_goes_in_one_request():
-    item = (LIMIT - len(b'{"users":[]}') - 1) // 2  # two items and one comma fill the body exactly
-    events = [_padded_identify("u1", item), _padded_identify("u2", LIMIT - len(b'{"users":[,]}') - item)]
+def test_the_limit_counts_the_items_only_as_json_size_does():
+    # util.js sums jsonSize(item) and splits when the sum passes 4,000,000: two items of 2,000,000
+    # bytes go together, though the body {"users":[a,b]} is 4,000,013 bytes
+    events = [_padded_identify("u1", 2_000_000), _padded_identify("u2", 2_000_000)]
     [batch] = route(jobs_of(events))
-    assert len(batch.requests[0].body_bytes()) == LIMIT
+    assert len(batch.requests[0].body_bytes()) == 4_000_013
+    one_more = [_padded_identify("u1", 2_000_000), _padded_identify("u2", 2_000_001)]
+    assert [b.job_ids for b in route(jobs_of(one_more))] == [[0], [1]]
 
 
-def test_an_event_too_large_for_any_bulk_request_fails_with_413_and_the_others_go_on():
-    events = [identify("u0"), identify("u1", note="x" * LIMIT), identify("u2")]
+def test_an_item_larger_than_the_limit_goes_alone_after_an_empty_request_when_it_opens_a_chunk():
+    events = [identify("u0", note="x" * LIMIT), identify("u1"), identify("u2", note="y" * LIMIT), identify("u3")]
     batches = route(jobs_of(events))
-    [too_large] = [b for b in batches if b.error]
-    assert too_large.job_ids == [1] and too_large.status == 413 and too_large.requests == []
-    assert "4,000,000" in too_large.error
-    assert sorted(j for b in batches if not b.error for j in b.job_ids) == [0, 2]
+    assert [(b.job_ids, len(b.requests[0].json["users"])) for b in batches] == [
+        ([], 0), ([0], 1), ([1], 1), ([2], 1), ([3], 1)]
 
 
-def test_an_item_only_the_standard_library_can_serialize_is_sent_on_its_own():
+def test_an_item_only_the_standard_library_can_serialize_is_batched_with_the_others():
     events = [identify("u0"), identify("u1", huge=2**70), identify("u2")]
-    batches = route(jobs_of(events))
-    assert [b.job_ids for b in batches] == [[0], [1], [2]]
-    assert b"1180591620717411303424" in batches[1].requests[0].body_bytes()
+    [batch] = route(jobs_of(events))
+    assert batch.job_ids == [0, 1, 2]
+    assert b"1180591620717411303424" in batch.requests[0].body_bytes()
 
 
 # ---------------------------------------------------------------- how a batch reads
@@ -261,20 +291,28 @@ job_mixes = st.lists(
 
 def _check_partition_and_limits(jobs, batches, max_items, max_bytes):
     seen = Counter(j for b in batches for j in b.job_ids)
-    assert seen == Counter(job_id for job_id, _, _ in jobs)  # every job in exactly one batch
+    assert seen == Counter(job[0] for job in jobs)  # every job in exactly one batch
     for batch in batches:
         assert (batch.error is None) == (batch.status == 200) == bool(batch.requests)
         for request in batch.requests:
             body = request.json
-            if request.endpoint in ("users/bulkUpdate", "events/trackBulk") or request.endpoint.startswith("catalogs/"):
-                items = body.get("users") or body.get("events") or body.get("documents") or []
+            if request.endpoint in ("users/bulkUpdate", "events/trackBulk"):
+                items = body.get("users") or body.get("events") or []
                 assert len(items) <= max_items
-                assert len(request.body_bytes()) <= max_bytes
+                sizes = [len(map_event_item) for map_event_item in map(_json, items)]
+                assert len(items) <= 1 or sum(sizes) <= max_bytes  # only a lone item may pass the limit
+            elif request.endpoint.startswith("catalogs/"):
+                assert len(body["documents"]) <= max_items
+
+
+def _json(value) -> bytes:
+    from iterable_sim.request import json_bytes
+    return json_bytes(value)[0]
 
 
 @given(mix=job_mixes, max_items=st.integers(1, 6), max_bytes=st.integers(200, 3000))
 @hypothesis_settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-def test_every_job_lands_in_exactly_one_batch_and_no_bulk_body_passes_the_limits(mix, max_items, max_bytes):
+def test_every_job_lands_in_exactly_one_batch_and_only_a_lone_item_passes_the_limits(mix, max_items, max_bytes):
     jobs = [(f"job-{i}", _event(kind, f"u{i}", size), settings) for i, (kind, size, settings) in enumerate(mix)]
     batches = route(jobs, max_items=max_items, max_bytes=max_bytes)
     _check_partition_and_limits(jobs, batches, max_items, max_bytes)

@@ -1,6 +1,7 @@
 import pytest
 
-from iterable_sim.jsvalues import NAN, UNDEFINED, date_ms, js_get, js_string, parse_float, parse_int, truthy
+from iterable_sim.jsvalues import (NAN, UNDEFINED, date_ms, js_get, js_string, parse_float, parse_int, path_getter,
+                                   set_value, truthy)
 
 
 @pytest.mark.parametrize("value,text", [
@@ -40,3 +41,47 @@ def test_date_ms():
     assert date_ms("+002020-08-28T16:26:06.468Z") == 1598631966468
     assert date_ms("2020-08-28T24:00:00Z") == 1598659200000
     assert date_ms(8.64e15 + 1) is NAN and date_ms([]) is NAN and date_ms(UNDEFINED) is NAN
+
+
+def test_date_ms_rolls_days_past_a_months_end_over_as_v8_does():
+    assert date_ms("2024-02-30T00:00:00Z") == date_ms("2024-03-01T00:00:00Z")
+    assert date_ms("2024-04-31T00:00:00Z") == date_ms("2024-05-01T00:00:00Z")
+    assert date_ms("2024-02-32T00:00:00Z") is NAN
+
+
+def test_path_getter_reads_a_key_holding_dots_as_get_value_does():
+    get = path_getter(("context", "traits", "email"))
+    assert get({"context": {"traits": {"email": "a"}}}) == "a"
+    assert get({"context.traits.email": "whole", "context": {"traits": {"email": "a"}}}) == "whole"
+    assert get({"context": {"traits.email": "joined"}}) == "joined"
+    assert get({"context": {"traits": "not an object"}}) is UNDEFINED
+    assert path_getter(("a", "b"))({"a.b": 1, "a": {"b": 2}}) == 1
+
+
+@pytest.mark.parametrize("path,expected", [
+    ("email", {"keep": 1, "email": "V"}),
+    ("a.b", {"keep": 1, "a": {"b": "V"}}),
+    ("a.0", {"keep": 1, "a": ["V"]}),  # a part that reads as an integer makes an array
+    ("a/b.c", {"keep": 1, "a/b.c": "V"}),  # a path holding a slash is one key
+    ("a\\.b", {"keep": 1, "a.b": "V"}),
+    (["p", "q"], {"keep": 1, "p": {"q": "V"}}),
+    ("", {"keep": 1}), (None, {"keep": 1}), (3, {"keep": 1}),  # setValue sets nothing
+])
+def test_set_value_follows_set_value_and_never_changes_its_target(path, expected):
+    target = {"keep": 1}
+    assert set_value(target, path, "V") == expected
+    assert target == {"keep": 1}
+
+
+def test_set_value_of_undefined_deletes_and_an_object_path_is_a_type_error():
+    assert set_value({"email": "x", "k": 1}, "email", UNDEFINED) == {"k": 1}
+    with pytest.raises(TypeError, match="Object keys must be strings or symbols"):
+        set_value({}, {"o": 1}, "V")
+
+
+def test_set_value_defines_a_path_holding_a_reserved_key_as_one_property_and_fails_on_a_non_object():
+    assert set_value({"k": 1}, "x.constructor", "V") == {"k": 1, "x.constructor": "V"}
+    for target in (5, "traits", None):
+        with pytest.raises(TypeError, match="Object.defineProperty called on non-object"):
+            set_value(target, "__proto__", "V")
+    assert set_value(5, "email", "V") == 5  # any other path sets nothing on a non-object

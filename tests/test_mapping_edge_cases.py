@@ -194,6 +194,35 @@ def test_created_at(ts, expected):
     assert body(message)["createdAt"] == expected
 
 
+@pytest.mark.parametrize("kind", [{"type": "track", "event": "e"}, {"type": "page", "name": "Home"},
+                                  {"type": "track", "event": "Order Completed",
+                                   "properties": {"total": 1, "products": []}}])
+def test_created_at_is_the_first_of_traits_context_traits_timestamp_and_original_timestamp(kind):
+    stamps = {"timestamp": "2024-06-01T12:00:00.000Z", "originalTimestamp": "2024-06-01T11:00:00.000Z"}
+    assert body({**kind, "userId": "u", **stamps})["createdAt"] == 1717243200000
+    assert body({**kind, "userId": "u", "originalTimestamp": stamps["originalTimestamp"]})["createdAt"] == 1717239600000
+    with_trait = {**kind, "userId": "u", **stamps, "context": {"traits": {"createdAt": "2020-01-01T00:00:00Z"}}}
+    assert body(with_trait)["createdAt"] == 1577836800000
+
+
+def test_a_reverse_etl_track_takes_its_timestamp_from_properties_first():
+    message = {"type": "track", "event": "e", "userId": "u", "channel": "sources",
+               "timestamp": "2024-06-01T12:00:00.000Z", "properties": {"timestamp": "2020-01-01T00:00:00Z"}}
+    assert body(message)["createdAt"] == 1577836800000
+    assert body({**message, "channel": "web"})["createdAt"] == 1717243200000
+
+
+def test_dates_past_the_end_of_a_month_roll_over_as_in_v8():
+    assert body({"type": "track", "event": "e", "userId": "u", "timestamp": "2024-02-30T00:00:00Z"})["createdAt"] \
+        == 1709251200000  # 2024-03-01
+
+
+def test_a_key_holding_the_whole_dotted_path_wins_as_in_get_value():
+    message = {"type": "identify", "userId": "u", "context": {"traits": {"email": "nested@example.com"}},
+               "context.traits": {"email": "dotted@example.com"}}
+    assert body(message)["dataFields"] == {"email": "dotted@example.com"}
+
+
 def test_missing_timestamps_send_created_at_null():
     b = body({"type": "track", "event": "e", "userId": "u"})
     assert "createdAt" in b and b["createdAt"] is None
@@ -216,6 +245,45 @@ def test_non_object_event_is_refused_clearly():
     assert error(["not", "an", "event"]) == ("an event must be a JSON object, not an array", 400)
 
 
-def test_retl_external_id_that_is_not_a_list():
-    message = {"type": "identify", "userId": "u", "context": {"mappedToDestination": "true", "externalId": {"id": 1}}}
-    assert error(message) == ("externalIdArray.forEach is not a function", 500)
+def test_retl_external_id_may_be_one_object_instead_of_a_list():
+    # getDestinationExternalIDInfoForRetl reads a non-empty object as a list of one
+    message = {"type": "identify", "traits": {"colour": "red"},
+               "context": {"mappedToDestination": "true", "externalId": {"type": "ITERABLE-hats", "id": "h1"}}}
+    (request,) = map_event(message, SETTINGS)
+    assert request.endpoint == "catalogs/hats/items"
+    assert request.json == {"update": {"colour": "red"}, "catalogId": "h1"}
+
+
+def test_retl_external_ids_that_are_not_objects_or_not_iterable_are_skipped():
+    message = {"type": "identify", "traits": {"a": 1},
+               "context": {"mappedToDestination": True,
+                           "externalId": [None, "x", {"type": 5}, {"type": "ITERABLE-shoes", "id": 7}, {"id": 2}]}}
+    (request,) = map_event(message, SETTINGS)
+    assert request.endpoint == "catalogs/shoes/items" and request.json["catalogId"] == 7
+    no_iterable_entry = {**message, "context": {"mappedToDestination": True, "externalId": [{"type": "X-y", "id": 1}]}}
+    assert map_event(no_iterable_entry, SETTINGS)[0].endpoint == "catalogs/null/items"
+
+
+def test_retl_users_set_the_external_id_into_traits_with_set_value_and_leave_the_event_unchanged():
+    traits = {"email": "old@example.com", "a": {"keep": 1}}
+    message = {"type": "identify", "userId": "u", "traits": traits,
+               "context": {"mappedToDestination": True,
+                           "externalId": [{"type": "ITERABLE-users", "id": "new@example.com", "identifierType": "email"}]}}
+    assert body(message)["email"] == "new@example.com"
+    nested = {**message, "context": {**message["context"], "externalId": [
+        {"type": "ITERABLE-users", "id": 5, "identifierType": "a.b"}]}}
+    assert body(nested)["dataFields"]["a"] == {"keep": 1, "b": 5}
+    without_id = {**message, "context": {**message["context"], "externalId": [
+        {"type": "ITERABLE-users", "identifierType": "email"}]}}
+    assert "email" not in body(without_id)["dataFields"]  # setting undefined deletes the key
+    assert traits == {"email": "old@example.com", "a": {"keep": 1}}
+
+
+@pytest.mark.parametrize("token,received", [
+    (5, "type number (5)"), (True, "type boolean (true)"), ({"t": 1}, "an instance of Object"),
+    (["t"], "an instance of Array")])
+def test_a_push_token_that_is_not_a_string_fails_where_rudderstack_hashes_it_for_its_log(token, received):
+    for context in ({"device": {"token": token}}, {"os": {"token": token}}):
+        message = {"type": "identify", "userId": "u", "context": context}
+        text, status = error(message)
+        assert status == 500 and text.endswith(f"or DataView. Received {received}")

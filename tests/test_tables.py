@@ -13,6 +13,16 @@ def test_mapping_table_lists_every_field_with_its_sources():
     assert bool(price.required) and "parseFloat" in price.conversion
 
 
+def test_mapping_table_names_the_rudderstack_rule_each_field_follows():
+    table = mapping_table()
+    assert table.origin.str.len().gt(0).all() and table["built by"].str.len().gt(0).all()
+    purchase_id = table[(table.endpoint == "commerce/trackPurchase") & (table.field == "id")].iloc[0]
+    assert purchase_id.origin.startswith("IterableTrackPurchaseConfig.json id")
+    assert purchase_id.sources == "properties.order_id → properties.orderId → properties.event_id"
+    created_at = table[(table.endpoint == "events/track") & (table.field == "createdAt")]
+    assert all("sourceFromGenericMap" in origin for origin in created_at.origin)
+
+
 def test_explain_says_which_source_filled_each_field():
     frame = explain({"type": "track", "event": "Clicked", "anonymousId": "anon-1", "originalTimestamp":
                      "2020-01-01T00:00:00.000Z", "context": {"traits": {"email": "a@b.co"}}}, SETTINGS)

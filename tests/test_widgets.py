@@ -1,4 +1,6 @@
 """The notebook widgets, headless: set their controls' values, read their tables."""
+import json
+
 import pytest
 
 from iterable_sim import Settings
@@ -13,6 +15,11 @@ DEVICE = {"type": "identify", "userId": "u1", "traits": {"email": "jo@example.co
           "context": {"device": {"token": "tok-1", "type": "ios"}}}
 BAD_EMAIL = {"type": "track", "event": "Signed Up", "userId": "u1", "properties": {"email": "nope"}}
 EVENTS = [NAMED, UNNAMED, DEVICE, BAD_EMAIL]
+
+
+def shown(grid):
+    """The rows a grid sends to the browser, as text."""
+    return json.dumps(json.loads(grid.table._dt_args["data_json"]))
 
 
 # ---- SettingsExplorer
@@ -54,7 +61,7 @@ def test_switching_to_named_pages_drops_the_unnamed_page(explorer):
     changes = explorer.changes_frame()
     assert changes["event"].tolist() == [1] and changes["change"].tolist() == ["dropped"]
     assert changes["current"][0] == "refused: Invalid page call"
-    assert "Invalid page call" in explorer._errors.value and "dropped" in explorer._changes.value
+    assert "Invalid page call" in shown(explorer._errors) and "dropped" in shown(explorer._changes)
 
 
 def test_single_event_name_renames_and_data_center_moves(explorer):
@@ -86,18 +93,52 @@ def test_all_page_settings_off_warns(explorer):
     assert explorer.errors_frame()["event"].tolist() == [0, 1]
 
 
-def test_explorer_display_has_a_short_text_repr_and_a_static_snapshot(explorer):
-    bundle = explorer._repr_mimebundle_()
+def test_explorer_display_has_a_short_text_repr_and_a_one_line_static_view(explorer):
+    bundle, metadata = explorer._repr_mimebundle_()
     assert set(bundle) == {"text/plain", "text/html", "application/vnd.jupyter.widget-view+json"}
     assert bundle["text/plain"] == ("<SettingsExplorer: 4 events → 4 requests; 0 refused by RudderStack, 1 rejected "
                                     "by Iterable (preflight); 0 settings changed from the baseline>")
-    assert "Requests" in bundle["text/html"] and "users/update" in bundle["text/html"]
+    # without a kernel: the headline, and how to get the controls (no ghost tables or controls)
+    assert "4 events → 4 requests" in bundle["text/html"] and "run this cell to get the live controls" in bundle["text/html"]
+    assert "<table" not in bundle["text/html"] and "<input" not in bundle["text/html"]
+    assert metadata == {"iterable_sim": {"static_view": "text/html"}}
+
+
+def test_explorer_requests_show_the_host_the_data_center_picks(explorer):
+    assert set(explorer.requests_frame()["host"]) == {"api.iterable.com"}
+    assert explorer.requests_frame().columns.tolist()[3:5] == ["host", "endpoint"]
+    explorer.controls["data_center"].value = "EUDC"
+    assert set(explorer.requests_frame()["host"]) == {"api.eu.iterable.com"}
+    assert "api.eu.iterable.com" in shown(explorer._requests) and "api.iterable.com" not in shown(explorer._requests)
+
+
+def test_grid_shows_10000_rows_sortable_and_filterable():
+    from iterable_sim.widgets._view import Grid
+    import pandas as pd
+
+    grid = Grid()
+    grid.show(pd.DataFrame({"n": range(10_000), "text": [f"row {i}" for i in range(10_000)]}))
+    args = grid.table._dt_args
+    assert len(json.loads(args["data_json"])) == 10_000 and "downsampling_warning" not in args
+    assert args["layout"]["topEnd"] == "search" and args["column_filters"] == "header"
+    assert args.get("ordering", True) is not False
+
+
+def test_grid_cells_read_as_values_not_reprs():
+    from iterable_sim.widgets._view import display_frame
+    import pandas as pd
+
+    frame = pd.DataFrame({"error": [None, "boom"], "waited": [3.056975, float("nan")], "status": [200, 503],
+                          "items": [[1, 2], {"a": 1}]})
+    assert display_frame(frame).to_dict("list") == {"error": ["", "boom"], "waited": ["3.057", ""],
+                                                    "status": [200, 503], "items": ["[1, 2]", "{'a': 1}"]}
 
 
 def test_explorer_never_shows_the_api_key(explorer):
     explorer.controls["track_all_pages"].value = False
-    shown = repr(explorer) + explorer.snapshot_html() + explorer.requests_frame().to_string()
-    assert "secret-key" not in shown and "secr" not in shown
+    text = (repr(explorer) + explorer.snapshot_html() + explorer.requests_frame().to_string()
+            + shown(explorer._requests) + shown(explorer._changes))
+    assert "secret-key" not in text and "secr" not in text
 
 
 def test_default_events_are_the_samples():
@@ -149,6 +190,40 @@ def test_project_type_control_changes_the_outcome():
     simulator.controls["project_type"].value = "email"
     simulator.run()
     assert simulator.outcomes_frame()["fate"].tolist() == ["rejected"]
+
+
+def test_headline_names_the_project_type_sent_to_and_says_when_send_is_needed():
+    simulator = sim()
+    assert "4 events to the mock Iterable (hybrid project)" in simulator._summary.value
+    simulator.controls["project_type"].value = "email"
+    assert "(hybrid project)" in simulator._summary.value and "press <i>Send to the mock</i>" in simulator._summary.value
+    simulator._send_button.click()
+    assert "(email project)" in simulator._summary.value and "press" not in simulator._summary.value
+    simulator.controls["pace"].value = False
+    simulator.controls["pace"].value = True
+    assert "press" not in simulator._summary.value  # back to what was sent
+
+
+def test_fault_panel_shows_the_status_only_for_5xx_and_seconds_only_for_latency():
+    from iterable_sim.widgets import FaultPanel
+
+    panel = FaultPanel()
+    visible = lambda: {name for name in ("status", "seconds") if panel.controls[name].layout.display != "none"}
+    assert visible() == {"status"}
+    panel.controls["kind"].value = "latency"
+    assert visible() == {"seconds"}
+    panel.controls["kind"].value = "drop"
+    assert visible() == set()
+
+
+def test_simulator_requests_grid_shows_blank_errors_and_rounded_waits():
+    simulator = sim()
+    simulator.faults.add(kind="5xx", times=2)
+    simulator.run()
+    rows = json.loads(simulator._grids["Requests"].table._dt_args["data_json"])
+    assert "None" not in json.dumps(rows) and "nan" not in json.dumps(rows).lower()
+    waited = simulator.requests_frame().columns.get_loc("waited")
+    assert all(row[waited] == "" or len(str(row[waited]).split(".")[-1]) <= 3 for row in rows)
 
 
 def test_pacing_takes_simulated_time():
@@ -218,8 +293,8 @@ def test_chart_counts_requests_per_endpoint_by_outcome():
 
 def test_simulator_never_shows_the_api_key():
     simulator = sim()
-    shown = repr(simulator) + simulator.snapshot_html() + simulator.journal_frame().to_string()
-    assert "secret-key" not in shown
+    text = repr(simulator) + simulator.snapshot_html() + "".join(map(shown, simulator._grids.values()))
+    assert "secret-key" not in text
 
 
 # ---- LiveSender
@@ -263,9 +338,9 @@ def test_key_from_the_environment_is_never_shown(monkeypatch):
     sender.preview()
     report = sender.confirm()
     assert report.summary()["delivered"] == 3
-    shown = (repr(sender) + sender.snapshot_html() + sender._outcome_view.value + sender._message.value
-             + mock.journal_frame().to_string())
-    assert "env-secret" not in shown and "secret-123" not in shown
+    text = (repr(sender) + sender.snapshot_html() + shown(sender._outcome_view) + sender._message.value
+            + mock.journal_frame().to_string())
+    assert "env-secret" not in text and "secret-123" not in text
 
 
 def test_typed_key_is_taken_and_the_field_emptied(no_env_key):
@@ -290,7 +365,7 @@ def test_confirm_needs_the_dry_run_first(no_env_key):
     sender._preview_button.click()
     assert not sender._confirm_button.disabled
     sender._confirm_button.click()
-    assert sender.report is not None and "delivered" in sender._outcome_view.value
+    assert sender.report is not None and "delivered" in shown(sender._outcome_view)
 
 
 def test_resend_sends_the_failures_again(no_env_key):

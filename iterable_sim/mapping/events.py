@@ -2,17 +2,18 @@
 
 Pure functions over plain dicts. The field mappings are the specs in specs/ (see spec.py); this
 module holds only what the specs cannot say: which spec an event takes, what the settings decide,
-and RudderStack's checks and errors, in the order RudderStack makes them.
+and RudderStack's checks and errors, in the order RudderStack makes them. Each builder names the
+function of rudder-transformer c98d160c's src/v0/destinations/iterable it follows.
 """
 from __future__ import annotations
 
-import copy
+import math
 from typing import Any
 
-from ..jsvalues import NAN, UNDEFINED, fast_get, js_string, present, split_path, truthy
+from ..jsvalues import NAN, UNDEFINED, js_string, path_getter, present, set_value, split_path, truthy
 from ..request import MappingError, Request
 from ..settings import Settings, require_settings
-from .spec import FieldRule, load_specs
+from .spec import FieldRule, load_generic, load_specs
 
 Trace = list[tuple[str, str, Any, "str | None", FieldRule | None]]  # (spec, field, value, source, rule)
 
@@ -31,9 +32,11 @@ _PURCHASE_DATED = tuple(PURCHASE.rule(n) for n in ("createdAt", "id", "campaignI
 _PRODUCT_CONVERTED = tuple(PRODUCT.rule(n) for n in ("categories", "price", "quantity"))
 
 MANDATORY_IDENTITY = "userId or email is mandatory for this request"
-_MAPPED_TO_DESTINATION = split_path("context.mappedToDestination")
-_EXTERNAL_ID_TYPE = split_path("context.externalId.0.identifierType")
-_EXTERNAL_ID_VALUE = split_path("context.externalId.0.id")
+_MAPPED_TO_DESTINATION = path_getter(split_path("context.mappedToDestination"))  # MappedToDestinationKey
+_EXTERNAL_ID_TYPE = path_getter(split_path("context.externalId.0.identifierType"))
+_EXTERNAL_ID_VALUE = path_getter(split_path("context.externalId.0.id"))
+_RETL_TRACK_TIMESTAMP = tuple(path_getter(split_path(p)) for p in load_generic()["retlTrackTimestamp"])
+_TRAITS_LOCATIONS = (path_getter(("traits",)), path_getter(("context", "traits")))
 
 
 def map_event(message: Any, settings: Settings) -> list[Request]:
@@ -48,6 +51,7 @@ def trace_event(message: Any, settings: Settings) -> tuple[list[Request], Trace]
 
 
 def _map(message: Any, settings: Settings, trace: Trace | None) -> list[Request]:
+    """transform.js process: getCategory by the lower-cased type, then the category's builder."""
     require_settings(settings)
     if not isinstance(message, dict):
         raise MappingError(f"an event must be a JSON object, not {_js_type(message)}", field="type")
@@ -57,8 +61,8 @@ def _map(message: Any, settings: Settings, trace: Trace | None) -> list[Request]
     if not isinstance(event_type, str):
         raise _type_error("message.type.toLowerCase is not a function")
     kind = event_type.lower()
-    if kind == "identify":
-        if truthy(fast_get(message, _MAPPED_TO_DESTINATION)):
+    if kind == "identify":  # reverse ETL: a catalog unless the ITERABLE- externalId is ITERABLE-users
+        if truthy(_MAPPED_TO_DESTINATION(message)):
             object_type, external_id = _retl_target(message)
             if object_type != "users":
                 return [_catalog(message, settings, object_type, external_id, trace)]
@@ -71,7 +75,9 @@ def _map(message: Any, settings: Settings, trace: Trace | None) -> list[Request]
     if kind in ("page", "screen"):
         return [_page(message, settings, kind, trace)]
     if kind == "track":
-        event = message.get("event")
+        if event_type == "track" and message.get("channel") == "sources" and not truthy(_MAPPED_TO_DESTINATION(message)):
+            message = _retl_track_timestamp(message)
+        event = message.get("event")  # util.js getCategoryUsingEventName
         name = event.lower() if isinstance(event, str) else event
         if name == "order completed":
             return [_purchase(message, settings, trace)]
@@ -79,25 +85,40 @@ def _map(message: Any, settings: Settings, trace: Trace | None) -> list[Request]
             return [_cart(message, settings, trace)]
         return [_track(message, settings, trace)]
     if kind == "alias":
-        return [_post(settings, "users/updateEmail", _construct(ALIAS.rules, message, trace))]
+        return [_post(settings, "users/updateEmail", _construct(_ALIAS_PLAN, message, trace))]
     raise MappingError(f"Message type {kind} not supported", field="type")
 
 
 # ---------------------------------------------------------------- payload construction
 
 
-def _construct(rules: tuple[FieldRule, ...], message: Any, trace: Trace | None) -> dict[str, Any]:
-    """RudderStack's constructPayload over a spec: present values only, required ones enforced."""
+Plan = tuple[tuple[str, Any, bool, FieldRule], ...]  # (key, lookup, required, rule) of each rule
+
+
+def _plan(rules: tuple[FieldRule, ...]) -> Plan:
+    """The rules as constructPayload walks them, unpacked once (the loop below is the hottest)."""
+    return tuple((rule.key, rule.lookup, rule.required, rule) for rule in rules)
+
+
+_ALIAS_PLAN, _PAGE_PLAN, _TRACK_PLAN, _PURCHASE_PLAN, _PRODUCT_PLAN, _BROWSER_PLAN = (
+    _plan(spec.rules) for spec in (ALIAS, PAGE, TRACK, PURCHASE, PRODUCT, BROWSER))
+_IDENTITY_PLAN, _DEVICE_USER_PLAN, _DEVICE_PLAN = (_plan(r) for r in (_IDENTITY_RULES, _DEVICE_USER, _DEVICE_FIELDS))
+_CATALOG_PLAN = _plan(CATALOG.rules[:1])  # update; catalogId is the externalId's (transform.js)
+
+
+def _construct(plan: Plan, message: Any, trace: Trace | None) -> dict[str, Any]:
+    """RudderStack's constructPayload (src/v0/util/index.js) over a spec: present values only, required
+    ones enforced."""
     payload: dict[str, Any] = {}
     if trace is None:
-        for rule in rules:
-            value = rule.lookup(message)
+        for key, lookup, required, rule in plan:
+            value = lookup(message)
             if value is not UNDEFINED:
-                payload[rule.key] = value
-            elif rule.required:
+                payload[key] = value
+            elif required:
                 raise _missing(rule)
         return payload
-    for rule in rules:
+    for _, _, _, rule in plan:
         value, source = rule.resolve(message)
         if value is not UNDEFINED:
             payload[rule.key] = value
@@ -155,9 +176,9 @@ def _post(settings: Settings, endpoint: str, body: dict[str, Any], *, device_key
 
 
 def _user(message: dict[str, Any], settings: Settings, trace: Trace | None, *, top_level: bool) -> dict[str, Any]:
-    """The identify mapping: the users/update body (top level), or the `user` object of purchases
-    and carts, where it is kept as it is (nulls too)."""
-    user = _construct(_IDENTITY_RULES, message, trace)
+    """The identify mapping (util.js updateUserEventPayloadBuilder): the users/update body (top level),
+    or the `user` object of purchases and carts, where it is kept as it is (nulls too)."""
+    user = _construct(_IDENTITY_PLAN, message, trace)
     _setting(user, "preferUserId", settings.prefer_user_id, trace, "identify", top_level=top_level)
     _setting(user, "mergeNestedObjects", settings.merge_nested_objects, trace, "identify", top_level=top_level)
     _require_identity(user)
@@ -165,11 +186,22 @@ def _user(message: dict[str, Any], settings: Settings, trace: Trace | None, *, t
 
 
 def _dated(payload: dict[str, Any], rules: tuple[FieldRule, ...], trace: Trace | None) -> None:
-    for rule in rules:
-        _convert(payload, rule, trace)
+    """The conversions RudderStack's builder applies after constructPayload, in its order."""
+    if trace is not None:
+        for rule in rules:
+            _convert(payload, rule, trace)
+        return
+    for rule in rules:  # _convert, inlined
+        key = rule.key
+        value = rule.finish(payload.get(key, UNDEFINED))
+        if value is UNDEFINED:
+            payload.pop(key, None)
+        else:
+            payload[key] = None if value is NAN else value
 
 
 def _page(message: dict[str, Any], settings: Settings, kind: str, trace: Trace | None) -> Request:
+    """util.js pageOrScreenEventPayloadBuilder: the page settings, then the page spec."""
     properties = message.get("properties")
     if truthy(settings.track_all_pages):
         pass
@@ -180,7 +212,7 @@ def _page(message: dict[str, Any], settings: Settings, kind: str, trace: Trace |
         pass
     else:
         raise MappingError(f"Invalid {kind} call", field="settings")
-    payload = _construct(PAGE.rules, message, trace)
+    payload = _construct(_PAGE_PLAN, message, trace)
     _require_identity(payload)
     _dated(payload, _PAGE_DATED, trace)
     if settings.map_to_single_event is True:
@@ -194,14 +226,16 @@ def _page(message: dict[str, Any], settings: Settings, kind: str, trace: Trace |
 
 
 def _track(message: dict[str, Any], settings: Settings, trace: Trace | None) -> Request:
-    payload = _construct(TRACK.rules, message, trace)
+    """util.js trackEventPayloadBuilder."""
+    payload = _construct(_TRACK_PLAN, message, trace)
     _require_identity(payload)
     _dated(payload, _TRACK_DATED, trace)
     return _post(settings, "events/track", payload)
 
 
 def _purchase(message: dict[str, Any], settings: Settings, trace: Trace | None) -> Request:
-    payload = _construct(PURCHASE.rules, message, trace)
+    """util.js purchaseEventPayloadBuilder: purchase spec, user, total, items, then the conversions."""
+    payload = _construct(_PURCHASE_PLAN, message, trace)
     payload["user"] = _user(message, settings, trace, top_level=False)
     _convert(payload, _PURCHASE_TOTAL, trace)
     payload["items"] = _items(message, trace)
@@ -210,17 +244,19 @@ def _purchase(message: dict[str, Any], settings: Settings, trace: Trace | None) 
 
 
 def _cart(message: dict[str, Any], settings: Settings, trace: Trace | None) -> Request:
+    """util.js updateCartEventPayloadBuilder."""
     payload = {"user": _user(message, settings, trace, top_level=False), "items": _items(message, trace)}
     return _post(settings, "commerce/updateCart", payload)
 
 
 def _items(message: dict[str, Any], trace: Trace | None) -> list[dict[str, Any]]:
+    """util.js prepareItemsPayload: properties.products when it is a list, else [properties]."""
     properties = message.get("properties", UNDEFINED)
     products = _prop(properties, "products")
     items = []
     for index, product in enumerate(products if isinstance(products, list) else [properties]):
         item_trace: Trace | None = [] if trace is not None else None
-        item = _construct(PRODUCT.rules, product, item_trace)
+        item = _construct(_PRODUCT_PLAN, product, item_trace)
         _dated(item, _PRODUCT_CONVERTED, item_trace)
         if trace is not None and item_trace is not None:
             prefix = f"properties.products.{index}." if isinstance(products, list) else "properties."
@@ -231,7 +267,8 @@ def _items(message: dict[str, Any], trace: Trace | None) -> list[dict[str, Any]]
 
 def _token_registration(message: dict[str, Any], settings: Settings, event_type: str,
                         trace: Trace | None) -> Request | None:
-    """identify with a push token (and the device key set) also registers the device or browser."""
+    """identify with a push token (and the device key set) also registers the device or browser
+    (util.js hasMultipleResponses; transform.js responseBuilderForRegisterDeviceOrBrowserTokenEvents)."""
     context = message.get("context")
     device = _prop(context, "device")
     if event_type != "identify" or not truthy(context):
@@ -241,23 +278,41 @@ def _token_registration(message: dict[str, Any], settings: Settings, event_type:
     if not truthy(settings.register_device_or_browser_api_key):
         return None
     if truthy(_prop(device, "token")):
-        payload = _construct(_DEVICE_USER, message, trace)
+        payload = _construct(_DEVICE_USER_PLAN, message, trace)
         _setting(payload, "preferUserId", settings.prefer_user_id, trace, "device")
-        fields = _construct(_DEVICE_FIELDS, message, trace)
+        fields = _construct(_DEVICE_PLAN, message, trace)
         platform, source = _PLATFORM.resolve(message)
         fields["platform"] = _PLATFORM.finish(platform)
         if trace is not None:
             trace.append(("device", "device.platform", fields["platform"], source, _PLATFORM))
         payload["device"] = fields
+        _md5_of_token(_prop(device, "token"))
         return _post(settings, "users/registerDeviceToken", payload, device_key=True)
-    payload = _construct(BROWSER.rules, message, trace)
+    payload = _construct(_BROWSER_PLAN, message, trace)
     _require_identity(payload)
+    _md5_of_token(_prop(_prop(context, "os"), "token"))
     return _post(settings, "users/registerBrowserToken", payload, device_key=True)
+
+
+def _md5_of_token(token: Any) -> None:
+    """transform.js logs MD5(token) after building a token registration; Node's crypto takes only a
+    string there, so a token of another type fails the event (a TypeError: status 500)."""
+    if isinstance(token, str):
+        return
+    if isinstance(token, bool) or isinstance(token, (int, float)):
+        kind = "boolean" if isinstance(token, bool) else "number"
+        shown = "-0" if token == 0 and math.copysign(1, token) < 0 else js_string(token)  # Node's inspect
+        received = f"type {kind} ({shown})"
+    else:
+        received = "an instance of Array" if isinstance(token, list) else "an instance of Object"
+    raise _type_error('The "data" argument must be of type string or an instance of Buffer, TypedArray, '
+                      f"or DataView. Received {received}")
 
 
 def _catalog(message: dict[str, Any], settings: Settings, object_type: Any, external_id: Any,
              trace: Trace | None) -> Request:
-    payload = _construct(CATALOG.rules[:1], message, trace)
+    """transform.js constructPayloadItem (action catalogs) and util.js getCatalogEndpoint."""
+    payload = _construct(_CATALOG_PLAN, message, trace)
     if external_id is None:
         return _post(settings, f"catalogs/{js_string(object_type)}/items", payload)
     payload["catalogId"] = external_id
@@ -269,52 +324,64 @@ def _catalog(message: dict[str, Any], settings: Settings, object_type: Any, exte
 # ---------------------------------------------------------------- reverse ETL helpers
 
 
+def _retl_track_timestamp(message: dict[str, Any]) -> dict[str, Any]:
+    """A reverse-ETL track (channel "sources") gets its timestamp from properties.timestamp first:
+    ControllerUtility.handleTimestampInEvents (src/controllers/util/index.ts) runs before the destination,
+    with getValueFromMessage's rule (null when none is present). It does so for identify too, where the
+    Iterable mapping never reads the timestamp."""
+    for get in _RETL_TRACK_TIMESTAMP:
+        value = get(message)
+        if present(value):
+            break
+    else:
+        value = None
+    return {**message, "timestamp": value}
+
+
 def _retl_target(message: dict[str, Any]) -> tuple[Any, Any]:
-    """(objectType, id) of the last externalId whose type contains 'ITERABLE-', as RudderStack reads it."""
-    context = message.get("context")
-    external_ids = _prop(context, "externalId")
-    if not truthy(external_ids):
+    """(objectType, id) as getDestinationExternalIDInfoForRetl(message, 'ITERABLE') reads them
+    (src/v0/util/index.js): context.externalId is a list, or one non-empty object; of its entries
+    that are objects with a string type holding 'ITERABLE-', the last one wins; (None, None) when none."""
+    external_ids = _prop(message.get("context"), "externalId")
+    if isinstance(external_ids, dict):
+        external_ids = [external_ids] if external_ids else []
+    elif not isinstance(external_ids, list) or not truthy(external_ids):
         return None, None
-    if not isinstance(external_ids, list):
-        raise _type_error("externalIdArray.forEach is not a function")
     object_type = external_id = None
     for entry in external_ids:
         if not isinstance(entry, dict):
-            raise _type_error(f"Cannot destructure property 'type' of '{js_string(entry)}'"
-                              if entry is None else "type.includes is not a function")
+            continue
         kind = entry.get("type")
-        if not isinstance(kind, str):
-            raise _type_error(f"Cannot read properties of {js_string(kind)} (reading 'includes')"
-                              if kind is None or kind is UNDEFINED else "type.includes is not a function")
-        if "ITERABLE-" in kind:
+        if isinstance(kind, str) and "ITERABLE-" in kind:
             external_id = entry.get("id")
             object_type = kind.replace("ITERABLE-", "", 1)
     return object_type, external_id
 
 
 def _with_external_id_in_traits(message: dict[str, Any]) -> dict[str, Any]:
-    """RudderStack's addExternalIdToTraits, on a copy: the event given is never changed."""
-    key = fast_get(message, _EXTERNAL_ID_TYPE)
-    value = fast_get(message, _EXTERNAL_ID_VALUE)
-    if not truthy(key):
-        return message
-    for location in ("traits", "context.traits"):
-        traits = fast_get(message, split_path(location))
+    """addExternalIdToTraits (src/v0/util/index.js), on a copy: the event given is never changed.
+    setValue(traits, context.externalId.0.identifierType, context.externalId.0.id), where traits is
+    the first of traits, context.traits that is present (GenericFieldMapping.json "traits")."""
+    for location in _TRAITS_LOCATIONS:
+        traits = location(message)
         if present(traits):
             break
     else:
+        traits = None  # getFieldValueFromMessage's null: setValue sets nothing, or fails on a reserved key
+    try:
+        changed = set_value(traits, _EXTERNAL_ID_TYPE(message), _EXTERNAL_ID_VALUE(message))
+    except TypeError as err:
+        raise _type_error(str(err)) from None
+    if changed is traits:
         return message
-    if not isinstance(traits, dict):
-        return message
-    changed = copy.deepcopy(message)
-    target = fast_get(changed, split_path(location))
-    path = js_string(key).split(".")
-    for part in path[:-1]:
-        if not isinstance(target.get(part), dict):
-            target[part] = {}
-        target = target[part]
-    target[path[-1]] = None if value is UNDEFINED else value
-    return changed
+    copied = dict(message)
+    if location is _TRAITS_LOCATIONS[0]:
+        copied["traits"] = changed
+    elif "context.traits" in message:  # get-value read the key holding the dot
+        copied["context.traits"] = changed
+    else:
+        copied["context"] = {**message["context"], "traits": changed}
+    return copied
 
 
 # ---------------------------------------------------------------- small JavaScript helpers

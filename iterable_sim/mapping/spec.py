@@ -13,8 +13,8 @@ from functools import cache
 from importlib import resources
 from typing import Any, Callable
 
-from ..jsvalues import (UNDEFINED, date_ms, js_string, parse_float, parse_int, path_getter, present, split_path,
-                        truthy)
+from ..jsvalues import (UNDEFINED, date_ms, js_get, js_string, parse_float, parse_int, path_getter, present,
+                        split_path, truthy)
 
 SPEC_NAMES = ("identify", "track", "page", "purchase", "product", "device", "browser", "alias", "catalog")
 
@@ -67,6 +67,7 @@ class FieldRule:
     convert: str | None = None
     setting: str | None = None
     note: str = ""
+    origin: str = ""  # the RudderStack file and entry the rule follows
     key: str = field(default="", init=False, repr=False, compare=False)  # the last part of a dotted field
     # lookup(message): the value RudderStack's constructPayload would set, or UNDEFINED; compiled per rule.
     lookup: Callable[[Any], Any] = field(default=None, init=False, repr=False, compare=False)  # type: ignore[assignment]
@@ -80,7 +81,7 @@ class FieldRule:
         if self.convert is not None:
             is_before, fn, _ = CONVERSIONS[self.convert]
             before, after = (fn, None) if is_before else (None, fn)
-        object.__setattr__(self, "lookup", _compile_lookup(self._getters, before))
+        object.__setattr__(self, "lookup", _compile_lookup(self._getters, before, self.sources))
         object.__setattr__(self, "_after", after)
 
     def resolve(self, message: Any) -> tuple[Any, str | None]:
@@ -103,8 +104,10 @@ def _usable(value: Any) -> bool:
     return value is not UNDEFINED and value is not None and value != "" and not (type(value) is float and value != value)
 
 
-def _compile_lookup(getters: tuple[Callable[[Any], Any], ...],
-                    before: Callable[[Any], Any] | None) -> Callable[[Any], Any]:
+def _compile_lookup(getters: tuple[Callable[[Any], Any], ...], before: Callable[[Any], Any] | None,
+                    sources: tuple[str, ...]) -> Callable[[Any], Any]:
+    if len(getters) == 1 and before is None and len(split_path(sources[0])) <= 2:
+        return _compile_short_lookup(split_path(sources[0]))
     if len(getters) == 1 and before is None:
         (get,) = getters
 
@@ -131,12 +134,44 @@ def _compile_lookup(getters: tuple[Callable[[Any], Any], ...],
     return lookup_first
 
 
+def _compile_short_lookup(segments: tuple[str, ...]) -> Callable[[Any], Any]:
+    """lookup_one for a path of one or two keys, with the path walk inlined (path_getter's rules)."""
+    if len(segments) == 1:
+        (a,) = segments
+
+        def lookup_key(message: Any) -> Any:
+            value = message.get(a, UNDEFINED) if type(message) is dict else js_get(message, segments)
+            if value is UNDEFINED or value is None or value == "" or (type(value) is float and value != value):
+                return UNDEFINED
+            return value
+        return lookup_key
+    a, b = segments
+    joined = f"{a}.{b}"
+
+    def lookup_pair(message: Any) -> Any:
+        if type(message) is dict and joined not in message:
+            node = message.get(a, UNDEFINED)
+            if type(node) is dict:
+                value = node.get(b, UNDEFINED)
+            elif type(node) is list:
+                value = js_get(message, segments)
+            else:
+                return UNDEFINED
+        else:
+            value = js_get(message, segments)
+        if value is UNDEFINED or value is None or value == "" or (type(value) is float and value != value):
+            return UNDEFINED
+        return value
+    return lookup_pair
+
+
 @dataclass(frozen=True)
 class Spec:
     name: str
     endpoint: str
     about: str
     rules: tuple[FieldRule, ...]
+    rudderstack: str = ""  # the RudderStack mapping file and builder the spec follows
 
     def rule(self, field_name: str) -> FieldRule:
         return next(r for r in self.rules if r.field == field_name)
@@ -147,8 +182,14 @@ def _read(name: str) -> dict[str, Any]:
 
 
 @cache
+def load_generic() -> dict[str, Any]:
+    """The shared source-path lists (specs/generic.json)."""
+    return _read("generic")
+
+
+@cache
 def load_specs() -> dict[str, Spec]:
-    generic = _read("generic")
+    generic = load_generic()
     specs = {}
     for name in SPEC_NAMES:
         raw = _read(name)
@@ -160,9 +201,12 @@ def load_specs() -> dict[str, Spec]:
             listed = [sources] if isinstance(sources, str) else list(sources)
             if entry.get("convert") and entry["convert"] not in CONVERSIONS:
                 raise ValueError(f"spec {name}.json, field {entry['field']}: unknown convert {entry['convert']!r}")
+            if not entry.get("origin"):
+                raise ValueError(f"spec {name}.json, field {entry['field']}: no origin (the RudderStack rule it follows)")
             rules.append(FieldRule(
                 spec=name, field=entry["field"], sources=tuple(listed),
                 sources_text=json.dumps(sources, separators=(",", ":")), required=entry.get("required", False),
-                convert=entry.get("convert"), setting=entry.get("setting"), note=entry.get("note", "")))
-        specs[name] = Spec(name, raw["endpoint"], raw["about"], tuple(rules))
+                convert=entry.get("convert"), setting=entry.get("setting"), note=entry.get("note", ""),
+                origin=entry["origin"]))
+        specs[name] = Spec(name, raw["endpoint"], raw["about"], tuple(rules), raw["rudderstack"])
     return specs

@@ -16,7 +16,9 @@ _CALL_OF_SPEC = {"identify": "identify", "track": "track", "page": "page / scree
 
 
 def mapping_table() -> pd.DataFrame:
-    """Every destination field of every Iterable call: its sources in priority order, and what is done to it."""
+    """Every destination field of every Iterable call: its sources in priority order, what is done to it,
+    and the RudderStack rule it follows (`origin`: file and entry in src/v0/destinations/iterable at
+    rudder-transformer c98d160c; `built by`: the mapping file and builder of the whole call)."""
     rows = []
     for spec in load_specs().values():
         for rule in spec.rules:
@@ -28,6 +30,8 @@ def mapping_table() -> pd.DataFrame:
                 "required": rule.required,
                 "conversion": CONVERSIONS[rule.convert][2] if rule.convert else "",
                 "note": rule.note,
+                "origin": rule.origin,
+                "built by": spec.rudderstack,
             })
     return pd.DataFrame(rows)
 

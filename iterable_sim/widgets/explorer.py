@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import html
 from typing import Any, Iterable
+from urllib.parse import urlsplit
 
 import ipywidgets as widgets
 import pandas as pd
@@ -14,7 +15,7 @@ from ..mapping.results import MappingResults
 from ..preflight import requests_with_preflight
 from ..samples import sample_events
 from ..settings import Settings
-from ._view import View, button, frame_html, lines_html, sections_html, tabs
+from ._view import Grid, View, button, lines_html, tabs
 
 # Settings field -> the label RudderStack's dashboard gives it.
 FLAG_LABELS = {
@@ -55,9 +56,10 @@ class SettingsExplorer(View):
             value=bool(self._device_key), description=DEVICE_KEY_LABEL, indent=False)
         self.baseline = baseline or self.settings
         self._status = widgets.HTML()
-        self._requests = widgets.HTML()
-        self._errors = widgets.HTML()
-        self._changes = widgets.HTML()
+        self._requests = Grid("no requests")
+        self._errors = Grid("RudderStack refuses none of the events")
+        self._changed = widgets.HTML()
+        self._changes = Grid("no event changes")
         baseline_button = button("Set as baseline", icon="thumb-tack",
                                          tooltip="measure the next changes from the current settings")
         baseline_button.on_click(lambda _: self.set_baseline())
@@ -69,7 +71,8 @@ class SettingsExplorer(View):
                           widgets.VBox([self.controls["data_center"],
                                         self.controls["register_device_or_browser_api_key"], baseline_button])]),
             self._status,
-            tabs({"Requests": self._requests, "Refused": self._errors, "Changes": self._changes}),
+            tabs({"Requests": self._requests.widget, "Refused": self._errors.widget,
+                  "Changes": widgets.VBox([self._changed, self._changes.widget])}),
         ])
         self._refresh()
 
@@ -89,7 +92,8 @@ class SettingsExplorer(View):
         return self._results
 
     def requests_frame(self) -> pd.DataFrame:
-        """One row per request, with the `preflight` verdict and its reason after the endpoint."""
+        """One row per request: the `host` it goes to, then the `preflight` verdict and its reason after
+        the endpoint."""
         return self._requests_frame.copy()
 
     def errors_frame(self) -> pd.DataFrame:
@@ -112,13 +116,14 @@ class SettingsExplorer(View):
     def _refresh(self) -> None:
         settings = self.settings
         self._results = map_events(self.events, settings)
-        self._requests_frame = requests_with_preflight(self._results)
+        self._requests_frame = _with_host(requests_with_preflight(self._results), self._results)
         self._changes_frame = compare_settings(self.events, self.baseline, settings,
                                                labels=("baseline", "current"), changes_only=True)
         self._status.value = self._status_html()
-        self._requests.value = frame_html(self._requests_frame, empty="no requests")
-        self._errors.value = frame_html(self.errors_frame(), empty="RudderStack refuses none of the events")
-        self._changes.value = self._changes_html()
+        self._requests.show(self._requests_frame)
+        self._errors.show(self.errors_frame())
+        self._changed.value = self._changed_html()
+        self._changes.show(self._changes_frame)
 
     def _status_html(self) -> str:
         summary = self._results.summary()
@@ -128,24 +133,31 @@ class SettingsExplorer(View):
                 f"{verdicts.get('rejected', 0)} and accept {verdicts.get('warning', 0)} with a warning")
         return text + lines_html(f"⚠ {w}" for w in self._results.warnings)
 
-    def _changes_html(self) -> str:
+    def _changed_html(self) -> str:
         changed = changed_settings(self.baseline, self.settings)
         if not changed:
-            return "<p><i>the current settings are the baseline</i></p>"
+            return "<p><i>the current settings are the baseline: change one to see what it does</i></p>"
         header = "Changed: " + "; ".join(f"{key} {old!r} → {new!r}" for key, (old, new) in changed.items())
-        return f"<p>{html.escape(header)}</p>" + frame_html(self._changes_frame, empty="no event changes")
+        return f"<p>{html.escape(header)}</p>"
 
-    def snapshot_html(self) -> str:
-        return self._status.value + sections_html([
-            ("Requests", self._requests.value), ("Refused by RudderStack", self._errors.value),
-            ("Changes against the baseline", self._changes.value)])
-
-    def __repr__(self) -> str:
+    def headline(self) -> str:
         s = self._results.summary()
         rejected = int((self._requests_frame["preflight"] == "rejected").sum()) if len(self._requests_frame) else 0
         changed = len(changed_settings(self.baseline, self.settings))
-        return (f"<SettingsExplorer: {s['events']} events → {s['requests']} requests; {s['failed']} refused by "
-                f"RudderStack, {rejected} rejected by Iterable (preflight); {changed} settings changed from the baseline>")
+        return (f"{s['events']} events → {s['requests']} requests; {s['failed']} refused by RudderStack, "
+                f"{rejected} rejected by Iterable (preflight); {changed} settings changed from the baseline")
+
+    def __repr__(self) -> str:
+        return f"<SettingsExplorer: {self.headline()}>"
+
+
+def _with_host(frame: pd.DataFrame, results: MappingResults) -> pd.DataFrame:
+    """`frame` (one row per request, in order) with each request's `host` before its endpoint: the data
+    center setting shows there."""
+    hosts = [urlsplit(request.url).netloc for result in results for request in result.requests]
+    frame = frame.copy()
+    frame.insert(frame.columns.get_loc("endpoint"), "host", hosts)
+    return frame
 
 
 def _flag(settings: Settings, name: str) -> bool:

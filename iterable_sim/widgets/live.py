@@ -20,7 +20,7 @@ from ..mapping import map_events
 from ..preflight import preflight
 from ..send import LIVE, SendReport, send
 from ..settings import Settings
-from ._view import View, button, frame_html, sections_html
+from ._view import Grid, View, button
 
 DEFAULT_ENV_VAR = "ITERABLE_API_KEY"
 
@@ -61,14 +61,15 @@ class LiveSender(View):
         self.record = widgets.Checkbox(value=False, description="Record a cassette", indent=False)
         self.cassette_path = widgets.Text(value="cassettes/live-send.yaml", description="Cassette")
         self._message = widgets.HTML()
-        self._preview_view = widgets.HTML()
+        self._preview_view = Grid("no requests")
         self._progress_view = widgets.Output()
-        self._outcome_view = widgets.HTML()
+        self._outcome_view = Grid()
+        self._results = widgets.Tab()
         self.widget = widgets.VBox([
             widgets.HBox([self.password, self._use_key]), self._key_status,
             widgets.HBox([self._preview_button, self._confirm_button, self._resend_button]),
             widgets.HBox([self.record, self.cassette_path]),
-            self._message, self._preview_view, self._progress_view, self._outcome_view])
+            self._message, self._progress_view, self._results])
         env_key = os.environ.get(env_var, "").strip()
         if env_key:
             self._set_key(env_key, f"from ${env_var}")
@@ -118,7 +119,8 @@ class LiveSender(View):
             f"<p>Dry run: {s['events']} events → {s['requests']} requests to {html.escape(self.target)}; "
             f"{s['failed']} refused by RudderStack; Iterable would reject {verdicts.get('rejected', 0)}. "
             "Nothing has been sent.</p>")
-        self._preview_view.value = frame_html(self.preview_frame, empty="no requests")
+        self._preview_view.show(self.preview_frame)
+        self._show_results()
         self._confirm_button.description = f"Confirm: send {len(self.events)} events"
         self._refresh_buttons()
         return self.preview_frame
@@ -150,7 +152,8 @@ class LiveSender(View):
         self._message.value = (f"<p>Sent to {html.escape(self.target)}: {s['sent']} events, {s['delivered']} "
                                f"delivered, {s['rejected']} rejected, {s['failed']} failed ({s['requests']} "
                                f"requests).{recorded}</p>")
-        self._outcome_view.value = frame_html(report.frame())
+        self._outcome_view.show(report.frame())
+        self._show_results()
         self._refresh_buttons()
         return report
 
@@ -179,11 +182,19 @@ class LiveSender(View):
         self._confirm_button.disabled = self._key is None or self.preview_frame is None
         self._resend_button.disabled = self.report is None or self.report.summary()["failed"] == 0
 
-    def snapshot_html(self) -> str:
-        return self._key_status.value + self._message.value + sections_html(
-            [("Dry run", self._preview_view.value)] if self.preview_frame is not None else [])
+    def _show_results(self) -> None:
+        """A tab for the dry run once there is one, and one for the outcomes once something was sent."""
+        views = {"Dry run": self._preview_view.widget} if self.preview_frame is not None else {}
+        if self.report is not None:
+            views["Outcomes"] = self._outcome_view.widget
+        self._results.children = list(views.values())
+        self._results.titles = tuple(views)
+        self._results.selected_index = len(views) - 1 if views else None
 
-    def __repr__(self) -> str:
+    def headline(self) -> str:
         key = f"API key set ({self._key_source})" if self._key else "no API key"
         state = repr(self.report) if self.report is not None else "nothing sent"
-        return f"<LiveSender: {len(self.events)} events to {self.target}; {key}; {state}>"
+        return f"{len(self.events)} events to {self.target}; {key}; {state}"
+
+    def __repr__(self) -> str:
+        return f"<LiveSender: {self.headline()}>"

@@ -17,7 +17,7 @@ from ..mock.state import PROJECT_TYPES
 from ..samples import sample_events
 from ..send import SendReport, send
 from ..settings import Settings
-from ._view import View, button, frame_html, lines_html, sections_html, tabs
+from ._view import Grid, View, button, lines_html, tabs
 from .chart import EndpointChart
 
 STAND_IN_API_KEY = "simulator-key"
@@ -35,10 +35,12 @@ class FaultPanel(View):
             "kind": widgets.Dropdown(options=list(KINDS), value="5xx", description="Fault"),
             "endpoint": widgets.Dropdown(options=[EVERY_ENDPOINT, *FAULT_ENDPOINTS], description="Endpoint"),
             "rate": widgets.FloatSlider(value=1.0, min=0.0, max=1.0, step=0.05, description="Rate"),
-            "status": widgets.Dropdown(options=[500, 502, 503, 504], value=500, description="5xx status"),
-            "seconds": widgets.BoundedFloatText(value=1.0, min=0.0, max=600.0, description="Latency (s)"),
-            "times": widgets.BoundedIntText(value=0, min=0, max=1_000_000, description="Times (0: ∞)"),
+            "status": widgets.Dropdown(options=[500, 502, 503, 504], value=500, description="Status"),
+            "seconds": widgets.BoundedFloatText(value=1.0, min=0.0, max=600.0, description="Seconds"),
+            "times": widgets.BoundedIntText(value=0, min=0, max=1_000_000, description="At most",
+                                            tooltip="how many times the fault strikes; 0: every time"),
         }
+        self._times_note = widgets.HTML("times (0: no limit)")
         self.faults: list[dict[str, Any]] = []
         self._list = widgets.HTML()
         self._add_button = button("Add fault", icon="plus")
@@ -46,10 +48,18 @@ class FaultPanel(View):
         self._clear_button = button("Clear faults", icon="trash")
         self._clear_button.on_click(lambda _: self.clear())
         c = self.controls
+        c["kind"].observe(lambda _: self._show_fields_of_kind(), names="value")
         self.widget = widgets.VBox([widgets.HBox([c["kind"], c["endpoint"], c["rate"]]),
-                                    widgets.HBox([c["status"], c["seconds"], c["times"]]),
+                                    widgets.HBox([c["status"], c["seconds"], c["times"], self._times_note]),
                                     widgets.HBox([self._add_button, self._clear_button]), self._list])
+        self._show_fields_of_kind()
         self._show()
+
+    def _show_fields_of_kind(self) -> None:
+        """The status field only for 5xx faults, the seconds only for latency."""
+        kind = self.controls["kind"].value
+        self.controls["status"].layout.display = None if kind == "5xx" else "none"
+        self.controls["seconds"].layout.display = None if kind == "latency" else "none"
 
     def add(self, **overrides: Any) -> dict[str, Any]:
         """Add the fault the controls describe (keyword arguments override them); raises ValueError
@@ -75,11 +85,11 @@ class FaultPanel(View):
     def _show(self) -> None:
         self._list.value = lines_html(describe_fault(f) for f in self.faults) or "<i>no faults: Iterable behaves</i>"
 
-    def snapshot_html(self) -> str:
-        return self._list.value
+    def headline(self) -> str:
+        return "; ".join(map(describe_fault, self.faults)) or "no faults"
 
     def __repr__(self) -> str:
-        return f"<FaultPanel: {'; '.join(map(describe_fault, self.faults)) or 'no faults'}>"
+        return f"<FaultPanel: {self.headline()}>"
 
 
 def describe_fault(fault: dict[str, Any]) -> str:
@@ -114,15 +124,22 @@ class Simulator(View):
         self.faults = FaultPanel()
         self.report: SendReport | None = None
         self.mock: MockIterable | None = None
+        self._sent_with: dict[str, Any] = {}
         self._summary = widgets.HTML()
-        self._views = {name: widgets.HTML() for name in
-                       ("Outcomes", "Requests", "Profiles", "Events", "Purchases", "Carts", "Devices", "Journal")}
+        self._chart = widgets.HTML()
+        self._grids = {"Outcomes": Grid(), "Requests": Grid("no requests"), "Profiles": Grid("no profiles"),
+                       "Events": Grid("no events"), "Purchases": Grid("no purchases"), "Carts": Grid("no cart items"),
+                       "Devices": Grid("no devices"), "Journal": Grid("no requests")}
+        views: dict[str, widgets.Widget] = {name: grid.widget for name, grid in self._grids.items()}
+        views["Requests"] = widgets.VBox([self._chart, self._grids["Requests"].widget])
         self._send_button = button("Send to the mock", icon="paper-plane", button_style="primary")
         self._send_button.on_click(lambda _: self.run())
         c = self.controls
+        for control in c.values():
+            control.observe(lambda _: self._show_summary(), names="value")
         self.widget = widgets.VBox([
             widgets.HBox([c["project_type"], c["pace"], c["stable_event_ids"]]),
-            widgets.HTML("<b>Faults</b>"), self.faults.widget, self._send_button, self._summary, tabs(self._views)])
+            widgets.HTML("<b>Faults</b>"), self.faults.widget, self._send_button, self._summary, tabs(views)])
         self.run()
 
     def run(self) -> SendReport:
@@ -135,6 +152,7 @@ class Simulator(View):
                            pace=self.controls["pace"].value, retry=RetryPolicy(seed=self.seed),
                            stable_event_ids=self.controls["stable_event_ids"].value)
         self.mock = mock
+        self._sent_with = self._control_values()
         self._show()
         return self.report
 
@@ -172,30 +190,37 @@ class Simulator(View):
 
     # ---- views -------------------------------------------------------------------------------
 
+    def _control_values(self) -> dict[str, Any]:
+        return {name: control.value for name, control in self.controls.items()}
+
     def _show(self) -> None:
         mock = self._mock()
-        self._summary.value = f"<p>{html.escape(self._headline())}</p>"
-        self._views["Outcomes"].value = frame_html(self.outcomes_frame())
-        self._views["Requests"].value = self.chart().svg() + frame_html(self.requests_frame())
-        self._views["Profiles"].value = frame_html(mock.users_frame(), empty="no profiles")
-        self._views["Events"].value = frame_html(mock.events_frame(), empty="no events")
-        self._views["Purchases"].value = frame_html(mock.purchases_frame(), empty="no purchases")
-        self._views["Carts"].value = frame_html(mock.carts_frame(), empty="no cart items")
-        self._views["Devices"].value = frame_html(mock.devices_frame(), empty="no devices")
-        self._views["Journal"].value = frame_html(self.journal_frame(), empty="no requests")
+        self._show_summary()
+        self._chart.value = self.chart().svg()
+        frames = {"Outcomes": self.outcomes_frame(), "Requests": self.requests_frame(), "Profiles": mock.users_frame(),
+                  "Events": mock.events_frame(), "Purchases": mock.purchases_frame(), "Carts": mock.carts_frame(),
+                  "Devices": mock.devices_frame(), "Journal": self.journal_frame()}
+        for name, frame in frames.items():
+            self._grids[name].show(frame)
 
-    def _headline(self) -> str:
-        s = self._report().summary()
-        return (f"{s['sent']} events to a {self.controls['project_type'].value} mock Iterable: {s['delivered']} "
-                f"delivered, {s['rejected']} rejected, {s['failed']} failed; {s['requests']} requests "
+    def _show_summary(self) -> None:
+        """The headline of the last send; after a change to the controls, a line saying Send applies it."""
+        pending = ""
+        if self._control_values() != self._sent_with:
+            pending = "<p><b>Settings changed: press <i>Send to the mock</i> to run with them.</b></p>"
+        self._summary.value = f"<p>{html.escape(self.headline())}</p>{pending}"
+
+    def headline(self) -> str:
+        if self.report is None:
+            return "nothing sent"
+        s = self.report.summary()
+        return (f"{s['sent']} events to the mock Iterable ({self._sent_with['project_type']} project): "
+                f"{s['delivered']} delivered, {s['rejected']} rejected, {s['failed']} failed; {s['requests']} requests "
                 f"({s['retried']} events retried, {s['possibly_duplicated']} possibly stored more than once) "
                 f"in {self.duration:.2f} s of simulated time")
 
-    def snapshot_html(self) -> str:
-        return self._summary.value + sections_html((name, view.value) for name, view in self._views.items())
-
     def __repr__(self) -> str:
-        return f"<Simulator: {self._headline()}>" if self.report is not None else "<Simulator: nothing sent>"
+        return f"<Simulator: {self.headline()}>"
 
 
 def _with_key(settings: Settings) -> Settings:
