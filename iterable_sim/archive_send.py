@@ -24,7 +24,8 @@ from .archive import Event, MalformedLine
 from .archive_map import CHUNK_EVENTS, PROGRESS_DELAY, type_and_name
 from .clock import ManualClock
 from .request import json_bytes
-from .send import MOCK_JOURNAL_LIMIT, EventOutcome, send
+from .mock import MockIterable
+from .send import MOCK_JOURNAL_LIMIT, EventOutcome, Target, send
 from .settings import Settings
 
 if TYPE_CHECKING:
@@ -46,7 +47,7 @@ class StreamReport:
     requests_per_endpoint: Counter[str] = field(default_factory=Counter)
     columns: dict[str, list[Any]] | None = field(default_factory=lambda: {name: [] for name in OUTCOME_COLUMNS})
     duration: float = 0.0
-    mock: Any = None  # the MockIterable that received the events, when send_stream made one
+    mock: MockIterable | None = None  # the MockIterable that received the events, when send_stream made one
     interrupted: bool = False
 
     def summary(self) -> dict[str, Any]:
@@ -75,7 +76,7 @@ class StreamReport:
                 f"{s['requests']:,} requests{state}>")
 
 
-def send_stream(events: Iterable[Any], settings: Settings, to: Any = None, *, chunk_events: int = CHUNK_EVENTS,
+def send_stream(events: Iterable[Any], settings: Settings, to: Target = None, *, chunk_events: int = CHUNK_EVENTS,
                 keep_outcomes: bool = True, failed_out: IO[bytes] | None = None,
                 on_outcome: Callable[[dict[str, Any]], None] | None = None, progress: bool = True,
                 **send_options: Any) -> StreamReport:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import socket
 import warnings
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, NamedTuple
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Literal, NamedTuple
 
 import pytest
 
@@ -38,7 +38,7 @@ from .settings import Settings
 if TYPE_CHECKING:
     from vcr import VCR
 
-    from .send import SendReport
+    from .send import SendReport, Target
 
 TEST_KEYS = {"apiKey": "pytest-api-key-3c1e9b07", "registerDeviceOrBrowserApiKey": "pytest-device-key-8d24a6f1"}
 FIXTURES = frozenset({"iterable_config", "iterable_settings", "iterable_events", "iterable_mock", "iterable_server",
@@ -341,7 +341,8 @@ def iterable_send(request: pytest.FixtureRequest, iterable_events: list[dict[str
 
     reports = request.node.stash.setdefault(REPORTS, [])
 
-    def sender(events: Iterable[Any] | None = None, settings: Settings | None = None, to: Any = None,
+    def sender(events: Iterable[Any] | None = None, settings: Settings | None = None,
+               to: "Target | Literal['server']" = None,
                **options: Any) -> "SendReport":
         target = to
         if to is None:

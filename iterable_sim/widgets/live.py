@@ -18,7 +18,7 @@ import pandas as pd
 from ..exceptions import IterableSimError
 from ..mapping import map_events
 from ..preflight import preflight
-from ..send import LIVE, SendReport, send
+from ..send import LIVE, SendReport, Target, send
 from ..settings import Settings
 from ._view import Grid, View, button
 
@@ -37,7 +37,7 @@ class LiveSender(View):
     """
 
     def __init__(self, events: Iterable[Any], settings: Settings | None = None, *, env_var: str = DEFAULT_ENV_VAR,
-                 to: Any = LIVE, progress: bool = True) -> None:
+                 to: Target = LIVE, progress: bool = True) -> None:
         self.events = list(events)
         self._settings = settings or Settings()
         self._env_var = env_var
