@@ -99,7 +99,7 @@ class Pacer:
 class _Retry(IterableSimError):
     """An answer worth another try (429, 5xx)."""
 
-    def __init__(self, response: httpx.Response) -> None:
+    def __init__(self, response: httpx.Response | _Answer) -> None:
         super().__init__(f"HTTP {response.status_code}")
         self.response = response
 
@@ -107,7 +107,29 @@ class _Retry(IterableSimError):
 _RETRYABLE = (_Retry, *RETRYABLE_TRANSPORT_ERRORS)
 
 
+@dataclass(slots=True)
+class _Answer:
+    """An in-process mock's answer given without an httpx.Response: what delivery reads of one."""
+
+    status_code: int
+    raw_headers: dict[str, str]
+    content: bytes
+
+    @property
+    def headers(self) -> httpx.Headers:
+        return httpx.Headers(self.raw_headers)
+
+    @property
+    def text(self) -> str:
+        return httpx.Response(self.status_code, headers=self.raw_headers, content=self.content).text
+
+
+_WIRE_SHAPES_KEPT = 256
+
+
 class _ClientCore:
+    _http: httpx.Client | httpx.AsyncClient
+
     def __init__(self, *, base_url: str | None, timeout: float, retry: RetryPolicy | None,
                  pace: bool | Pacer, clock: Clock | None, preserve_host: bool) -> None:
         self.clock = clock or SystemClock()
@@ -120,6 +142,29 @@ class _ClientCore:
             self.pacer: Pacer | None = Pacer(clock=self.clock)
         else:
             self.pacer = pace or None
+        self._wire_shapes: dict[tuple[Any, ...], tuple[str, dict[str, str], str | None]] = {}
+
+    def _direct(self, transport: Any) -> Any:
+        """The mock's transport, when calls can go to it directly (see MockIterableTransport.calls_directly)."""
+        return transport if callable(getattr(transport, "calls_directly", None)) else None
+
+    def wire(self, method: str, url: str, headers: dict[str, str], body: bytes | None) -> tuple[str, dict[str, str]]:
+        """The URL and every header httpx would send for this call (its defaults, Host, Content-Length):
+        worked out by httpx itself once per URL and header set, then only Content-Length changes."""
+        key = (method, url, *headers.items())
+        shape = self._wire_shapes.get(key)
+        if shape is None:
+            built = self._http.build_request(method, url, headers=headers, content=body)
+            sent = dict(built.headers.items())
+            length = next((name for name in sent if name.lower() == "content-length"), None)
+            if len(self._wire_shapes) >= _WIRE_SHAPES_KEPT:
+                self._wire_shapes.clear()
+            shape = self._wire_shapes[key] = (str(built.url), sent, length)
+        wire_url, sent, length = shape
+        sent = dict(sent)
+        if length is not None:
+            sent[length] = str(len(body or b""))
+        return wire_url, sent
 
     def target(self, request: Request) -> tuple[str, dict[str, str]]:
         """The URL to call and the headers to send: the request's own, or moved onto base_url."""
@@ -153,19 +198,19 @@ class _ClientCore:
                 return min(max(retry_after, 0.0), self.retry.max_retry_after)
         return backoff
 
-    def check(self, response: httpx.Response) -> httpx.Response:
+    def check(self, response: httpx.Response | _Answer) -> httpx.Response | _Answer:
         if response.status_code == 429 or response.status_code >= 500:
             raise _Retry(response)
         return response
 
-    def finish(self, request: Request, outcome: httpx.Response | BaseException, attempts: int, paced: float,
+    def finish(self, request: Request, outcome: httpx.Response | _Answer | BaseException, attempts: int, paced: float,
                noted: list[tuple[str, float, bool]]) -> Delivery:
         waited = paced + sum(wait for _, wait, _ in noted)
         retries = [f"{reason}, then waited {wait:.3f}s" for reason, wait, _ in noted]
         unanswered = sum(1 for _, _, silent in noted if silent)
         if isinstance(outcome, _Retry):
             outcome = outcome.response
-        if isinstance(outcome, httpx.Response):
+        if isinstance(outcome, (httpx.Response, _Answer)):
             log.debug("%s %s -> %s after %d attempt(s)", request.method, request.url, outcome.status_code, attempts)
             return Delivery(request, outcome.status_code, _body(outcome), attempts, None, waited, retries, unanswered)
         log.debug("%s %s failed after %d attempt(s): %r", request.method, request.url, attempts, outcome)
@@ -186,10 +231,20 @@ class IterableClient(_ClientCore):
         # and auth handling were a fifth of a send to the mock, and the mock sets no cookie and never
         # redirects. vcrpy patches the transport's handle_request, so cassettes still record it.
         self._in_process = transport if isinstance(transport, httpx.MockTransport) else None
+        # The mock's own transport is called without httpx's Request and Response objects (a third
+        # of a call): it gets the same URL, headers and bytes, and answers the same.
+        self._mock_transport = self._direct(transport)
 
-    def _request(self, method: str, url: str, headers: dict[str, str], body: bytes | None) -> httpx.Response:
+    def _request(self, method: str, url: str, headers: dict[str, str],
+                 body: bytes | None) -> httpx.Response | _Answer:
         if self._in_process is None:
             return self._http.request(method, url, headers=headers, content=body)
+        if self._mock_transport is not None and self._mock_transport.calls_directly():
+            wire_url, sent = self.wire(method, url, headers, body)
+            answer = self._mock_transport.call(
+                method, wire_url, sent, body or b"", self.timeout.read,
+                lambda: self._http.build_request(method, url, headers=headers, content=body))
+            return _Answer(answer.status, answer.headers, answer.body)
         call = self._http.build_request(method, url, headers=headers, content=body)
         response = self._in_process.handle_request(call)
         response.read()
@@ -206,7 +261,7 @@ class IterableClient(_ClientCore):
                         delay = self.pacer.reserve(endpoint)
                         paced += delay
                         self.clock.sleep(delay)
-                    outcome: httpx.Response | BaseException = self.check(
+                    outcome: httpx.Response | _Answer | BaseException = self.check(
                         self._request(request.method, url, headers, body))
         except _RETRYABLE as error:
             outcome = error
@@ -232,6 +287,17 @@ class AsyncIterableClient(_ClientCore):
                          preserve_host=preserve_host)
         self._http = httpx.AsyncClient(transport=transport, timeout=self.timeout)
         self._slots = asyncio.Semaphore(max_concurrency)
+        self._mock_transport = self._direct(transport)
+
+    async def _request(self, method: str, url: str, headers: dict[str, str],
+                       body: bytes | None) -> httpx.Response | _Answer:
+        if self._mock_transport is not None and self._mock_transport.calls_directly():
+            wire_url, sent = self.wire(method, url, headers, body)
+            answer = await self._mock_transport.acall(
+                method, wire_url, sent, body or b"", self.timeout.read,
+                lambda: self._http.build_request(method, url, headers=headers, content=body))
+            return _Answer(answer.status, answer.headers, answer.body)
+        return await self._http.request(method, url, headers=headers, content=body)
 
     async def send(self, request: Request) -> Delivery:
         url, headers, body, endpoint = self.prepare(request)
@@ -245,8 +311,8 @@ class AsyncIterableClient(_ClientCore):
                         paced += delay
                         await self.clock.asleep(delay)
                     async with self._slots:
-                        response = await self._http.request(request.method, url, headers=headers, content=body)
-                    outcome: httpx.Response | BaseException = self.check(response)
+                        response = await self._request(request.method, url, headers, body)
+                    outcome: httpx.Response | _Answer | BaseException = self.check(response)
         except _RETRYABLE as error:
             outcome = error
         return self.finish(request, outcome, attempts, paced, noted)
@@ -261,14 +327,14 @@ class AsyncIterableClient(_ClientCore):
         await self.aclose()
 
 
-def _body(response: httpx.Response) -> Any:
+def _body(response: httpx.Response | _Answer) -> Any:
     try:
         return orjson.loads(response.content) if response.content else None
     except orjson.JSONDecodeError:
         return response.text
 
 
-def _retry_after(response: httpx.Response, now: float) -> float | None:
+def _retry_after(response: httpx.Response | _Answer, now: float) -> float | None:
     """Retry-After in seconds (a number of seconds, or an HTTP date)."""
     value = response.headers.get("retry-after")
     if not value:

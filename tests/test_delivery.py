@@ -155,3 +155,40 @@ def test_an_in_process_transport_gets_the_request_as_httpx_sends_it_and_vcrpy_re
     assert seen[0].headers["api_key"] == "k" and seen[0].headers["user-agent"].startswith("python-httpx")
     assert seen[0].extensions["timeout"]["read"] == 3.0  # the mock's injected latency reads it
     assert len(cassette.requests) == 1 and cassette.requests[0].uri == TRACK.url
+
+
+def _mock_sends(direct: bool, monkeypatch, use_async: bool = False):
+    """Deliveries and the mock's journal for calls through faults: a 429, a 5xx, latency beyond the
+    read timeout, a dropped connection, then an answer; and a call Iterable refuses."""
+    from iterable_sim import MockIterable
+    from iterable_sim.mock.transport import MockIterableTransport
+
+    if not direct:
+        monkeypatch.setattr(MockIterableTransport, "calls_directly", lambda self: False)
+    mock = MockIterable(clock=ManualClock())
+    mock.add_api_key("k")
+    for kind in ("429", "5xx", "latency", "drop"):
+        mock.faults.add(kind, "events/track", times=1, seconds=5.0)
+    refused = Request("POST", "https://api.eu.iterable.com/api/events/track", TRACK.headers, {"eventName": "e"})
+    options = {"transport": mock.transport(), "clock": mock.clock, "timeout": 2.0, "retry": RetryPolicy(seed=1)}
+    if use_async:
+        async def both():
+            async with AsyncIterableClient(**options) as client:
+                return [await client.send(TRACK), await client.send(refused)]
+        deliveries = asyncio.run(both())
+    else:
+        with IterableClient(**options) as client:
+            deliveries = [client.send(TRACK), client.send(refused)]
+    monkeypatch.undo()
+    return deliveries, list(mock.journal)
+
+
+@pytest.mark.parametrize("use_async", [False, True])
+def test_the_mock_transport_called_directly_gets_and_answers_what_httpx_would_carry(monkeypatch, use_async):
+    direct, direct_journal = _mock_sends(True, monkeypatch, use_async)
+    through_httpx, httpx_journal = _mock_sends(False, monkeypatch, use_async)
+    assert {"ReadTimeout", "HTTP 500", "RemoteProtocolError"} <= {why.split(",")[0] for why in direct[0].retries}
+    assert direct == through_httpx and direct[0].ok and direct[1].status == 400
+    assert direct_journal == httpx_journal and len(direct_journal) == 5
+    assert direct_journal[0].request_headers["user-agent"].startswith("python-httpx")
+    assert direct_journal[0].request_headers["content-length"] == str(len(TRACK.body_bytes()))
