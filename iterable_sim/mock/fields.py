@@ -80,20 +80,27 @@ def _compatible(expected: str, incoming: str) -> bool:
             or (expected == "string" and incoming == "date"))
 
 
-def _typed_paths(data: Mapping[str, Any], prefix: str = ""):
-    """(path, type, value) for every field, nested ones as 'parent.child'."""
+_PLAIN_TYPES = {bool: "boolean", int: "long", float: "double", dict: "object"}  # value_type's, for these
+
+
+def _typed_paths(data: Mapping[str, Any], prefix: str = "",
+                 found: list[tuple[str, str, Any]] | None = None) -> list[tuple[str, str, Any]]:
+    """(path, type, value) for every field, nested ones as 'parent.child' (each after its parent)."""
+    if found is None:
+        found = []
     for name, value in data.items():
-        kind = value_type(value)
+        kind = _PLAIN_TYPES.get(type(value)) or value_type(value)
         if kind is None:
             continue
         path = prefix + name
-        yield path, kind, value
+        found.append((path, kind, value))
         if kind == "object":
-            yield from _typed_paths(value, path + ".")
+            _typed_paths(value, path + ".", found)
         elif kind == "nested":
             for item in value:
                 if type(item) is dict:
-                    yield from _typed_paths(item, path + ".")
+                    _typed_paths(item, path + ".", found)
+    return found
 
 
 @dataclass(slots=True)

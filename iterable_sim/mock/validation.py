@@ -133,11 +133,13 @@ def too_deep(body: bytes, value: Any, limit: int = MAX_DEPTH) -> bool:
     """Whether `value` (parsed from `body`) nests objects/arrays more than `limit` levels deep."""
     if body.count(b"{") + body.count(b"[") <= limit:  # cannot be that deep: skip the walk
         return False
-    stack = [(value, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if depth > limit:
+    return type(value) in (dict, list) and _deeper_than(value, limit - 1)
+
+
+def _deeper_than(node: dict[str, Any] | list[Any], levels: int) -> bool:
+    """Whether objects/arrays nest more than `levels` levels below `node`."""
+    for child in node.values() if type(node) is dict else node:
+        kind = type(child)
+        if (kind is dict or kind is list) and (levels == 0 or _deeper_than(child, levels - 1)):
             return True
-        children = node.values() if type(node) is dict else node if type(node) is list else ()
-        stack.extend((child, depth + 1) for child in children if type(child) in (dict, list))
     return False
