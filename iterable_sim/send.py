@@ -396,9 +396,13 @@ def _record(legs: dict[int, list[_Leg]], delivery: Delivery, jobs: list[Any]) ->
             legs.setdefault(job, []).append(_Leg("failed", None, f"no answer: {delivery.error}", "delivery",
                                                  delivery.attempts, endpoint))
         return
+    delivered: dict[int, _Leg] = {}  # legs are never changed: one per status serves every item delivered
     for outcome in attribute(delivery.request, jobs, delivery.status, delivery.body):
         if 200 <= outcome.status < 300:
-            leg = _Leg("delivered", outcome.status, "", None, delivery.attempts, endpoint)
+            leg = delivered.get(outcome.status)
+            if leg is None:
+                leg = delivered[outcome.status] = _Leg("delivered", outcome.status, "", None, delivery.attempts,
+                                                       endpoint)
         elif outcome.retryable:
             leg = _Leg("failed", outcome.status, _readable(outcome.error), "delivery", delivery.attempts, endpoint)
         else:
@@ -452,6 +456,10 @@ def _set_aside(delivery: Delivery, jobs: list[Any], legs: dict[int, list[_Leg]])
 def _fate(index: int, legs: list[_Leg] | None) -> EventOutcome:
     if not legs:  # cannot happen: every event maps to calls or to a mapping failure
         raise AssertionError(f"event {index} has no outcome")
+    if len(legs) == 1:
+        leg = legs[0]
+        return EventOutcome(index, leg.fate, leg.status, leg.reason, leg.stage,
+                            [leg.endpoint] if leg.endpoint else [], leg.attempts)
     worst = min(legs, key=lambda leg: _SEVERITY[leg.fate])
     return EventOutcome(index, worst.fate, worst.status, worst.reason, worst.stage,
                         [leg.endpoint for leg in legs if leg.endpoint], max(leg.attempts for leg in legs))

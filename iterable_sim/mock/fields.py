@@ -133,7 +133,7 @@ def plan_fields(data: dict[str, Any], known: Mapping[str, str], pending: dict[st
                 continue
             pending[key] = kind
             plan.created.append(path)
-        elif not _compatible(expected, kind):
+        elif expected != kind and not _compatible(expected, kind):
             plan.mismatches[key] = {"incomingTypes": INCOMING_TYPES[kind], "expectedType": expected,
                                     "_type": "UnexpectedType", "offendingValue": value, "category": category}
     return plan
