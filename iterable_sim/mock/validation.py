@@ -12,6 +12,7 @@ from typing import Any, Callable
 
 Errors = list[tuple[str, str]]
 Check = Callable[[Any, str, Errors], None]
+Valid = Callable[[Any], bool]
 
 MISSING = "Missing required field"
 EXPECTED = {"string": "String value expected", "integer": "Number value expected",
@@ -37,7 +38,7 @@ def is_valid_user_id(value: str) -> bool:
             and not value.endswith(" "))
 
 
-def _scalar(kind: str, fmt: str | None, enum: list[Any] | None) -> Check:
+def _scalar(kind: str, fmt: str | None, enum: list[Any] | None) -> tuple[Check, Valid]:
     message = EXPECTED[kind]
     if kind == "string":
         def ok(v: Any) -> bool:
@@ -60,20 +61,26 @@ def _scalar(kind: str, fmt: str | None, enum: list[Any] | None) -> Check:
         def check(value: Any, path: str, errors: Errors) -> None:
             if not ok(value):
                 errors.append((path, message))
-    else:
-        allowed = frozenset(enum)
-        enum_message = "Value expected to be one of " + ", ".join(map(str, enum))
+        return check, ok
+    allowed = frozenset(enum)
+    enum_message = "Value expected to be one of " + ", ".join(map(str, enum))
 
-        def check(value: Any, path: str, errors: Errors) -> None:
-            if not ok(value):
-                errors.append((path, message))
-            elif value not in allowed:
-                errors.append((path, enum_message))
-    return check
+    def check_enum(value: Any, path: str, errors: Errors) -> None:
+        if not ok(value):
+            errors.append((path, message))
+        elif value not in allowed:
+            errors.append((path, enum_message))
+
+    def valid(value: Any) -> bool:
+        return ok(value) and value in allowed
+    return check_enum, valid
 
 
-def _object(properties: dict[str, Check], required: tuple[str, ...], values: Check | None) -> Check:
-    fields = tuple(properties.items())
+def _object(properties: dict[str, tuple[Check, Valid]], required: tuple[str, ...],
+            values: tuple[Check, Valid] | None) -> tuple[Check, Valid]:
+    fields = tuple((name, sub) for name, (sub, _) in properties.items())
+    fields_valid = tuple((name, sub_valid) for name, (_, sub_valid) in properties.items())
+    values_check, values_valid = values if values is not None else (None, None)
 
     def check(value: Any, path: str, errors: Errors) -> None:
         if type(value) is not dict:
@@ -86,37 +93,74 @@ def _object(properties: dict[str, Check], required: tuple[str, ...], values: Che
             v = value.get(name)
             if v is not None:
                 sub(v, f"{path}.{name}", errors)
-        if values is not None:
+        if values_check is not None:
             for name, v in value.items():
                 if v is not None:
-                    values(v, f"{path}.{name}", errors)
-    return check
+                    values_check(v, f"{path}.{name}", errors)
+
+    def valid(value: Any) -> bool:
+        if type(value) is not dict:
+            return False
+        for name in required:
+            if value.get(name) is None:
+                return False
+        for name, sub_valid in fields_valid:
+            v = value.get(name)
+            if v is not None and not sub_valid(v):
+                return False
+        if values_valid is not None:
+            for v in value.values():
+                if v is not None and not values_valid(v):
+                    return False
+        return True
+    return check, valid
 
 
-def _array(items: Check | None) -> Check:
+def _array(items: tuple[Check, Valid] | None) -> tuple[Check, Valid]:
+    items_check, items_valid = items if items is not None else (None, None)
+
     def check(value: Any, path: str, errors: Errors) -> None:
         if type(value) is not list:
             errors.append((path, EXPECTED["array"]))
             return
-        if items is not None:  # a null item is not absent: it is a value of the wrong type
+        if items_check is not None:  # a null item is not absent: it is a value of the wrong type
             for i, v in enumerate(value):
-                items(v, f"{path}[{i}]", errors)
-    return check
+                items_check(v, f"{path}[{i}]", errors)
+
+    def valid(value: Any) -> bool:
+        if type(value) is not list:
+            return False
+        if items_valid is not None:
+            for v in value:
+                if not items_valid(v):
+                    return False
+        return True
+    return check, valid
 
 
 def compile_schema(schema: dict[str, Any], definitions: dict[str, Any]) -> Check:
-    """Turn a schema node into a check function; `$ref`s resolve against `definitions`."""
+    """Turn a schema into a check function; `$ref`s resolve against `definitions`. A body is first
+    walked without building any path; only one that fails is walked again to report each failure."""
+    check, valid = _compile(schema, definitions)
+
+    def checked(value: Any, path: str, errors: Errors) -> None:
+        if not valid(value):
+            check(value, path, errors)
+    return checked
+
+
+def _compile(schema: dict[str, Any], definitions: dict[str, Any]) -> tuple[Check, Valid]:
+    """A schema node's check, and its predicate: true exactly when the check finds nothing."""
     if "$ref" in schema:
-        return compile_schema(definitions[schema["$ref"].rsplit("/", 1)[-1]], definitions)
+        return _compile(definitions[schema["$ref"].rsplit("/", 1)[-1]], definitions)
     kind = schema.get("type")
     if kind == "object":
-        properties = {name: compile_schema(sub, definitions)
-                      for name, sub in schema.get("properties", {}).items()}
+        properties = {name: _compile(sub, definitions) for name, sub in schema.get("properties", {}).items()}
         extra = schema.get("additionalProperties")
-        values = compile_schema(extra, definitions) if isinstance(extra, dict) else None
+        values = _compile(extra, definitions) if isinstance(extra, dict) else None
         return _object(properties, tuple(schema.get("required", ())), values)
     if kind == "array":
-        return _array(compile_schema(schema["items"], definitions) if "items" in schema else None)
+        return _array(_compile(schema["items"], definitions) if "items" in schema else None)
     if kind in EXPECTED:
         return _scalar(kind, schema.get("format"), schema.get("enum"))
     raise ValueError(f"unsupported schema node: {schema!r}")
