@@ -10,7 +10,7 @@ from typing import Any, Iterator, Mapping
 
 import orjson
 
-from iterable_sim.redact import mask, masked_headers
+from iterable_sim.redact import SECRET_HEADERS, mask
 
 _QUERY_KEY = re.compile(r"(?i)([?&]api_key=)([^&#]*)")
 
@@ -30,6 +30,14 @@ def decoded_body(body: bytes) -> Any:
         return orjson.loads(body)
     except orjson.JSONDecodeError:
         return body.decode("utf-8", "replace")
+
+
+def _masked(headers: Mapping[str, Any]) -> dict[str, Any]:
+    """masked_headers, for names already lower-cased: a copy with only the secret ones touched."""
+    masked = dict(headers)
+    for name in SECRET_HEADERS.intersection(masked):
+        masked[name] = mask(masked[name])
+    return masked
 
 
 @dataclass(slots=True, frozen=True)
@@ -59,10 +67,11 @@ class Journal:
     def record(self, *, time: float, data_center: str, method: str, url: str, endpoint: str | None,
                api_key: str | None, headers: Mapping[str, Any], body: bytes, status: int | None,
                response_body: bytes, fault: str | None, latency: float) -> None:
+        """`headers` with lower-cased names, as the mock has them."""
         self._seq += 1
         self._entries.append(JournalEntry(
             self._seq, time, data_center, method, masked_url(url), endpoint,
-            None if api_key is None else mask(api_key), masked_headers(headers), body, status,
+            None if api_key is None else mask(api_key), _masked(headers), body, status,
             response_body, fault, latency))
 
     @property
