@@ -253,19 +253,35 @@ class IterableClient(_ClientCore):
     def send(self, request: Request) -> Delivery:
         url, headers, body, endpoint = self.prepare(request)
         paced, noted, attempts = 0.0, [], 0
+        first: list[BaseException] = []
+        try:  # the first attempt; tenacity takes over only when it failed in a way worth retrying
+            attempts += 1
+            paced += self._pace(endpoint)
+            outcome: httpx.Response | _Answer | BaseException = self.check(
+                self._request(request.method, url, headers, body))
+        except _RETRYABLE as error:
+            first.append(error)
+        if not first:
+            return self.finish(request, outcome, attempts, paced, noted)
         try:
             for attempt in Retrying(**self.retrying_options(noted, self.clock.sleep)):
                 with attempt:
+                    if first:  # tenacity's attempt 1 is the one made above: it sees its failure
+                        raise first.pop()
                     attempts += 1
-                    if self.pacer is not None:
-                        delay = self.pacer.reserve(endpoint)
-                        paced += delay
-                        self.clock.sleep(delay)
-                    outcome: httpx.Response | _Answer | BaseException = self.check(
-                        self._request(request.method, url, headers, body))
+                    paced += self._pace(endpoint)
+                    outcome = self.check(self._request(request.method, url, headers, body))
         except _RETRYABLE as error:
             outcome = error
         return self.finish(request, outcome, attempts, paced, noted)
+
+    def _pace(self, endpoint: str) -> float:
+        """Wait for the endpoint's next slot at its rate limit; the seconds waited."""
+        if self.pacer is None:
+            return 0.0
+        delay = self.pacer.reserve(endpoint)
+        self.clock.sleep(delay)
+        return delay
 
     def close(self) -> None:
         self._http.close()
@@ -302,20 +318,37 @@ class AsyncIterableClient(_ClientCore):
     async def send(self, request: Request) -> Delivery:
         url, headers, body, endpoint = self.prepare(request)
         paced, noted, attempts = 0.0, [], 0
+        first: list[BaseException] = []
+        try:  # the first attempt; tenacity takes over only when it failed in a way worth retrying
+            attempts += 1
+            paced += await self._pace(endpoint)
+            async with self._slots:
+                response = await self._request(request.method, url, headers, body)
+            outcome: httpx.Response | _Answer | BaseException = self.check(response)
+        except _RETRYABLE as error:
+            first.append(error)
+        if not first:
+            return self.finish(request, outcome, attempts, paced, noted)
         try:
             async for attempt in AsyncRetrying(**self.retrying_options(noted, self.clock.asleep)):
                 with attempt:
+                    if first:  # tenacity's attempt 1 is the one made above: it sees its failure
+                        raise first.pop()
                     attempts += 1
-                    if self.pacer is not None:
-                        delay = self.pacer.reserve(endpoint)
-                        paced += delay
-                        await self.clock.asleep(delay)
+                    paced += await self._pace(endpoint)
                     async with self._slots:
                         response = await self._request(request.method, url, headers, body)
-                    outcome: httpx.Response | _Answer | BaseException = self.check(response)
+                    outcome = self.check(response)
         except _RETRYABLE as error:
             outcome = error
         return self.finish(request, outcome, attempts, paced, noted)
+
+    async def _pace(self, endpoint: str) -> float:
+        if self.pacer is None:
+            return 0.0
+        delay = self.pacer.reserve(endpoint)
+        await self.clock.asleep(delay)
+        return delay
 
     async def aclose(self) -> None:
         await self._http.aclose()
