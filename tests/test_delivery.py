@@ -159,7 +159,7 @@ def test_an_in_process_transport_gets_the_request_as_httpx_sends_it_and_vcrpy_re
 
 def _mock_sends(direct: bool, monkeypatch, use_async: bool = False):
     """Deliveries and the mock's journal for calls through faults: a 429, a 5xx, latency beyond the
-    read timeout, a dropped connection, then an answer; and a call Iterable refuses."""
+    read timeout, a dropped connection, then an answer; a call Iterable refuses; an unknown path."""
     from iterable_sim import MockIterable
     from iterable_sim.mock.transport import MockIterableTransport
 
@@ -170,15 +170,16 @@ def _mock_sends(direct: bool, monkeypatch, use_async: bool = False):
     for kind in ("429", "5xx", "latency", "drop"):
         mock.faults.add(kind, "events/track", times=1, seconds=5.0)
     refused = Request("POST", "https://api.eu.iterable.com/api/events/track", TRACK.headers, {"eventName": "e"})
+    unknown = Request("GET", "https://api.iterable.com/api/no/such/path?x=1", TRACK.headers, None)
     options = {"transport": mock.transport(), "clock": mock.clock, "timeout": 2.0, "retry": RetryPolicy(seed=1)}
     if use_async:
         async def both():
             async with AsyncIterableClient(**options) as client:
-                return [await client.send(TRACK), await client.send(refused)]
+                return [await client.send(TRACK), await client.send(refused), await client.send(unknown)]
         deliveries = asyncio.run(both())
     else:
         with IterableClient(**options) as client:
-            deliveries = [client.send(TRACK), client.send(refused)]
+            deliveries = [client.send(TRACK), client.send(refused), client.send(unknown)]
     monkeypatch.undo()
     return deliveries, list(mock.journal)
 
@@ -189,6 +190,7 @@ def test_the_mock_transport_called_directly_gets_and_answers_what_httpx_would_ca
     through_httpx, httpx_journal = _mock_sends(False, monkeypatch, use_async)
     assert {"ReadTimeout", "HTTP 500", "RemoteProtocolError"} <= {why.split(",")[0] for why in direct[0].retries}
     assert direct == through_httpx and direct[0].ok and direct[1].status == 400
-    assert direct_journal == httpx_journal and len(direct_journal) == 5
+    assert direct[2].status == 404 and "Action not found" in direct[2].body
+    assert direct_journal == httpx_journal and len(direct_journal) == 6
     assert direct_journal[0].request_headers["user-agent"].startswith("python-httpx")
     assert direct_journal[0].request_headers["content-length"] == str(len(TRACK.body_bytes()))
