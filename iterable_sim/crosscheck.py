@@ -262,7 +262,8 @@ def _our_batch(batch: Batch) -> dict[str, Any]:
 # ---------------------------------------------------------------- strict comparison
 
 
-def _kind(value: Any) -> str:
+def json_kind(value: Any) -> str:
+    """The JSON type of a value as JavaScript sees it: null, bool, number, string, array or object."""
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -282,8 +283,8 @@ def differences(theirs: Any, ours: Any, path: tuple[Any, ...] = ()) -> Iterator[
     """Every leaf where two JSON values differ, as (path, theirs, ours); ABSENT stands for a missing key or item.
 
     Types are strict (True is not 1, "1" is not 1); numbers compare by value (19 == 19.0)."""
-    kind = _kind(theirs)
-    if kind != _kind(ours):
+    kind = json_kind(theirs)
+    if kind != json_kind(ours):
         yield path, theirs, ours
     elif kind == "object":
         for key in theirs:

@@ -35,6 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from generate import gen_process_case, gen_router_call  # noqa: E402
 
 import iterable_sim as its  # noqa: E402
+from iterable_sim.crosscheck import json_kind  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 ORACLE = Path(os.environ.get("ITERABLE_SIM_ORACLE", ROOT.parent / "shared" / "rudderstack" / "rudderstack-iterable.cjs"))
@@ -156,7 +157,7 @@ def first_difference(expected: Any, actual: Any, path: str = "$",
     Types are strict (True is not 1); numbers compare by value (19 == 19.0). Where an object's keys
     differ only as JSON.stringify orders array-index keys ("7") and the deliberate difference is
     allowed (`index_key_order` a list), its path is noted there and the comparison goes on."""
-    ke, ka = _kind(expected), _kind(actual)
+    ke, ka = json_kind(expected), json_kind(actual)
     if ke != ka:
         return path, f"expected {ke} {_short(expected)}, got {ka} {_short(actual)}"
     if ke == "object":
@@ -189,16 +190,6 @@ def first_difference(expected: Any, actual: Any, path: str = "$",
     if not equal:
         return path, f"expected {_short(expected)}, got {_short(actual)}"
     return None
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, (int, float)):
-        return "number"
-    return {str: "string", list: "array", dict: "object"}.get(type(value), type(value).__name__)
 
 
 def _short(value: Any, limit: int = 160) -> str:
