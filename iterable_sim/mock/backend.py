@@ -377,7 +377,8 @@ class Backend:
     # ---- commerce -------------------------------------------------------------------------------
 
     def track_purchase(self, purchase: TrackedPurchase) -> str:
-        """Store a purchase (an existing id is replaced), empty the cart, upsert the user; its id."""
+        """Store a purchase (one with an id the project holds updates it, as an event's id does), empty the
+        cart, upsert the user; its id."""
         project = self.project
         if purchase.id is not None:
             _check_id(purchase.id)
@@ -389,11 +390,23 @@ class Backend:
         user = self.upsert_user(purchase.user)
         project.event_field_types.update(pending)
         purchase_id = purchase.id or self.new_id()
-        project.purchases[purchase_id] = Purchase(
-            id=purchase_id, user_uid=user.uid, items=[dict(item) for item in purchase.items], total=float(purchase.total),
-            created_at=_created_at_ms(purchase.created_at, self.now), data_fields=plan.data,
-            campaign_id=purchase.campaign_id, template_id=purchase.template_id)
-        self._keep_within_limit(project.purchases)
+        items = [dict(item) for item in purchase.items]
+        stored = project.purchases.get(purchase_id)
+        if stored is not None:  # "the purchase will be updated": the same rule as an event's update
+            stored.user_uid, stored.items, stored.total = user.uid, items, float(purchase.total)
+            if purchase.created_at is not None:
+                stored.created_at = _created_at_ms(purchase.created_at, self.now)
+            if purchase.campaign_id is not None:
+                stored.campaign_id = purchase.campaign_id
+            if purchase.template_id is not None:
+                stored.template_id = purchase.template_id
+            stored.data_fields = {**stored.data_fields, **plan.data}
+        else:
+            project.purchases[purchase_id] = Purchase(
+                id=purchase_id, user_uid=user.uid, items=items, total=float(purchase.total),
+                created_at=_created_at_ms(purchase.created_at, self.now), data_fields=plan.data,
+                campaign_id=purchase.campaign_id, template_id=purchase.template_id)
+            self._keep_within_limit(project.purchases)
         user.cart = []
         return purchase_id
 

@@ -39,6 +39,20 @@ def test_purchase_empties_the_cart_and_upserts_the_user(mock: MockIterable, api:
     assert list(mock.purchases_frame()["total"]) == [99.0]
 
 
+def test_re_tracking_a_purchase_id_updates_it_by_the_rule_of_an_events_id(mock: MockIterable, api: Api) -> None:
+    """TrackPurchaseRequest.id and TrackRequest.id say the same ("... will be updated"): one rule for
+    both (docs/mock.md). What the new call leaves out keeps its stored value; items and total are new."""
+    api.post("commerce/trackPurchase", {"id": "o1", "user": {"email": "a@example.com"}, "items": [ITEM], "total": 49.5,
+                                        "createdAt": 1700000000000, "campaignId": 5, "templateId": 7,
+                                        "dataFields": {"coupon": "A", "channel": "web"}})
+    api.post("commerce/trackPurchase", {"id": "o1", "user": {"email": "a@example.com"}, "items": [{**ITEM, "id": "p2"}],
+                                        "total": 10.0, "campaignId": None, "dataFields": {"coupon": "B"}})
+    [purchase] = mock.state()["US"]["purchases"]
+    assert (purchase["total"], [i["id"] for i in purchase["items"]]) == (10.0, ["p2"])
+    assert (purchase["createdAt"], purchase["campaignId"], purchase["templateId"]) == (1700000000000, 5, 7)
+    assert purchase["dataFields"] == {"coupon": "B", "channel": "web"}
+
+
 def test_purchase_creates_the_user_and_honours_prefer_user_id(make_mock: Callable[..., MockIterable],
                                                               connect: Callable[[MockIterable], Api]) -> None:
     api = connect(make_mock("email"))
