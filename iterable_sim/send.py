@@ -406,8 +406,18 @@ def _record(legs: dict[int, list[_Leg]], delivery: Delivery, jobs: list[Any]) ->
         elif outcome.retryable:
             leg = _Leg("failed", outcome.status, _readable(outcome.error), "delivery", delivery.attempts, endpoint)
         else:
-            leg = _Leg("rejected", outcome.status, _readable(outcome.error), None, delivery.attempts, endpoint)
+            leg = _Leg("rejected", outcome.status, _readable(outcome.error) + _after_silence(delivery), None,
+                       delivery.attempts, endpoint)
         legs.setdefault(outcome.job_id, []).append(leg)
+
+
+def _after_silence(delivery: Delivery) -> str:
+    """A refusal that follows an attempt with no answer may be the first attempt's doing (an email
+    already changed answers "User does not exist"): the reason says so."""
+    if not delivery.unanswered:
+        return ""
+    return (f" (after {delivery.unanswered} attempt(s) that got no answer: Iterable may have applied one of "
+            "them; check before re-sending)")
 
 
 def _take(report: SendReport, legs: dict[int, list[_Leg]], delivery: Delivery,

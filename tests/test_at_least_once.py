@@ -208,3 +208,20 @@ def test_the_cli_send_summary_counts_what_may_be_stored_twice(tmp_path):
     assert code == 0
     text = out.getvalue()
     assert "1 delivered" in text and "1 possibly stored more than once" in text and "possible_duplicates" in text
+
+
+def test_a_refusal_after_an_attempt_with_no_answer_says_the_first_may_have_been_applied():
+    """An email change answered too late is made again: Iterable, which already moved the email, says
+    the user does not exist. The report must not let that read as "nothing happened"."""
+    m = mock()
+    m.create_user(email="alex@example.com", user_id="user-1")
+    m.faults.add("latency", "users/updateEmail", seconds=20, times=1)
+    report = send([sample_events()[20]], SETTINGS, to=m, progress=False, retry=RetryPolicy(seed=1))
+    outcome = report.outcomes[0]
+    assert (outcome.fate, outcome.attempts) == ("rejected", 2)
+    assert "may have applied" in outcome.reason and "may have applied" in report.frame()["reason"][0]
+    assert list(m.users_frame()["email"]) == ["alex.keener@example.com"]  # it was applied
+
+    m.faults.clear()
+    plain = send([sample_events()[20]], SETTINGS, to=m, progress=False)  # a refusal with nothing before it
+    assert plain.outcomes[0].fate == "rejected" and "may have applied" not in plain.outcomes[0].reason
