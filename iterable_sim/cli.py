@@ -359,6 +359,8 @@ def cmd_crosscheck(args: argparse.Namespace, out: TextIO) -> int:
 def cmd_explore(args: argparse.Namespace, out: TextIO) -> int:
     try:
         from .widgets import page
+
+        page.require_voila()
     except ImportError as err:
         raise CliError(f"the explorer page needs Voilà and the widgets ({err.name} is missing): "
                        "pip install 'iterable_sim[jupyter]'") from None

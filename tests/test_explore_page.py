@@ -2,10 +2,20 @@
 (The page itself, in a browser, is tested by browser_tests/test_explore.py.)"""
 import json
 
+import pytest
+
 from iterable_sim import Settings
 from iterable_sim.cli import main
 from iterable_sim.samples import sample_events
 from iterable_sim.widgets import page
+
+REQUIRE_VOILA = page.require_voila
+
+
+@pytest.fixture(autouse=True)
+def voila_installed(monkeypatch):
+    """The test extra has no Voilà (the jupyter extra does): these tests never start it."""
+    monkeypatch.setattr(page, "require_voila", lambda: None)
 
 
 def test_explore_says_what_is_wrong_with_the_events_before_starting(tmp_path, capsys, monkeypatch):
@@ -52,7 +62,15 @@ def test_without_events_the_page_shows_the_samples_with_track_all_pages(monkeypa
 
 def test_the_page_serves_on_loopback_only(monkeypatch):
     commands = []
-    monkeypatch.setattr(page.subprocess, "call", lambda command, env: commands.append((command, env)) or 0)
+
+    class Voila:
+        def __init__(self, command, env):
+            commands.append((command, env))
+
+        def wait(self):
+            return 0
+
+    monkeypatch.setattr(page.subprocess, "Popen", Voila)
     assert page.serve(None, {"trackAllPages": True}, port=8999, open_browser=False) == 0
     command, env = commands[0]
     assert "--Voila.ip=127.0.0.1" in command and "--port=8999" in command and "--no-browser" in command
@@ -61,3 +79,15 @@ def test_the_page_serves_on_loopback_only(monkeypatch):
 
 def _must_not_serve(*args, **kwargs):
     raise AssertionError("Voilà must not start on bad input")
+
+
+def test_explore_without_voila_says_what_to_install_before_anything_else(monkeypatch, capsys):
+    monkeypatch.setattr(page, "require_voila", REQUIRE_VOILA)
+    real_find_spec = page.importlib.util.find_spec
+    monkeypatch.setattr(page.importlib.util, "find_spec",
+                        lambda name, *a: None if name == "voila" else real_find_spec(name, *a))
+    monkeypatch.setattr(page, "serve", _must_not_serve)
+    assert main(["explore", "--no-browser"]) == 2
+    captured = capsys.readouterr()
+    assert "voila is missing" in captured.err and "pip install 'iterable_sim[jupyter]'" in captured.err
+    assert "http://" not in captured.out

@@ -5,8 +5,10 @@ reads them back from the environment (`EVENTS_ENV`, `CONFIG_ENV`) and shows a `S
 """
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -29,6 +31,12 @@ def explorer_from_environment() -> Any:
     return SettingsExplorer(read_events(path) if path else sample_events(), Settings.from_rudder(config))
 
 
+def require_voila() -> None:
+    """Voilà runs in a process of its own: without this check, all one would see is its traceback."""
+    if importlib.util.find_spec("voila") is None:
+        raise ImportError("Voilà is not installed", name="voila")
+
+
 def serve(events_path: str | None, config: dict[str, Any], *, port: int, open_browser: bool) -> int:
     """Run Voilà on the page, bound to 127.0.0.1, until interrupted; returns Voilà's exit code."""
     env = {**os.environ, CONFIG_ENV: json.dumps(config)}
@@ -39,7 +47,15 @@ def serve(events_path: str | None, config: dict[str, Any], *, port: int, open_br
                "--theme=light", "--show_tracebacks=True"]
     if not open_browser:
         command.append("--no-browser")
+    voila = subprocess.Popen(command, env=env)
+    # Stopped by a signal (a test's terminate(), a service manager), Voilà and its kernels stop too.
+    previous = signal.signal(signal.SIGTERM, lambda *_: voila.terminate())
     try:
-        return subprocess.call(command, env=env)
-    except KeyboardInterrupt:
+        code = voila.wait()
+    except KeyboardInterrupt:  # Voilà got the Ctrl-C as well; wait for it to finish
+        voila.terminate()
+        voila.wait()
         return 0
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    return 0 if code == -signal.SIGTERM else code
