@@ -392,15 +392,9 @@ class Backend:
         purchase_id = purchase.id or self.new_id()
         items = [dict(item) for item in purchase.items]
         stored = project.purchases.get(purchase_id)
-        if stored is not None:  # "the purchase will be updated": the same rule as an event's update
-            stored.user_uid, stored.items, stored.total = user.uid, items, float(purchase.total)
-            if purchase.created_at is not None:
-                stored.created_at = _created_at_ms(purchase.created_at, self.now)
-            if purchase.campaign_id is not None:
-                stored.campaign_id = purchase.campaign_id
-            if purchase.template_id is not None:
-                stored.template_id = purchase.template_id
-            stored.data_fields = {**stored.data_fields, **plan.data}
+        if stored is not None:  # "the purchase will be updated": the same rule as an event's id
+            stored.items, stored.total = items, float(purchase.total)
+            self._update(stored, purchase, user, plan.data)
         else:
             project.purchases[purchase_id] = Purchase(
                 id=purchase_id, user_uid=user.uid, items=items, total=float(purchase.total),
@@ -487,22 +481,13 @@ class Backend:
                            create_new=self.options.create_new_fields if create_new is None else create_new)
 
     def _store_event(self, event: TrackedEvent, user: User, plan: FieldPlan) -> str:
-        """A new event, or an update of the stored one with that id. Iterable: "If an event exists with
-        that id, the event will be updated" — an update, not a replacement: what it leaves out (absent
-        or null createdAt, campaignId, templateId, dataFields not sent) keeps its stored value."""
+        """A new event, or an update of the stored one with that id (`_update`)."""
         events = self.project.events
         event_id = event.id or self.new_id()
         stored = events.get(event_id)
         if stored is not None and stored.event_type == "customEvent":
             stored.event_name = event.event_name
-            stored.user_uid = user.uid
-            if event.created_at is not None:
-                stored.created_at = _created_at_ms(event.created_at, self.now)
-            if event.campaign_id is not None:
-                stored.campaign_id = event.campaign_id
-            if event.template_id is not None:
-                stored.template_id = event.template_id
-            stored.data_fields = {**stored.data_fields, **plan.data}
+            self._update(stored, event, user, plan.data)
             return event_id
         events[event_id] = Event(
             id=event_id, event_name=event.event_name, event_type="customEvent", user_uid=user.uid,
@@ -510,6 +495,20 @@ class Backend:
             campaign_id=event.campaign_id, template_id=event.template_id)
         self._keep_within_limit(events)
         return event_id
+
+    def _update(self, stored: Event | Purchase, sent: TrackedEvent | TrackedPurchase, user: User,
+                data: dict[str, Any]) -> None:
+        """Iterable on an id it already holds, for events and purchases alike: "the event (purchase)
+        will be updated" — an update, not a replacement: what the call leaves out (absent or null
+        createdAt, campaignId, templateId, dataFields not sent) keeps its stored value."""
+        stored.user_uid = user.uid
+        if sent.created_at is not None:
+            stored.created_at = _created_at_ms(sent.created_at, self.now)
+        if sent.campaign_id is not None:
+            stored.campaign_id = sent.campaign_id
+        if sent.template_id is not None:
+            stored.template_id = sent.template_id
+        stored.data_fields = {**stored.data_fields, **data}
 
     def _keep_within_limit(self, store: dict[str, Any]) -> None:
         if self.event_limit is not None:
