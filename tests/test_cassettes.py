@@ -14,6 +14,7 @@ from vcr.request import Request as VcrRequest
 from iterable_sim.cassettes import (RECORDING_KEYS, CassetteSerializer, Scrubber, cassette_sends, diff_bodies,
                                     drift_frame, make_vcr, read_events, record_cassette)
 from iterable_sim.cassettes.bodydiff import describe
+from iterable_sim.cassettes.cassette import scrubbed_call
 from iterable_sim.cassettes.matchers import iterable_body, iterable_data_center, iterable_who
 from iterable_sim.cli import main
 from iterable_sim.mock import ManualClock, MockIterable
@@ -304,3 +305,12 @@ def test_keys_are_scrubbed_where_the_cassette_is_written_whatever_the_serializer
                     json={"email": "a@example.com", "dataFields": {"note": f"key {KEY}"}})
     text = (tmp_path / "c.json").read_text()
     assert KEY not in text and "<API_KEY>" in text
+
+
+def test_a_profile_call_recorded_pseudonymised_matches_when_the_repository_keeps_personal_data():
+    """Matching pseudonymises both sides the same way: a person's `name` in users/update included."""
+    body = json.dumps({"email": "ada@gmail.com", "dataFields": {"name": "Ada Lovelace"}}).encode()
+    request = VcrRequest("POST", "https://api.iterable.com/api/users/update", body, {"Api-Key": KEY})
+    recorded = scrubbed_call(Scrubber(personal_data=True), request)
+    replayed = scrubbed_call(Scrubber(personal_data=False), request)
+    assert recorded.exact == replayed.exact

@@ -36,7 +36,7 @@ from vcr.serialize import deserialize
 from ..exceptions import IterableSimError
 from .bodydiff import BULK_KEYS, Change, describe, describe_who, diff_bodies, who
 from .matchers import subjects
-from .personal import pseudonymize_json, pseudonymize_text
+from .personal import is_profile_call, pseudonymize_json, pseudonymize_text
 from .scrub import Scrubber, iterable_host
 
 PLAIN_MATCH_ON = ("method", "scheme", "host", "port", "path", "query")  # vcrpy's default
@@ -115,7 +115,7 @@ def scrubbed_call(scrubber: Scrubber, request: Any) -> Call | None:
         except ValueError:
             parsed = body
     query = tuple(sorted(parse_qsl(parts.query, True)))
-    pseudonymous = parsed if scrubber.personal_data else pseudonymize_json(parsed)
+    pseudonymous = parsed if scrubber.personal_data else pseudonymize_json(parsed, profile=is_profile_call(parts.path))
     exact = (request.method.upper(), host, pseudonymize_text(parts.path),
              tuple((k, pseudonymize_text(v)) for k, v in query), json.dumps(pseudonymous, sort_keys=True, default=str))
     return Call(request.method.upper(), host, parts.path, query, parsed, exact)

@@ -32,6 +32,11 @@ ADDRESS_FIELDS = frozenset({"address", "addressline1", "addressline2", "address1
 PROFILE_ENDPOINTS = ("users/update", "users/bulkUpdate")
 
 
+def is_profile_call(path: str) -> bool:
+    """A user-profile write (where `name` is a person's): the `profile` of pseudonymize_json."""
+    return path.split("/api/", 1)[-1] in PROFILE_ENDPOINTS
+
+
 def _digest(value: Any) -> str:
     return hashlib.sha256(f"iterable_sim:{value}".encode()).hexdigest()[:8]
 

@@ -31,7 +31,7 @@ from typing import Any, Mapping
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from ..hosts import HOSTS
-from .personal import pseudonymize_json, pseudonymize_text
+from .personal import is_profile_call, pseudonymize_json, pseudonymize_text
 
 API_KEY_PLACEHOLDER = "<API_KEY>"
 MIN_ECHO_LENGTH = 8
@@ -117,8 +117,7 @@ class Scrubber:
             elif name.lower() in KEPT_REQUEST_HEADERS:
                 kept[name] = values
         uri = self._scrub_query(uri)
-        profile = parts.path.split("/api/", 1)[-1] in ("users/update", "users/bulkUpdate")
-        body = self._scrub_body(data.get("body"), personal=self.personal_data, profile=profile)
+        body = self._scrub_body(data.get("body"), personal=self.personal_data, profile=is_profile_call(parts.path))
         if self.personal_data:
             uri = pseudonymize_text(uri)
         return {**data, "uri": self.replace_known(uri), "headers": kept, "body": body}
