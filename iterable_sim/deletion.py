@@ -20,7 +20,7 @@ import httpx
 
 from .attribution import js_json
 from .clock import ManualClock
-from .hosts import BASE_URLS, HOSTS
+from .hosts import BASE_URLS, is_iterable_url
 from .jsvalues import UNDEFINED, js_string, truthy
 from .mock import MockIterable
 from .send import LIVE, Target
@@ -121,7 +121,7 @@ def _destination(to: Target, transport: httpx.BaseTransport | None,
     if not isinstance(to, str):
         raise TypeError(f"delete_users(to=...) takes None (a new mock), a MockIterable, a URL or LIVE, "
                         f"not {type(to).__name__}")
-    if to == LIVE or urlsplit(to).hostname in HOSTS:
+    if to == LIVE or is_iterable_url(to):
         return "live Iterable", None, transport, None
     if not to.startswith(("http://", "https://")):
         raise ValueError(f"delete_users(to={to!r}): give a URL such as 'http://127.0.0.1:8000', or LIVE for "

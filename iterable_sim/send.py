@@ -23,7 +23,7 @@ from .collector import without_collector
 from .clock import Clock, ManualClock
 from .delivery import AsyncIterableClient, Delivery, IterableClient, RetryPolicy
 from .exceptions import IterableSimError
-from .hosts import HOSTS
+from .hosts import is_iterable_url
 from .limits import MAX_BODY_BYTES, MAX_BULK_ITEMS, PAYLOAD_TOO_LARGE, size_problem
 from .mock import MockIterable
 from .request import Request
@@ -299,7 +299,7 @@ def _connect(to: Target, settings: Settings, client_class: type[Client],
             (mock if to is None else None)
     if not isinstance(to, str):
         raise TypeError(f"send(to=...) takes None (a new mock), a MockIterable, a URL or LIVE, not {type(to).__name__}")
-    if to == LIVE or any(host in to for host in HOSTS):
+    if to == LIVE or is_iterable_url(to):
         if not (isinstance(settings.api_key, str) and settings.api_key.strip()):
             raise LiveSendRefused("sending to live Iterable needs your API key, given explicitly: "
                                   "Settings(api_key=...) or Settings.from_rudder({'apiKey': ...})")

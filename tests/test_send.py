@@ -148,7 +148,8 @@ def test_the_eu_data_center_reaches_the_eu_project_in_process_and_over_the_serve
 
 
 def test_live_iterable_needs_an_explicit_key_and_nothing_is_sent_without_one():
-    for to in (LIVE, "https://api.iterable.com", "https://api.eu.iterable.com/api"):
+    for to in (LIVE, "https://api.iterable.com", "https://api.eu.iterable.com/api", "https://API.Iterable.com/api",
+               "api.iterable.com"):
         with pytest.raises(LiveSendRefused, match="API key"):
             send([track(1)], Settings(), to=to, progress=False)
     with pytest.raises(ValueError, match="give a URL"):
