@@ -115,7 +115,7 @@ def events_only(records: Iterable[Record], malformed: list[MalformedLine] | None
             malformed.append(record)
 
 
-def _records(stream: IO[bytes], name: str, *, documents: bool = True) -> Iterator[Record]:
+def _records(stream: IO[bytes], name: str) -> Iterator[Record]:
     lines = iter(stream)
     first = next(lines, b"")
     rest: Iterable[bytes] = lines
@@ -124,7 +124,7 @@ def _records(stream: IO[bytes], name: str, *, documents: bool = True) -> Iterato
     except UnicodeDecodeError:  # a binary file: one error for it, not one per "line"
         yield MalformedLine(name, 1, "is not UTF-8 text: events are JSON lines, gzipped or not")
         return
-    if documents and first.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"[", b"{") and not _is_json(first):
+    if first.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"[", b"{") and not _is_json(first):
         # one JSON document over several lines (an event, or a list of events), or a bad first line
         text = first + stream.read()
         try:

@@ -109,8 +109,9 @@ def map_file(name: str, part: int, settings: Settings, out: str | Path, *, chunk
                 requests, refused = map_records(chunk, settings, label)
             if not chunk:
                 break
-            summary["events"] += sum(1 for r in chunk if isinstance(r, Event))
-            summary["malformed_lines"] += len(chunk) - sum(1 for r in chunk if isinstance(r, Event))
+            events = sum(1 for r in chunk if isinstance(r, Event))
+            summary["events"] += events
+            summary["malformed_lines"] += len(chunk) - events
             summary["requests"] += len(requests["line"])
             summary["refused"] += sum(1 for stage in refused["stage"] if stage != "input")
             endpoints.update(requests["endpoint"])

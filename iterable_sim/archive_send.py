@@ -92,14 +92,11 @@ def send_stream(events: Iterable[Any], settings: Settings, to: Target = None, *,
         raise ValueError(f"chunk_events must be positive, got {chunk_events}")
     made_mock = None
     if to is None:
-        from .mock import MockIterable
-
         made_mock = to = MockIterable(clock=send_options.pop("clock", None) or ManualClock(),
                                       journal_limit=MOCK_JOURNAL_LIMIT, event_limit=MOCK_EVENT_LIMIT)
         to.accept_keys_of(settings)
-    report = StreamReport(settings, "", mock=made_mock, columns=None)
-    if keep_outcomes:
-        report.columns = {name: [] for name in OUTCOME_COLUMNS}
+    report = StreamReport(settings, "", mock=made_mock,
+                          columns={name: [] for name in OUTCOME_COLUMNS} if keep_outcomes else None)
     keep = _Keeper(report, failed_out, on_outcome)
     records = iter(events)
     bar = tqdm(desc="sending", unit=" events", delay=PROGRESS_DELAY, disable=not progress)

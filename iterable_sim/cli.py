@@ -24,10 +24,9 @@ from .mapping.frames import REQUEST_COLUMNS, event_name
 from .redact import mask
 from .samples import sample_descriptions, sample_events
 from .send import LIVE, SendReport, check_keys, send
-from .settings import Settings, SettingsError
+from .settings import PAGE_FLAGS, Settings, SettingsError
 from .version import PACKAGE_VERSION, RUDDERSTACK_VERSION
 
-PAGE_FLAGS = ("track_all_pages", "track_categorised_pages", "track_named_pages")
 
 Command = Callable[[argparse.Namespace, TextIO], int]
 MOCK_API_KEY, MOCK_DEVICE_KEY = "demo-api-key", "demo-device-key"

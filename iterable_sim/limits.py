@@ -25,8 +25,8 @@ RATE_LIMITS = MappingProxyType({
 PER_API_KEY = frozenset({"POST catalogs/{catalogName}/items", "GET catalogs/{catalogName}/items"})
 DAILY_CAPS = MappingProxyType({"POST users/forget": 1000})
 
-MAX_BODY_BYTES = 4_000_000
-PAYLOAD_TOO_LARGE = 413  # the status of a request Iterable refuses for its size  # RudderStack's limit for every Iterable request (Iterable documents 4 MB)
+MAX_BODY_BYTES = 4_000_000  # RudderStack's limit for every Iterable request (Iterable documents 4 MB)
+PAYLOAD_TOO_LARGE = 413  # the status of a request Iterable refuses for its size
 MAX_BULK_ITEMS = 1000
 MAX_CATALOG_ITEM_BYTES = 30 * 1024  # each catalog document: "each value <= 30 KB"
 

@@ -319,7 +319,6 @@ def check_keys(settings: Settings) -> None:
             raise SettingsError(problem)
 
 
-_BULK_ENDPOINTS = ("users/bulkUpdate", "events/trackBulk")
 Plan = list[tuple[Request, list[Any]]]  # each HTTP call to make, with the jobs (event indexes) it carries
 
 
@@ -346,7 +345,7 @@ def _prepare(events: list[Any], settings: Settings, to: Target, target: str, cli
         for request, jobs in zip(batch.requests, batch.request_job_ids):
             if not jobs:
                 continue  # the empty bulk call RudderStack makes before an oversized item: it carries no event
-            too_large = size_problem(request) if len(jobs) == 1 and request.endpoint in _BULK_ENDPOINTS else None
+            too_large = size_problem(request) if len(jobs) == 1 and request.endpoint in _BULK_LISTS else None
             if too_large:  # an item alone over Iterable's limit: not sent, as preflight says
                 legs.setdefault(jobs[0], []).append(_Leg("failed", PAYLOAD_TOO_LARGE, too_large, "mapping", 0))
                 continue

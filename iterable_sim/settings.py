@@ -29,7 +29,7 @@ RUDDER_KEYS = MappingProxyType({
 FLAGS = ("prefer_user_id", "merge_nested_objects", "map_to_single_event", "track_all_pages",
          "track_categorised_pages", "track_named_pages")  # the on/off settings
 KEY_FIELDS = ("api_key", "register_device_or_browser_api_key")
-_PAGE_FLAGS = ("track_all_pages", "track_categorised_pages", "track_named_pages")
+PAGE_FLAGS = ("track_all_pages", "track_categorised_pages", "track_named_pages")
 
 
 class SettingsError(IterableSimError, ValueError):
@@ -127,7 +127,7 @@ class Settings:
                 warnings.append(
                     f"{RUDDER_KEYS[name]} is {values[name]!r}, not a boolean: RudderStack sends it as it is, "
                     f"and Iterable rejects such a request (BadJsonBody: Boolean value expected)")
-        for name in _PAGE_FLAGS:
+        for name in PAGE_FLAGS:
             if name in values and not isinstance(values[name], bool):
                 state = "on" if truthy(values[name]) else "off"
                 warnings.append(f"{RUDDER_KEYS[name]} is {values[name]!r}, not a boolean: JavaScript counts it as {state}")
@@ -135,7 +135,7 @@ class Settings:
             warnings.append(
                 f"mapToSingleEvent is {values['map_to_single_event']!r}: RudderStack only honours the boolean true, "
                 f"so pages and screens keep their own names")
-        for name in _PAGE_FLAGS:
+        for name in PAGE_FLAGS:
             values.setdefault(name, False)
         settings = cls.__new__(cls)
         for f in fields(cls):
@@ -221,7 +221,7 @@ def _headers(key: Any, keep_null: bool = False) -> Mapping[str, str]:
 
 
 def _page_warnings(settings: Settings) -> list[str]:
-    if any(truthy(getattr(settings, name)) for name in _PAGE_FLAGS):
+    if any(truthy(getattr(settings, name)) for name in PAGE_FLAGS):
         return []
     return ["trackAllPages, trackCategorisedPages and trackNamedPages are all off: "
             "every page and screen event is rejected ('Invalid page call')"]

@@ -312,10 +312,6 @@ class IterableCassette(Cassette):
         """Recorded Iterable calls no call of this run matched (nor was paired with)."""
         return [index for index in self.calls if not self.play_counts[index]]
 
-    @property
-    def sends(self) -> list[dict[str, Any]]:
-        return list(self._metadata.get(METADATA_KEY, {}).get("sends", []))
-
 
 def cassette_class(scrubber: Scrubber, *, collect: bool = False, accept: bool = False,
                    plain_match_on: tuple[Callable[..., Any], ...] | None = None,

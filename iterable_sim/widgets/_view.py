@@ -36,6 +36,9 @@ class View:
         return (f'<div class="iterable-sim-static"><p>{html.escape(self.headline())}</p>'
                 f"<p><i>{RUN_FOR_CONTROLS}</i></p></div>")
 
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}: {self.headline()}>"
+
     def headline(self) -> str:
         raise NotImplementedError
 
@@ -86,9 +89,6 @@ class Grid(View):
 
     def headline(self) -> str:
         return f"a grid of {len(self.frame)} rows and {len(self.frame.columns)} columns"
-
-    def __repr__(self) -> str:
-        return f"<Grid: {self.headline()}>"
 
     def _options(self, frame: pd.DataFrame) -> dict[str, Any]:
         return dict(df=display_frame(frame), maxBytes=0, showIndex=False, classes="display nowrap compact cell-border",

@@ -147,9 +147,6 @@ class SettingsExplorer(View):
         return (f"{s['events']} events → {s['requests']} requests; {s['failed']} refused by RudderStack, "
                 f"{rejected} rejected by Iterable (preflight); {changed} settings changed from the baseline")
 
-    def __repr__(self) -> str:
-        return f"<SettingsExplorer: {self.headline()}>"
-
 
 def _with_host(frame: pd.DataFrame, results: MappingResults) -> pd.DataFrame:
     """`frame` (one row per request, in order) with each request's `host` before its endpoint: the data

@@ -195,6 +195,3 @@ class LiveSender(View):
         key = f"API key set ({self._key_source})" if self._key else "no API key"
         state = repr(self.report) if self.report is not None else "nothing sent"
         return f"{len(self.events)} events to {self.target}; {key}; {state}"
-
-    def __repr__(self) -> str:
-        return f"<LiveSender: {self.headline()}>"

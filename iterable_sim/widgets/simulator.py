@@ -88,9 +88,6 @@ class FaultPanel(View):
     def headline(self) -> str:
         return "; ".join(map(describe_fault, self.faults)) or "no faults"
 
-    def __repr__(self) -> str:
-        return f"<FaultPanel: {self.headline()}>"
-
 
 def describe_fault(fault: dict[str, Any]) -> str:
     what = {"5xx": f"{fault['status']} answers", "429": "429 RateLimitExceeded", "drop": "dropped connections",
@@ -218,9 +215,6 @@ class Simulator(View):
                 f"{s['delivered']} delivered, {s['rejected']} rejected, {s['failed']} failed; {s['requests']} requests "
                 f"({s['retried']} events retried, {s['possibly_duplicated']} possibly stored more than once) "
                 f"in {self.duration:.2f} s of simulated time")
-
-    def __repr__(self) -> str:
-        return f"<Simulator: {self.headline()}>"
 
 
 def _with_key(settings: Settings) -> Settings:
