@@ -331,7 +331,7 @@ class Backend:
         if event.event_name in project.disallowed_events:
             return None
         pending: dict[str, str] = {}
-        plan = self._plan_event_fields(event, pending)
+        plan = self._plan_event_fields(event.data_fields, event.event_name, event.create_new_fields, pending)
         if plan.mismatches:
             raise types_mismatched(project.project_id, plan.mismatches)
         try:
@@ -349,7 +349,8 @@ class Backend:
             if event.id is not None:
                 _check_id(event.id)
         pending: dict[str, str] = {}
-        plans = [self._plan_event_fields(event, pending) for event in events]
+        plans = [self._plan_event_fields(event.data_fields, event.event_name, event.create_new_fields, pending)
+                 for event in events]
         mismatches = {k: v for plan in plans for k, v in plan.mismatches.items()}
         if mismatches:
             raise types_mismatched(project.project_id, mismatches)
@@ -383,8 +384,7 @@ class Backend:
         if purchase.id is not None:
             _check_id(purchase.id)
         pending: dict[str, str] = {}
-        plan = plan_fields(dict(purchase.data_fields or {}), project.event_field_types, pending, category="event",
-                           key_prefix="purchase:::", create_new=self.options.create_new_fields)
+        plan = self._plan_event_fields(purchase.data_fields, "purchase", None, pending)
         if plan.mismatches:
             raise types_mismatched(project.project_id, plan.mismatches)
         user = self.upsert_user(purchase.user)
@@ -474,10 +474,11 @@ class Backend:
             merge_fields(user.data_fields, normalize_dates(data), merge_nested)
         user.updated_at = self.now
 
-    def _plan_event_fields(self, event: TrackedEvent, pending: dict[str, str]) -> FieldPlan:
-        create_new = event.create_new_fields
-        return plan_fields(dict(event.data_fields or {}), self.project.event_field_types, pending,
-                           category="event", key_prefix=event.event_name + ":::",
+    def _plan_event_fields(self, data_fields: Mapping[str, Any] | None, name: str, create_new: bool | None,
+                           pending: dict[str, str]) -> FieldPlan:
+        """An event's (or a purchase's: name "purchase") dataFields typed against the project's event fields."""
+        return plan_fields(dict(data_fields or {}), self.project.event_field_types, pending,
+                           category="event", key_prefix=name + ":::",
                            create_new=self.options.create_new_fields if create_new is None else create_new)
 
     def _store_event(self, event: TrackedEvent, user: User, plan: FieldPlan) -> str:

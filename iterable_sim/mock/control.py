@@ -97,10 +97,12 @@ def _seed_users(mock: MockIterable, payload: dict[str, Any]) -> list[dict[str, A
     if not isinstance(users, list) or not all(isinstance(user, dict) for user in users):
         raise bad_params("'users' must be a list of objects such as {\"email\": ..., \"dataFields\": {...}}")
     data_center = payload.get("dataCenter", "US")
-    with mock.rolled_back() as scratch:  # all or nothing: try them on a copy first
-        for user in users:
-            _seed_one(scratch, user, data_center)
-    return [_seed_one(mock, user, data_center) for user in users]
+    saved = mock.snapshot()  # all or nothing: one refused user undoes the ones before it
+    try:
+        return [_seed_one(mock, user, data_center) for user in users]
+    except Exception:
+        mock.restore(saved)
+        raise
 
 
 def _seed_one(mock: MockIterable, user: dict[str, Any], data_center: str) -> dict[str, Any]:
