@@ -14,6 +14,15 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator, Literal, Sequence
 
 BULK_KEYS = ("users", "events")
+
+
+def bulk_items(body: Any) -> list[Any]:
+    """The items of a bulk body (its `users` or `events` list), else the body as the one item."""
+    if isinstance(body, dict):
+        for key in BULK_KEYS:
+            if isinstance(body.get(key), list):
+                return body[key]
+    return [body]
 WHO_KEYS = ("userId", "email", "eventName", "currentEmail", "catalogId")
 _PAIRING_KEYS = ("email", "userId", "createdAt", "id")
 MAX_VALUE_CHARS = 80

@@ -34,7 +34,7 @@ from vcr.request import Request as VcrRequest
 from vcr.serialize import deserialize
 
 from ..exceptions import IterableSimError
-from .bodydiff import BULK_KEYS, Change, describe, describe_who, diff_bodies, who
+from .bodydiff import Change, bulk_items, describe, describe_who, diff_bodies, who
 from .matchers import subjects
 from .personal import is_profile_call, pseudonymize_json, pseudonymize_text
 from .scrub import Scrubber, iterable_host
@@ -84,9 +84,7 @@ class Miss:
     def describe(self) -> str:
         head = f"call {self.number}: {self.now.method} {self.now.endpoint}"
         if self.recorded is None:
-            body = self.now.body
-            items = next((body[k] for k in BULK_KEYS if isinstance(body, dict) and isinstance(body.get(k), list)),
-                         [body])
+            items = bulk_items(self.now.body)
             return "\n".join([f"{head} — a new call: no recorded call to this endpoint is left",
                               *(f"  {describe_who(who(item))}" for item in items)])
         lines = [f"{head} (recorded as call {self.recorded + 1})"]

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .bodydiff import BULK_KEYS, describe, diff_bodies, same, who
+from .bodydiff import bulk_items, describe, diff_bodies, same, who
 from .scrub import ITERABLE_HOSTS
 
 _NOT_JSON = object()
@@ -50,9 +50,7 @@ def iterable_body(r1: Any, r2: Any) -> None:
 
 def subjects(body: Any) -> list[tuple[Any, Any, Any]]:
     """(userId, email, createdAt) of the body, or of each bulk item."""
-    items = [body]
-    if isinstance(body, dict):
-        items = next((body[key] for key in BULK_KEYS if isinstance(body.get(key), list)), items)
+    items = bulk_items(body)
     return [(who(item).get("userId"), who(item).get("email"), item.get("createdAt") if isinstance(item, dict) else None)
             for item in items]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any, Iterable, Sequence
 
-from .bodydiff import BULK_KEYS, describe_who, show, who
+from .bodydiff import bulk_items, describe_who, show, who
 from .cassette import IterableCassette
 from .personal import pseudonymize_text
 
@@ -50,14 +50,14 @@ def failure_message(cassette: IterableCassette, *, strict: bool, nodeid: str, re
         lines += ["", "Recorded, not made now:"]
         for index in unmade:
             call = cassette.calls[index]
-            items = _items(call.body)
+            items = bulk_items(call.body)
             people = "; ".join(describe_who(who(item)) for item in items[:5]) + \
                 (f"; … {len(items) - 5} more" if len(items) > 5 else "")
             lines.append(f"  call {index + 1}: {call.method} {call.endpoint}: {people}")
             for reason in _reasons_for(items, failures):
                 lines.append(f"    why: {reason}")
         unmatched = [text for ids, text in failures if not any(
-            _about(item, ids) for index in unmade for item in _items(cassette.calls[index].body))]
+            _about(item, ids) for index in unmade for item in bulk_items(cassette.calls[index].body))]
         if unmatched:
             lines += ["  Events the send report says were not sent:"] + [f"    {text}" for text in unmatched[:20]]
     warned = list(dict.fromkeys(warnings))
@@ -76,13 +76,6 @@ def _path(cassette: IterableCassette) -> str:
     except ValueError:
         return str(cassette._path)
 
-
-def _items(body: Any) -> list[Any]:
-    if isinstance(body, dict):
-        for key in BULK_KEYS:
-            if isinstance(body.get(key), list):
-                return body[key]
-    return [body]
 
 
 def _mapping_failures(reports: Sequence[Any], personal: bool) -> Iterable[tuple[set[str], str]]:
