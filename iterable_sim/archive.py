@@ -54,9 +54,11 @@ class ArchiveError(IterableSimError, ValueError):
     """An input that cannot be read at all (no such file, a glob matching nothing)."""
 
 
-def archive_files(sources: Iterable[str | Path]) -> list[str]:
-    """The files named by `sources`, in order: files as given, '-' for stdin, a directory's archive
-    files (sorted, recursively), a glob's matches (sorted)."""
+def archive_files(sources: Iterable[str | Path] | str | Path) -> list[str]:
+    """The files named by `sources` (one source or several), in order: files as given, '-' for stdin,
+    a directory's archive files (sorted, recursively), a glob's matches (sorted)."""
+    if isinstance(sources, (str, Path)):
+        sources = [sources]
     files: list[str] = []
     for source in sources:
         text = str(source)
@@ -81,8 +83,6 @@ def archive_files(sources: Iterable[str | Path]) -> list[str]:
 def read_archive(sources: Iterable[str | Path] | str | Path) -> Iterator[Record]:
     """Every event of every file named (see `archive_files`), each an `Event`, or a `MalformedLine`
     in place of a line that is not a JSON object. Blank lines are skipped."""
-    if isinstance(sources, (str, Path)):
-        sources = [sources]
     for name in archive_files(sources):
         yield from read_file(name)
 

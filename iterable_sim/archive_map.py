@@ -65,7 +65,7 @@ def merge_summaries(summaries: Iterable[dict[str, Any]], warnings: Iterable[str]
 def map_archive(sources: Iterable[str | Path] | str | Path, settings: Settings, out: str | Path, *,
                 chunk_events: int = CHUNK_EVENTS, progress: bool = True) -> dict[str, Any]:
     """Map every event of the archive into Parquet parts under `out`; return (and write) the summary."""
-    files = archive_files([sources] if isinstance(sources, (str, Path)) else sources)
+    files = archive_files(sources)
     out = prepare_output(out)
     bar = tqdm(desc="mapping", unit=" events", delay=PROGRESS_DELAY, disable=not progress)
     try:

@@ -35,7 +35,7 @@ def map_archive_dask(sources: Iterable[str | Path] | str | Path, settings: Setti
     """
     from distributed import as_completed
 
-    files = archive_files([sources] if isinstance(sources, (str, Path)) else sources)
+    files = archive_files(sources)
     if STDIN in files:
         raise ValueError("standard input cannot be spread over a Dask cluster: give files")
     out = prepare_output(Path(out).resolve())
