@@ -29,6 +29,7 @@ from .archive import STDIN, Event, MalformedLine, Record, archive_files, read_fi
 from .collector import collector_paused
 from .limits import MAX_CATALOG_ITEM_BYTES, PAYLOAD_TOO_LARGE, size_problem
 from .mapping import map_event
+from .mapping.frames import event_name, identity
 from .request import MappingError, json_bytes
 from .settings import Settings
 
@@ -148,13 +149,13 @@ def map_records(records: Iterable[Record], settings: Settings, source: str | Non
         too_large = None
         for request in mapped:
             body = request.json
-            email, user_id = _identity(body)
-            event_name = body.get("eventName") if isinstance(body, dict) else None
+            email, user_id = identity(body)
+            sent_name = body.get("eventName") if isinstance(body, dict) else None
             text = json_bytes(body)[0]
             if len(text) >= MAX_CATALOG_ITEM_BYTES:  # smaller cannot pass any of Iterable's size limits
                 too_large = too_large or size_problem(request)
             values = (where, record.line, kind, label, request.endpoint, _text(email), _text(user_id),
-                      _text(event_name), request.method, request.url, text.decode())
+                      _text(sent_name), request.method, request.url, text.decode())
             for append, value in zip(append_request, values):
                 append(value)
         if too_large is not None:
@@ -188,18 +189,7 @@ def type_and_name(event: Any) -> tuple[str | None, str | None]:
     """An event's type, and its name (a track's event, a page's or screen's name), as text."""
     if not isinstance(event, dict):
         return None, None
-    kind = event.get("type")
-    name = event.get("event") if isinstance(kind, str) and kind.lower() == "track" else event.get("name")
-    return _text(kind), _text(name)
-
-
-def _identity(body: Any) -> tuple[Any, Any]:
-    if not isinstance(body, dict):
-        return None, None
-    user = body.get("user")
-    if not isinstance(user, dict):
-        user = body
-    return user.get("email", body.get("currentEmail")), user.get("userId")
+    return _text(event.get("type")), _text(event_name(event))
 
 
 def _text(value: Any) -> str | None:

@@ -11,7 +11,8 @@ if TYPE_CHECKING:
 REQUEST_COLUMNS = ["event", "type", "name", "endpoint", "email", "userId", "eventName"]
 
 
-def _identity(body: dict[str, Any]) -> tuple[Any, Any]:
+def identity(body: dict[str, Any]) -> tuple[Any, Any]:
+    """(email, userId) of a request body: its own, or its `user`'s; an email change's current email."""
     user = body.get("user") if isinstance(body.get("user"), dict) else body
     email = user.get("email", body.get("currentEmail"))
     return email, user.get("userId")
@@ -45,7 +46,7 @@ def requests_frame(results: "MappingResults") -> pd.DataFrame:
         kind, name = event.get("type"), event_name(event)
         for request in result.requests:
             body = request.json
-            email, user_id = _identity(body)
+            email, user_id = identity(body)
             for append, value in zip(fixed, (result.index, kind, name, request.endpoint, email, user_id,
                                              body.get("eventName"))):
                 append(value)
