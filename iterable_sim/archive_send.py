@@ -22,10 +22,9 @@ from tqdm.auto import tqdm
 
 from .archive import Event, MalformedLine
 from .archive_map import CHUNK_EVENTS, PROGRESS_DELAY, type_and_name
-from .clock import ManualClock
 from .request import json_bytes
 from .mock import MockIterable
-from .send import MOCK_JOURNAL_LIMIT, EventOutcome, Target, send
+from .send import EventOutcome, Target, fresh_mock, send
 from .settings import Settings
 
 if TYPE_CHECKING:
@@ -92,9 +91,7 @@ def send_stream(events: Iterable[Any], settings: Settings, to: Target = None, *,
         raise ValueError(f"chunk_events must be positive, got {chunk_events}")
     made_mock = None
     if to is None:
-        made_mock = to = MockIterable(clock=send_options.pop("clock", None) or ManualClock(),
-                                      journal_limit=MOCK_JOURNAL_LIMIT, event_limit=MOCK_EVENT_LIMIT)
-        to.accept_keys_of(settings)
+        made_mock = to = fresh_mock(settings, send_options.pop("clock", None), event_limit=MOCK_EVENT_LIMIT)
     report = StreamReport(settings, "", mock=made_mock,
                           columns={name: [] for name in OUTCOME_COLUMNS} if keep_outcomes else None)
     keep = _Keeper(report, failed_out, on_outcome)

@@ -111,10 +111,10 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
 @pytest.hookimpl(optionalhook=True, trylast=True)
 def pytest_recording_configure(config: pytest.Config, vcr: "VCR") -> None:
     from .cassettes.config import configure, scrub_writes
-    from .cassettes.sources import KEY_PLACEHOLDERS
+    from .cassettes.sources import placeholder_keys
 
     item = _current[-1] if _current else None
-    keys = {placeholder: TEST_KEYS[key] for key, placeholder in KEY_PLACEHOLDERS.items()}
+    keys = placeholder_keys(TEST_KEYS)
     if item is None or not is_iterable_test(item) or not config.getini("iterable_sim_vcr_defaults"):
         scrub_writes(vcr, keys)
         return

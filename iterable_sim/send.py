@@ -282,6 +282,15 @@ async def asend(events: Iterable[Any], settings: Settings, to: Target = None, *,
 # ---------------------------------------------------------------- helpers
 
 
+def fresh_mock(settings: Settings, clock: Clock | None = None, **limits: Any) -> MockIterable:
+    """The mock a send makes when given none: it accepts the settings' keys, keeps a bounded journal,
+    and runs on simulated time (pacing a large send costs no real time, and report.duration says how
+    long it would take at Iterable's rate limits)."""
+    mock = MockIterable(clock=clock or ManualClock(), journal_limit=MOCK_JOURNAL_LIMIT, **limits)
+    mock.accept_keys_of(settings)
+    return mock
+
+
 def _connect(to: Target, settings: Settings, client_class: type[Client],
              **options: Any) -> tuple[str, Any, MockIterable | None]:
     require_settings(settings)
@@ -290,10 +299,7 @@ def _connect(to: Target, settings: Settings, client_class: type[Client],
     if to is None or isinstance(to, MockIterable):
         mock = to
         if mock is None:
-            # simulated time: pacing a large send to a fresh mock costs no real time, and its
-            # report.duration says how long the send would take at Iterable's rate limits
-            mock = MockIterable(clock=clock or ManualClock(), journal_limit=MOCK_JOURNAL_LIMIT)
-            mock.accept_keys_of(settings)
+            mock = fresh_mock(settings, clock)
         options["clock"] = clock or mock.clock
         return "the in-process mock Iterable", client_class(transport=mock.transport(), **options), \
             (mock if to is None else None)

@@ -21,7 +21,8 @@ from ..mock import MockIterable
 from ..samples import SEED_PAGE_SETTINGS
 from ..settings import Settings
 from .config import make_vcr
-from .sources import KEY_PLACEHOLDERS, EventsFile, SourceError, cassette_sends, read_events, samples, send_entry
+from .sources import (KEY_PLACEHOLDERS, EventsFile, SourceError, cassette_sends, placeholder_keys, read_events, samples,
+                      send_entry)
 
 RECORDING_KEYS = {"apiKey": "sim-record-api-key-5e2a9c41d7", "registerDeviceOrBrowserApiKey": "sim-record-device-key-0b8f3e62a4"}
 """The keys a recording against the mock server uses (the mock accepts them; cassettes never hold them)."""
@@ -41,7 +42,7 @@ def record(path: str | os.PathLike[str], sends: Sequence[tuple[Any, Mapping[str,
         if to is None or any(v in KEY_PLACEHOLDERS.values() for v in config.values()):
             config.update(RECORDING_KEYS)
         prepared.append((events, config, Settings.from_rudder(config)))
-    keys = {placeholder: prepared[0][1].get(key) for key, placeholder in KEY_PLACEHOLDERS.items()} if prepared else {}
+    keys = placeholder_keys(prepared[0][1]) if prepared else {}
     with tempfile.TemporaryDirectory() as scratch:
         recording = Path(scratch) / target.name
         vcr = make_vcr(keys=keys, personal_data=personal_data, record_mode="all")

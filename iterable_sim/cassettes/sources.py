@@ -25,6 +25,11 @@ SAMPLES = "samples"
 KEY_PLACEHOLDERS = {"apiKey": "<API_KEY>", "registerDeviceOrBrowserApiKey": "<DEVICE_API_KEY>"}
 
 
+def placeholder_keys(config: Mapping[str, Any]) -> dict[str, Any]:
+    """Each key placeholder and the key a RudderStack Config holds for it: what scrubbing replaces."""
+    return {placeholder: config.get(name) for name, placeholder in KEY_PLACEHOLDERS.items()}
+
+
 class SourceError(IterableSimError, ValueError):
     """A cassette's events or settings cannot be found or read."""
 

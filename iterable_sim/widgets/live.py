@@ -165,10 +165,9 @@ class LiveSender(View):
             yield ""
             return
         from ..cassettes import make_vcr
-        from ..cassettes.sources import KEY_PLACEHOLDERS
+        from ..cassettes.sources import placeholder_keys
 
-        keyed = self._keyed_settings().to_rudder()
-        keys = {placeholder: keyed.get(name) for name, placeholder in KEY_PLACEHOLDERS.items()}
+        keys = placeholder_keys(self._keyed_settings().to_rudder())
         path = Path(self.cassette_path.value)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.unlink(missing_ok=True)
