@@ -1,18 +1,18 @@
 """iterable_sim: see, test and simulate what RudderStack sends to Iterable."""
-from .attribution import Outcome, attribute
-from .batching import Batch, route
-from .clock import Clock, ManualClock, SystemClock
-from .crosscheck import CrosscheckReport, TransformerError, crosscheck
-from .deletion import DeletionResult, delete_users
-from .delivery import AsyncIterableClient, IterableClient, RetryPolicy
-from .exceptions import IterableSimError
-from .mapping import MappingResults, explain, map_event, map_events, mapping_table
-from .mock import Faults, MockIterable, MockOptions
-from .request import MappingError, Request
-from .send import LIVE, LiveSendRefused, SendReport, Target, asend, send
-from .settings import Settings, SettingsError
-from .version import PACKAGE_VERSION as __version__
-from .version import RUDDERSTACK_VERSION
+from iterable_sim.attribution import Outcome, attribute
+from iterable_sim.batching import Batch, route
+from iterable_sim.clock import Clock, ManualClock, SystemClock
+from iterable_sim.crosscheck import CrosscheckReport, TransformerError, crosscheck
+from iterable_sim.deletion import DeletionResult, delete_users
+from iterable_sim.delivery import AsyncIterableClient, IterableClient, RetryPolicy
+from iterable_sim.exceptions import IterableSimError
+from iterable_sim.mapping import MappingResults, explain, map_event, map_events, mapping_table
+from iterable_sim.mock import Faults, MockIterable, MockOptions
+from iterable_sim.request import MappingError, Request
+from iterable_sim.send import LIVE, LiveSendRefused, SendReport, Target, asend, send
+from iterable_sim.settings import Settings, SettingsError
+from iterable_sim.version import PACKAGE_VERSION as __version__
+from iterable_sim.version import RUDDERSTACK_VERSION
 
 __all__ = [
     "IterableSimError",

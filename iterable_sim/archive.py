@@ -19,7 +19,7 @@ from typing import IO, Any, Iterable, Iterator, Union
 
 import orjson
 
-from .exceptions import IterableSimError
+from iterable_sim.exceptions import IterableSimError
 
 STDIN = "-"
 GZIP_MAGIC = b"\x1f\x8b"

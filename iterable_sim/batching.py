@@ -26,12 +26,12 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator
 
-from .collector import without_collector
-from .jsvalues import UNDEFINED, js_string
-from .limits import MAX_BODY_BYTES, MAX_BULK_ITEMS
-from .mapping import map_event
-from .request import MappingError, Request, json_bytes
-from .settings import Settings
+from iterable_sim.collector import without_collector
+from iterable_sim.jsvalues import UNDEFINED, js_string
+from iterable_sim.limits import MAX_BODY_BYTES, MAX_BULK_ITEMS
+from iterable_sim.mapping import map_event
+from iterable_sim.request import MappingError, Request, json_bytes
+from iterable_sim.settings import Settings
 
 Job = tuple[Any, ...]  # (job id, RudderStack message, settings[, destination ID])
 

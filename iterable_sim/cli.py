@@ -12,20 +12,20 @@ from typing import Any, Callable, Iterable, Sequence, TextIO
 import orjson
 import pandas as pd
 
-from .archive import ArchiveError, MalformedLine, archive_files, events_only, read_archive
-from .archive_map import CHUNK_EVENTS, iter_mapped_lines, map_archive
-from .archive_send import send_stream
-from .cassettes.commands import cmd_cassettes, cmd_record, configure_cassettes, configure_record
-from .cli_input import CliError, add_settings_options, config_from_args, read_events, settings_from_args, stream_events
-from .jsvalues import truthy
-from .limits import PAYLOAD_TOO_LARGE, size_problem
-from .mapping import MappingResults, map_events
-from .mapping.frames import REQUEST_COLUMNS, event_name
-from .redact import mask
-from .samples import sample_descriptions, sample_events
-from .send import LIVE, SendReport, check_keys, send
-from .settings import PAGE_FLAGS, Settings, SettingsError
-from .version import PACKAGE_VERSION, RUDDERSTACK_VERSION
+from iterable_sim.archive import ArchiveError, MalformedLine, archive_files, events_only, read_archive
+from iterable_sim.archive_map import CHUNK_EVENTS, iter_mapped_lines, map_archive
+from iterable_sim.archive_send import send_stream
+from iterable_sim.cassettes.commands import cmd_cassettes, cmd_record, configure_cassettes, configure_record
+from iterable_sim.cli_input import CliError, add_settings_options, config_from_args, read_events, settings_from_args, stream_events
+from iterable_sim.jsvalues import truthy
+from iterable_sim.limits import PAYLOAD_TOO_LARGE, size_problem
+from iterable_sim.mapping import MappingResults, map_events
+from iterable_sim.mapping.frames import REQUEST_COLUMNS, event_name
+from iterable_sim.redact import mask
+from iterable_sim.samples import sample_descriptions, sample_events
+from iterable_sim.send import LIVE, SendReport, check_keys, send
+from iterable_sim.settings import PAGE_FLAGS, Settings, SettingsError
+from iterable_sim.version import PACKAGE_VERSION, RUDDERSTACK_VERSION
 
 
 Command = Callable[[argparse.Namespace, TextIO], int]
@@ -132,7 +132,7 @@ def map_to_directory(args: argparse.Namespace, settings: Settings, out: TextIO) 
     print_warnings(settings, sys.stderr)
     files = archive_records(args.events, files_only=True)
     if args.dask is not None:
-        from .dask_archive import map_archive_dask
+        from iterable_sim.dask_archive import map_archive_dask
 
         try:
             summary = map_archive_dask(files, settings, args.out, cluster=args.dask, progress=not args.no_progress)
@@ -309,8 +309,8 @@ def _count(text: str) -> int:
 
 
 def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
-    from .mock import MockIterable
-    from .mock.server import run
+    from iterable_sim.mock import MockIterable
+    from iterable_sim.mock.server import run
 
     mock = MockIterable(project_type=args.project_type, rate_limits=not args.no_rate_limits,
                         journal_limit=args.journal_limit or None, event_limit=args.event_limit or None)
@@ -326,7 +326,7 @@ def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_crosscheck(args: argparse.Namespace, out: TextIO) -> int:
-    from .crosscheck import TransformerError, crosscheck
+    from iterable_sim.crosscheck import TransformerError, crosscheck
 
     config = config_from_args(args)
     print_warnings(Settings.from_rudder(config), sys.stderr)
@@ -357,7 +357,7 @@ def cmd_crosscheck(args: argparse.Namespace, out: TextIO) -> int:
 
 def cmd_explore(args: argparse.Namespace, out: TextIO) -> int:
     try:
-        from .widgets import page
+        from iterable_sim.widgets import page
 
         page.require_voila()
     except ImportError as err:

@@ -11,8 +11,8 @@ from typing import Any, Iterator
 
 import orjson
 
-from .exceptions import IterableSimError
-from .settings import BASE_URLS, FLAGS, RUDDER_KEYS, Settings
+from iterable_sim.exceptions import IterableSimError
+from iterable_sim.settings import BASE_URLS, FLAGS, RUDDER_KEYS, Settings
 
 
 class CliError(IterableSimError):

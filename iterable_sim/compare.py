@@ -5,13 +5,13 @@ from typing import Any, Iterable, Sequence
 
 import pandas as pd
 
-from .hosts import data_center_of
-from .jsvalues import UNDEFINED
-from .mapping import map_events
-from .mapping.frames import event_name
-from .mapping.results import EventResult
-from .request import Request
-from .settings import KEY_FIELDS, RUDDER_KEYS, Settings
+from iterable_sim.hosts import data_center_of
+from iterable_sim.jsvalues import UNDEFINED
+from iterable_sim.mapping import map_events
+from iterable_sim.mapping.frames import event_name
+from iterable_sim.mapping.results import EventResult
+from iterable_sim.request import Request
+from iterable_sim.settings import KEY_FIELDS, RUDDER_KEYS, Settings
 
 CHANGES = ("dropped", "now sent", "refused differently", "moved", "request added", "request removed", "renamed",
            "body changed", "unchanged")

@@ -22,10 +22,10 @@ import httpx
 import orjson
 from tenacity import AsyncRetrying, RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
-from .clock import Clock, SystemClock
-from .exceptions import IterableSimError
-from .limits import RATE_LIMITS, endpoint_template
-from .request import Request
+from iterable_sim.clock import Clock, SystemClock
+from iterable_sim.exceptions import IterableSimError
+from iterable_sim.limits import RATE_LIMITS, endpoint_template
+from iterable_sim.request import Request
 
 log = logging.getLogger(__name__)
 

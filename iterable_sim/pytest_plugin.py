@@ -30,15 +30,15 @@ import pytest
 
 # Nothing here imports vcrpy at start-up: pytest-recording must register vcrpy's modules for
 # assertion rewriting before they are imported.
-from .clock import ManualClock
-from .exceptions import IterableSimError
-from .mock import MockIterable
-from .settings import Settings
+from iterable_sim.clock import ManualClock
+from iterable_sim.exceptions import IterableSimError
+from iterable_sim.mock import MockIterable
+from iterable_sim.settings import Settings
 
 if TYPE_CHECKING:
     from vcr import VCR
 
-    from .send import SendReport, Target
+    from iterable_sim.send import SendReport, Target
 
 TEST_KEYS = {"apiKey": "pytest-api-key-3c1e9b07", "registerDeviceOrBrowserApiKey": "pytest-device-key-8d24a6f1"}
 FIXTURES = frozenset({"iterable_config", "iterable_settings", "iterable_events", "iterable_mock", "iterable_server",
@@ -110,8 +110,8 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
 
 @pytest.hookimpl(optionalhook=True, trylast=True)
 def pytest_recording_configure(config: pytest.Config, vcr: "VCR") -> None:
-    from .cassettes.config import configure, scrub_writes
-    from .cassettes.sources import placeholder_keys
+    from iterable_sim.cassettes.config import configure, scrub_writes
+    from iterable_sim.cassettes.sources import placeholder_keys
 
     item = _current[-1] if _current else None
     keys = placeholder_keys(TEST_KEYS)
@@ -127,8 +127,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report: pytest.TestReport = yield
     if call.when != "call":
         return report
-    from .cassettes.cassette import IterableCassette
-    from .cassettes.report import failure_message, headline
+    from iterable_sim.cassettes.cassette import IterableCassette
+    from iterable_sim.cassettes.report import failure_message, headline
 
     cassette = getattr(item, "funcargs", {}).get("vcr")
     if not isinstance(cassette, IterableCassette) or not cassette.write_protected:
@@ -267,7 +267,7 @@ def iterable_settings(request: pytest.FixtureRequest, iterable_config: dict[str,
 def iterable_events(pytestconfig: pytest.Config) -> list[dict[str, Any]]:
     """The events of the ini option `iterable_sim_events` (a JSON/JSONL file, read from where it is),
     else iterable_sim's sample events: every event type and setting-sensitive case (fresh copies)."""
-    from .cassettes.sources import read_events, samples
+    from iterable_sim.cassettes.sources import read_events, samples
 
     path = pytestconfig.getini("iterable_sim_events")
     return read_events(pytestconfig.rootpath / path) if path else samples()
@@ -317,7 +317,7 @@ def iterable_server(iterable_mock: MockIterable) -> Iterator[MockServer]:
     are Iterable calls for the cassette (stored under api.iterable.com)."""
     from urllib.parse import urlsplit
 
-    from .cassettes.scrub import MOCK_ORIGINS
+    from iterable_sim.cassettes.scrub import MOCK_ORIGINS
 
     with iterable_mock.serve() as url:
         origin = urlsplit(url).netloc
@@ -337,7 +337,7 @@ def iterable_send(request: pytest.FixtureRequest, iterable_events: list[dict[str
     `to="server"` sends over HTTP to `iterable_server`; any other `to` goes to send() unchanged.
     Runs on the mock's clock, so pacing and retries cost no real time; no progress bar. While
     recording, the cassette notes the events' file and the settings, for `iterable-sim cassettes diff`."""
-    from .send import send
+    from iterable_sim.send import send
 
     reports = request.node.stash.setdefault(REPORTS, [])
 
@@ -361,8 +361,8 @@ def iterable_send(request: pytest.FixtureRequest, iterable_events: list[dict[str
 
 
 def _note(request: pytest.FixtureRequest, events: Any, settings: Settings, stable_event_ids: bool) -> None:
-    from .cassettes.cassette import IterableCassette
-    from .cassettes.sources import send_entry
+    from iterable_sim.cassettes.cassette import IterableCassette
+    from iterable_sim.cassettes.sources import send_entry
 
     cassette = request.node.funcargs.get("vcr") if hasattr(request.node, "funcargs") else None
     if isinstance(cassette, IterableCassette):

@@ -7,8 +7,8 @@ from typing import Any, Mapping
 
 import orjson
 
-from .exceptions import IterableSimError
-from .redact import masked_headers
+from iterable_sim.exceptions import IterableSimError
+from iterable_sim.redact import masked_headers
 
 
 @dataclass(slots=True, eq=True)

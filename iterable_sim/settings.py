@@ -8,10 +8,10 @@ from functools import cached_property
 from types import MappingProxyType
 from typing import Any, Literal, Mapping
 
-from .exceptions import IterableSimError
-from .hosts import BASE_URLS
-from .jsvalues import js_string, truthy
-from .redact import mask
+from iterable_sim.exceptions import IterableSimError
+from iterable_sim.hosts import BASE_URLS
+from iterable_sim.jsvalues import js_string, truthy
+from iterable_sim.redact import mask
 
 
 # Pythonic field name -> the key of RudderStack's destination Config.

@@ -9,15 +9,15 @@
 
 The pytest plugin (`iterable_sim.pytest_plugin`) applies `configure` to the cassettes of Iterable tests.
 """
-from .bodydiff import Change, diff_bodies
-from .cassette import CassetteMismatch, IterableCassette
-from .config import configure, make_vcr, scrub_writes
-from .drift import drift_frame, drift_report, iterable_cassettes
-from .matchers import MATCH_ON
-from .record import RECORDING_KEYS, record, record_cassette, record_seed_cassettes, rerecord
-from .scrub import API_KEY_PLACEHOLDER, Scrubber
-from .serializer import CassetteSerializer
-from .sources import EventsFile, Send, SourceError, cassette_sends, read_events
+from iterable_sim.cassettes.bodydiff import Change, diff_bodies
+from iterable_sim.cassettes.cassette import CassetteMismatch, IterableCassette
+from iterable_sim.cassettes.config import configure, make_vcr, scrub_writes
+from iterable_sim.cassettes.drift import drift_frame, drift_report, iterable_cassettes
+from iterable_sim.cassettes.matchers import MATCH_ON
+from iterable_sim.cassettes.record import RECORDING_KEYS, record, record_cassette, record_seed_cassettes, rerecord
+from iterable_sim.cassettes.scrub import API_KEY_PLACEHOLDER, Scrubber
+from iterable_sim.cassettes.serializer import CassetteSerializer
+from iterable_sim.cassettes.sources import EventsFile, Send, SourceError, cassette_sends, read_events
 
 __all__ = [
     "API_KEY_PLACEHOLDER", "CassetteMismatch", "CassetteSerializer", "Change", "EventsFile", "IterableCassette",

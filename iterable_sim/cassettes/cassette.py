@@ -33,11 +33,11 @@ from vcr.record_mode import RecordMode
 from vcr.request import Request as VcrRequest
 from vcr.serialize import deserialize
 
-from ..exceptions import IterableSimError
-from .bodydiff import Change, bulk_items, describe, describe_who, diff_bodies, who
-from .matchers import subjects
-from .personal import is_profile_call, pseudonymize_json, pseudonymize_text
-from .scrub import Scrubber, iterable_host
+from iterable_sim.exceptions import IterableSimError
+from iterable_sim.cassettes.bodydiff import Change, bulk_items, describe, describe_who, diff_bodies, who
+from iterable_sim.cassettes.matchers import subjects
+from iterable_sim.cassettes.personal import is_profile_call, pseudonymize_json, pseudonymize_text
+from iterable_sim.cassettes.scrub import Scrubber, iterable_host
 
 PLAIN_MATCH_ON = ("method", "scheme", "host", "port", "path", "query")  # vcrpy's default
 NOT_IN_CASSETTE = b'{"msg":"iterable_sim: no recorded call matches this one","code":"NotInCassette","params":null}'

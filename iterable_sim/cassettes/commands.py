@@ -5,11 +5,11 @@ import argparse
 from pathlib import Path
 from typing import Any, TextIO
 
-from ..cli_input import CliError, add_settings_options, config_from_args
-from ..settings import RUDDER_KEYS
-from .drift import drift_frame, drift_report, iterable_cassettes
-from .record import record_cassette, record_seed_cassettes, rerecord
-from .sources import SourceError, read_events
+from iterable_sim.cli_input import CliError, add_settings_options, config_from_args
+from iterable_sim.settings import RUDDER_KEYS
+from iterable_sim.cassettes.drift import drift_frame, drift_report, iterable_cassettes
+from iterable_sim.cassettes.record import record_cassette, record_seed_cassettes, rerecord
+from iterable_sim.cassettes.sources import SourceError, read_events
 
 DEFAULT_PLACES = ("tests", "cassettes")
 

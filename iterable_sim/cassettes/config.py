@@ -13,10 +13,10 @@ from typing import Any, Callable, Mapping
 from vcr import VCR
 from vcr.cassette import Cassette
 
-from .cassette import PLAIN_MATCH_ON, ScrubbingPersister, cassette_class
-from .matchers import MATCH_ON, MATCHERS
-from .scrub import Scrubber
-from .serializer import CassetteSerializer
+from iterable_sim.cassettes.cassette import PLAIN_MATCH_ON, ScrubbingPersister, cassette_class
+from iterable_sim.cassettes.matchers import MATCH_ON, MATCHERS
+from iterable_sim.cassettes.scrub import Scrubber
+from iterable_sim.cassettes.serializer import CassetteSerializer
 
 
 def configure(vcr: VCR, *, keys: Mapping[str, str | None] | None = None, personal_data: bool = True,

@@ -21,13 +21,13 @@ import pandas as pd
 from vcr.serialize import deserialize
 from vcr.serializers import jsonserializer
 
-from ..clock import ManualClock
-from ..mock import MockIterable
-from .bodydiff import MISSING, describe_who, diff_bodies, pair_indexes, show, who
-from .matchers import subjects
-from .scrub import Scrubber, iterable_host
-from .serializer import CassetteSerializer
-from .sources import Send, SourceError, cassette_sends, find_cassettes
+from iterable_sim.clock import ManualClock
+from iterable_sim.mock import MockIterable
+from iterable_sim.cassettes.bodydiff import MISSING, describe_who, diff_bodies, pair_indexes, show, who
+from iterable_sim.cassettes.matchers import subjects
+from iterable_sim.cassettes.scrub import Scrubber, iterable_host
+from iterable_sim.cassettes.serializer import CassetteSerializer
+from iterable_sim.cassettes.sources import Send, SourceError, cassette_sends, find_cassettes
 
 COLUMNS = ["cassette", "request", "method", "endpoint", "item", "userId", "email", "eventName", "field", "change",
            "recorded", "now"]
@@ -65,7 +65,7 @@ def recorded_calls(path: str | os.PathLike[str]) -> list[Call]:
 def current_calls(sends: Sequence[Send], settings: Mapping[str, Any] | None = None) -> list[Call]:
     """The calls the current mapping makes for each send's events (read now) and settings
     (`settings`: Config keys to change), sent to a fresh in-process mock on a simulated clock."""
-    from ..send import send
+    from iterable_sim.send import send
 
     calls: list[Call] = []
     for entry in sends:

@@ -14,8 +14,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .bodydiff import bulk_items, describe, diff_bodies, same, who
-from .scrub import ITERABLE_HOSTS
+from iterable_sim.cassettes.bodydiff import bulk_items, describe, diff_bodies, same, who
+from iterable_sim.cassettes.scrub import ITERABLE_HOSTS
 
 _NOT_JSON = object()
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 from typing import Any, Iterable, Sequence
 
-from .bodydiff import bulk_items, describe_who, show, who
-from .cassette import IterableCassette
-from .personal import pseudonymize_text
+from iterable_sim.cassettes.bodydiff import bulk_items, describe_who, show, who
+from iterable_sim.cassettes.cassette import IterableCassette
+from iterable_sim.cassettes.personal import pseudonymize_text
 
 MAX_CALLS_SHOWN = 100
 

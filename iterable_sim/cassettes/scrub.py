@@ -30,8 +30,8 @@ import re
 from typing import Any, Mapping
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from ..hosts import HOSTS
-from .personal import is_profile_call, pseudonymize_json, pseudonymize_text
+from iterable_sim.hosts import HOSTS
+from iterable_sim.cassettes.personal import is_profile_call, pseudonymize_json, pseudonymize_text
 
 API_KEY_PLACEHOLDER = "<API_KEY>"
 MIN_ECHO_LENGTH = 8

@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 from vcr.serializers import yamlserializer
 
-from .scrub import Scrubber, iterable_host
+from iterable_sim.cassettes.scrub import Scrubber, iterable_host
 
 
 class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]

@@ -17,9 +17,9 @@ from typing import Any, Iterable, Mapping
 
 import yaml
 
-from ..exceptions import IterableSimError
-from ..samples import sample_events
-from ..settings import Settings
+from iterable_sim.exceptions import IterableSimError
+from iterable_sim.samples import sample_events
+from iterable_sim.settings import Settings
 
 SAMPLES = "samples"
 KEY_PLACEHOLDERS = {"apiKey": "<API_KEY>", "registerDeviceOrBrowserApiKey": "<DEVICE_API_KEY>"}

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 if TYPE_CHECKING:
-    from .results import MappingResults
+    from iterable_sim.mapping.results import MappingResults
 
 REQUEST_COLUMNS = ["event", "type", "name", "endpoint", "email", "userId", "eventName"]
 

@@ -6,10 +6,10 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sized
 
 from tqdm.auto import tqdm
 
-from ..collector import without_collector
-from ..request import MappingError, Request
-from ..settings import Settings, require_events, require_settings
-from .events import map_event
+from iterable_sim.collector import without_collector
+from iterable_sim.request import MappingError, Request
+from iterable_sim.settings import Settings, require_events, require_settings
+from iterable_sim.mapping.events import map_event
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -59,13 +59,13 @@ class MappingResults:
 
     def requests_frame(self) -> "pd.DataFrame":
         """One row per request: event index, type, name, endpoint, identity, flattened dataFields."""
-        from .frames import requests_frame
+        from iterable_sim.mapping.frames import requests_frame
 
         return requests_frame(self)
 
     def errors_frame(self) -> "pd.DataFrame":
         """One row per event that maps to nothing, with RudderStack's message and status."""
-        from .frames import errors_frame
+        from iterable_sim.mapping.frames import errors_frame
 
         return errors_frame(self)
 

@@ -5,9 +5,9 @@ from typing import Any
 
 import pandas as pd
 
-from ..settings import Settings
-from .events import trace_event
-from .spec import CONVERSIONS, load_specs
+from iterable_sim.settings import Settings
+from iterable_sim.mapping.events import trace_event
+from iterable_sim.mapping.spec import CONVERSIONS, load_specs
 
 _CALL_OF_SPEC = {"identify": "identify", "track": "track", "page": "page / screen",
                  "purchase": "track 'Order Completed'", "product": "Order Completed / Product Added / Removed",

@@ -15,14 +15,14 @@ from typing import Any, Mapping, Sequence
 
 import orjson
 
-from . import errors
-from .errors import ApiError, bad_params, batch_too_large, catalog_not_found, forgotten, invalid_email, \
+from iterable_sim.mock import errors
+from iterable_sim.mock.errors import ApiError, bad_params, batch_too_large, catalog_not_found, forgotten, invalid_email, \
     invalid_user_id, types_mismatched
-from .fields import FieldPlan, merge_fields, normalize_dates, plan_fields
-from .identity import IdentityError, check_identifiers, resolve_for_event, resolve_for_write
-from .options import MockOptions
-from .state import Catalog, Event, Project, Purchase, User, identifier_hash
-from .validation import is_valid_email, is_valid_user_id
+from iterable_sim.mock.fields import FieldPlan, merge_fields, normalize_dates, plan_fields
+from iterable_sim.mock.identity import IdentityError, check_identifiers, resolve_for_event, resolve_for_write
+from iterable_sim.mock.options import MockOptions
+from iterable_sim.mock.state import Catalog, Event, Project, Purchase, User, identifier_hash
+from iterable_sim.mock.validation import is_valid_email, is_valid_user_id
 
 MAX_DEVICES = 500
 MAX_BROWSER_TOKENS = 500

@@ -23,11 +23,11 @@ import orjson
 
 from iterable_sim.redact import mask
 
-from .errors import ApiError, bad_params
-from .journal import decoded_body
+from iterable_sim.mock.errors import ApiError, bad_params
+from iterable_sim.mock.journal import decoded_body
 
 if TYPE_CHECKING:
-    from .core import MockIterable, Snapshot
+    from iterable_sim.mock.core import MockIterable, Snapshot
 
 PREFIX = "/_mock/"
 ROUTES = ("POST reset", "POST keys", "POST users", "GET state", "GET journal", "POST snapshot", "POST restore")

@@ -21,23 +21,23 @@ import orjson
 
 from iterable_sim.clock import Clock, SystemClock
 from iterable_sim.hosts import DATA_CENTERS, HOSTS, data_center_of
-from . import control, frames
-from .backend import Backend, Device, TrackedEvent, TrackedPurchase, UserUpdate
-from .errors import ApiError, action_not_found, bad_api_key, bad_json_body, batch_too_large, generic_error, \
+from iterable_sim.mock import control, frames
+from iterable_sim.mock.backend import Backend, Device, TrackedEvent, TrackedPurchase, UserUpdate
+from iterable_sim.mock.errors import ApiError, action_not_found, bad_api_key, bad_json_body, batch_too_large, generic_error, \
     insufficient_privileges, rate_limited
-from .faults import Fault, Faults
-from .journal import Journal
-from .options import MockOptions
-from .ratelimit import RateLimiter
-from .responses import HANDLERS, RESERVED_PARAMETERS, Call, Handler, project_json, user_json, user_view
-from .schemas import request_checks
-from .state import PROJECT_TYPES, ApiKey, KeyType, Project
-from .validation import MAX_DEPTH, too_deep, validate
+from iterable_sim.mock.faults import Fault, Faults
+from iterable_sim.mock.journal import Journal
+from iterable_sim.mock.options import MockOptions
+from iterable_sim.mock.ratelimit import RateLimiter
+from iterable_sim.mock.responses import HANDLERS, RESERVED_PARAMETERS, Call, Handler, project_json, user_json, user_view
+from iterable_sim.mock.schemas import request_checks
+from iterable_sim.mock.state import PROJECT_TYPES, ApiKey, KeyType, Project
+from iterable_sim.mock.validation import MAX_DEPTH, too_deep, validate
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from .transport import MockIterableTransport
+    from iterable_sim.mock.transport import MockIterableTransport
 
 JSON_HEADERS = {"content-type": "application/json"}
 MOBILE_ENDPOINTS = frozenset({
@@ -444,14 +444,14 @@ class MockIterable:
 
     def transport(self) -> MockIterableTransport:
         """An httpx transport (sync and async) that sends requests to this mock in-process."""
-        from .transport import MockIterableTransport
+        from iterable_sim.mock.transport import MockIterableTransport
         return MockIterableTransport(self)
 
     @contextlib.contextmanager
     def serve(self, host: str = "127.0.0.1", port: int = 0, *, default_data_center: str = "US") -> Iterator[str]:
         """Serve the mock over real HTTP in a background thread; yields its base URL.
         Requests whose Host header is api.eu.iterable.com reach the EU project."""
-        from .server import BackgroundServer
+        from iterable_sim.mock.server import BackgroundServer
         with BackgroundServer(self, host, port, default_data_center=default_data_center) as url:
             yield url
 

@@ -5,8 +5,8 @@ from typing import Any, Iterable
 
 import pandas as pd
 
-from .journal import JournalEntry, decoded_body
-from .state import Project
+from iterable_sim.mock.journal import JournalEntry, decoded_body
+from iterable_sim.mock.state import Project
 
 
 def _frame(rows: list[dict[str, Any]], columns: list[str], times: Iterable[str] = (),

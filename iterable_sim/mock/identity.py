@@ -13,8 +13,8 @@ from typing import Callable
 
 from iterable_sim.exceptions import IterableSimError
 
-from .state import Project, User
-from .validation import is_valid_email, is_valid_user_id
+from iterable_sim.mock.state import Project, User
+from iterable_sim.mock.validation import is_valid_email, is_valid_user_id
 
 
 class IdentityError(IterableSimError):

@@ -11,10 +11,10 @@ from typing import Any, Callable
 
 import orjson
 
-from .backend import Backend, BulkResult, Device, TrackedEvent, TrackedPurchase, UserUpdate, commerce_user
-from .errors import bad_params, envelope
-from .fields import format_timestamp
-from .state import Project, User
+from iterable_sim.mock.backend import Backend, BulkResult, Device, TrackedEvent, TrackedPurchase, UserUpdate, commerce_user
+from iterable_sim.mock.errors import bad_params, envelope
+from iterable_sim.mock.fields import format_timestamp
+from iterable_sim.mock.state import Project, User
 
 Result = tuple[int, Any]
 

@@ -6,7 +6,7 @@ from importlib import resources
 
 import orjson
 
-from .validation import Check, compile_schema
+from iterable_sim.mock.validation import Check, compile_schema
 
 
 @cache

@@ -3,9 +3,9 @@
 Nothing in the core imports this package. Every widget also works headlessly: set its controls'
 values (`widget.controls[name].value = ...`), call its methods, read its frames.
 """
-from .chart import EndpointChart
-from .explorer import SettingsExplorer
-from .live import LiveSender, NoApiKey
-from .simulator import FaultPanel, Simulator
+from iterable_sim.widgets.chart import EndpointChart
+from iterable_sim.widgets.explorer import SettingsExplorer
+from iterable_sim.widgets.live import LiveSender, NoApiKey
+from iterable_sim.widgets.simulator import FaultPanel, Simulator
 
 __all__ = ["EndpointChart", "FaultPanel", "LiveSender", "NoApiKey", "SettingsExplorer", "Simulator"]

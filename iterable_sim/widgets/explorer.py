@@ -8,14 +8,14 @@ from urllib.parse import urlsplit
 import ipywidgets as widgets
 import pandas as pd
 
-from ..compare import compare_settings, changed_settings
-from ..jsvalues import truthy
-from ..mapping import map_events
-from ..mapping.results import MappingResults
-from ..preflight import requests_with_preflight
-from ..samples import sample_events
-from ..settings import Settings
-from ._view import Grid, View, button, lines_html, tabs
+from iterable_sim.compare import compare_settings, changed_settings
+from iterable_sim.jsvalues import truthy
+from iterable_sim.mapping import map_events
+from iterable_sim.mapping.results import MappingResults
+from iterable_sim.preflight import requests_with_preflight
+from iterable_sim.samples import sample_events
+from iterable_sim.settings import Settings
+from iterable_sim.widgets._view import Grid, View, button, lines_html, tabs
 
 # Settings field -> the label RudderStack's dashboard gives it.
 FLAG_LABELS = {

@@ -15,12 +15,12 @@ from typing import Any, Callable, Iterable, Iterator
 import ipywidgets as widgets
 import pandas as pd
 
-from ..exceptions import IterableSimError
-from ..mapping import map_events
-from ..preflight import preflight
-from ..send import LIVE, SendReport, Target, send
-from ..settings import Settings
-from ._view import Grid, View, button
+from iterable_sim.exceptions import IterableSimError
+from iterable_sim.mapping import map_events
+from iterable_sim.preflight import preflight
+from iterable_sim.send import LIVE, SendReport, Target, send
+from iterable_sim.settings import Settings
+from iterable_sim.widgets._view import Grid, View, button
 
 DEFAULT_ENV_VAR = "ITERABLE_API_KEY"
 
@@ -164,8 +164,8 @@ class LiveSender(View):
         if not self.record.value:
             yield ""
             return
-        from ..cassettes import make_vcr
-        from ..cassettes.sources import placeholder_keys
+        from iterable_sim.cassettes import make_vcr
+        from iterable_sim.cassettes.sources import placeholder_keys
 
         keys = placeholder_keys(self._keyed_settings().to_rudder())
         path = Path(self.cassette_path.value)

@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 from typing import Any, Sequence
 
-from ._view import OUTPUT_MARK
+from iterable_sim.widgets._view import OUTPUT_MARK
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 

@@ -7,18 +7,18 @@ from typing import Any, Iterable
 import ipywidgets as widgets
 import pandas as pd
 
-from ..clock import ManualClock
-from ..delivery import RetryPolicy
-from ..mapping import map_events
-from ..mock import MockIterable
-from ..mock import ENDPOINTS
-from ..mock.faults import KINDS, Faults
-from ..mock.state import PROJECT_TYPES
-from ..samples import sample_events
-from ..send import SendReport, send
-from ..settings import Settings
-from ._view import Grid, View, button, lines_html, tabs
-from .chart import EndpointChart
+from iterable_sim.clock import ManualClock
+from iterable_sim.delivery import RetryPolicy
+from iterable_sim.mapping import map_events
+from iterable_sim.mock import MockIterable
+from iterable_sim.mock import ENDPOINTS
+from iterable_sim.mock.faults import KINDS, Faults
+from iterable_sim.mock.state import PROJECT_TYPES
+from iterable_sim.samples import sample_events
+from iterable_sim.send import SendReport, send
+from iterable_sim.settings import Settings
+from iterable_sim.widgets._view import Grid, View, button, lines_html, tabs
+from iterable_sim.widgets.chart import EndpointChart
 
 STAND_IN_API_KEY = "simulator-key"
 EVERY_ENDPOINT = "(every endpoint)"
