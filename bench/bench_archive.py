@@ -28,7 +28,7 @@ CLI = str(ROOT / ".venv" / "bin" / "iterable-sim")
 FRAME_PROBE = """
 import resource, sys, time
 from iterable_sim import Settings, map_events
-from iterable_sim.archive import events_only, read_archive
+from iterable_sim.archive.reader import events_only, read_archive
 import orjson
 settings = Settings.from_rudder(orjson.loads(open(sys.argv[2], 'rb').read()))
 def rss():

@@ -21,7 +21,7 @@ from benchdata import load_events, load_settings
 
 from iterable_sim import MockIterable, SendReport, Settings, send
 from iterable_sim.clock import ManualClock
-from iterable_sim.delivery import RetryPolicy
+from iterable_sim.send.client import RetryPolicy
 
 KINDS = {"events/track": "events", "events/trackBulk": "events", "commerce/trackPurchase": "purchases",
          "commerce/updateCart": "cart events"}

@@ -1,18 +1,19 @@
 """iterable_sim: see, test and simulate what RudderStack sends to Iterable."""
-from iterable_sim.attribution import Outcome, attribute
-from iterable_sim.batching import Batch, route
+from iterable_sim.mapping.attribution import Outcome, attribute
+from iterable_sim.mapping.batching import Batch, route
 from iterable_sim.clock import Clock, ManualClock, SystemClock
-from iterable_sim.crosscheck import CrosscheckReport, TransformerError, crosscheck
-from iterable_sim.deletion import DeletionResult, delete_users
-from iterable_sim.delivery import AsyncIterableClient, IterableClient, RetryPolicy
+from iterable_sim.checks.crosscheck import CrosscheckReport, TransformerError, crosscheck
+from iterable_sim.send.deletion import DeletionResult, delete_users
+from iterable_sim.send.client import AsyncIterableClient, IterableClient, RetryPolicy
 from iterable_sim.exceptions import IterableSimError
 from iterable_sim.mapping import MappingResults, explain, map_event, map_events, mapping_table
 from iterable_sim.mock import Faults, MockIterable, MockOptions
-from iterable_sim.request import MappingError, Request
-from iterable_sim.send import LIVE, LiveSendRefused, SendReport, Target, asend, send
-from iterable_sim.settings import Settings, SettingsError
+from iterable_sim.mapping.request import MappingError, Request
+from iterable_sim.send.api import LIVE, LiveSendRefused, SendReport, Target, asend, send
+from iterable_sim.mapping.settings import Settings, SettingsError
 from iterable_sim.version import PACKAGE_VERSION as __version__
 from iterable_sim.version import RUDDERSTACK_VERSION
+from iterable_sim import former_paths
 
 __all__ = [
     "IterableSimError",
@@ -24,3 +25,6 @@ __all__ = [
     "Clock", "Faults", "ManualClock", "MockIterable", "MockOptions", "SystemClock",
     "CrosscheckReport", "TransformerError", "crosscheck", "RUDDERSTACK_VERSION",
 ]
+
+former_paths.install()
+del former_paths

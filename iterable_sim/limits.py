@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from types import MappingProxyType
 
-from iterable_sim.request import Request, json_bytes
+from iterable_sim.mapping.request import Request, json_bytes
 
 # "METHOD endpoint-template" -> requests per second, per project unless listed in PER_API_KEY.
 RATE_LIMITS = MappingProxyType({

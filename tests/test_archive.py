@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 
 from iterable_sim import MockIterable, Settings, asend, map_events, route, send
-from iterable_sim.archive import ArchiveError, Event, MalformedLine, read_archive
-from iterable_sim.archive_map import map_archive
-from iterable_sim.archive_send import MOCK_EVENT_LIMIT, send_stream
-from iterable_sim.cli import main
+from iterable_sim.archive.reader import ArchiveError, Event, MalformedLine, read_archive
+from iterable_sim.archive.mapping import map_archive
+from iterable_sim.archive.sending import MOCK_EVENT_LIMIT, send_stream
+from iterable_sim.cli.commands import main
 from iterable_sim.samples import sample_events
 
 SETTINGS = Settings(api_key="k", register_device_or_browser_api_key="d")
@@ -190,7 +190,7 @@ def test_cli_map_jsonl_streams_and_reports_a_bad_line_with_the_failures(archive,
 
 
 def test_cli_send_streams_an_archive_larger_than_a_chunk(archive, tmp_path, monkeypatch):
-    monkeypatch.setattr("iterable_sim.cli.CHUNK_EVENTS", 2)
+    monkeypatch.setattr("iterable_sim.cli.commands.CHUNK_EVENTS", 2)
     out, failed = io.StringIO(), tmp_path / "failed.jsonl"
     assert main(["send", str(archive), "--format", "table", "--no-progress", "--failed-out", str(failed)], out) == 1
     assert "5 sent, 4 delivered, 0 rejected, 1 failed, 1 malformed lines" in out.getvalue()
@@ -204,7 +204,7 @@ def test_cli_send_streams_an_archive_larger_than_a_chunk(archive, tmp_path, monk
 
 def test_dask_maps_a_partitioned_archive_into_the_same_output(archive, tmp_path):
     pytest.importorskip("distributed")
-    from iterable_sim.dask_archive import map_archive_dask
+    from iterable_sim.archive.on_dask import map_archive_dask
 
     single = map_archive(archive, SETTINGS, tmp_path / "single", progress=False)
     spread = map_archive_dask(archive, SETTINGS, tmp_path / "dask", cluster="local:2", progress=False)

@@ -9,9 +9,9 @@ import pytest
 
 from iterable_sim import MockIterable, Settings
 from iterable_sim.clock import ManualClock
-from iterable_sim.delivery import RetryPolicy
+from iterable_sim.send.client import RetryPolicy
 from iterable_sim.samples import sample_events
-from iterable_sim.send import send
+from iterable_sim.send.api import send
 
 KEY, DEVICE_KEY = "alo-key", "alo-device-key"
 SETTINGS = Settings(api_key=KEY, register_device_or_browser_api_key=DEVICE_KEY)
@@ -195,7 +195,7 @@ def test_the_cli_send_summary_counts_what_may_be_stored_twice(tmp_path):
     import io
     import json
 
-    from iterable_sim.cli import main
+    from iterable_sim.cli.commands import main
 
     server_mock = MockIterable()
     server_mock.add_api_key(KEY)

@@ -306,7 +306,7 @@ def _check_partition_and_limits(jobs, batches, max_items, max_bytes):
 
 
 def _json(value) -> bytes:
-    from iterable_sim.request import json_bytes
+    from iterable_sim.mapping.request import json_bytes
     return json_bytes(value)[0]
 
 

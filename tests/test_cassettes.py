@@ -16,7 +16,7 @@ from iterable_sim.cassettes import (RECORDING_KEYS, CassetteSerializer, Scrubber
 from iterable_sim.cassettes.bodydiff import describe
 from iterable_sim.cassettes.cassette import scrubbed_call
 from iterable_sim.cassettes.matchers import iterable_body, iterable_data_center, iterable_who
-from iterable_sim.cli import main
+from iterable_sim.cli.commands import main
 from iterable_sim.mock import ManualClock, MockIterable
 from iterable_sim.samples import sample_events
 
@@ -149,8 +149,8 @@ def test_an_in_process_mock_is_recorded_and_replayed_without_it(tmp_path):
 
 
 def send_quietly(events, settings, to):
-    from iterable_sim.delivery import RetryPolicy
-    from iterable_sim.send import send
+    from iterable_sim.send.client import RetryPolicy
+    from iterable_sim.send.api import send
 
     return send(events, settings, to, progress=False, pace=False, retry=RetryPolicy(attempts=1))
 

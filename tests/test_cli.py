@@ -1,7 +1,7 @@
 import io
 import json
 
-from iterable_sim.cli import main
+from iterable_sim.cli.commands import main
 
 
 def run(argv, stdin=None, monkeypatch=None):

@@ -2,7 +2,7 @@
 import pytest
 
 from iterable_sim import Settings
-from iterable_sim.compare import changed_settings, compare_settings
+from iterable_sim.checks.compare import changed_settings, compare_settings
 
 TS = "2024-06-01T10:00:00.000Z"
 NAMED = {"type": "page", "name": "Pricing", "userId": "u1", "originalTimestamp": TS}

@@ -27,8 +27,8 @@ from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route
 
 import iterable_sim as its
-from iterable_sim.cli import main
-from iterable_sim.crosscheck import ABSENT, differences
+from iterable_sim.cli.commands import main
+from iterable_sim.checks.crosscheck import ABSENT, differences
 from iterable_sim.samples import sample_events
 
 ORACLE = Path(__file__).resolve().parents[1].parent / "shared" / "rudderstack" / "rudderstack-iterable.cjs"
@@ -320,7 +320,7 @@ def test_the_fake_answers_as_rudderstack_does(oracle_url, fake):
 
 
 def test_a_mapping_difference_is_found_against_rudderstack(oracle_url, monkeypatch):
-    crosscheck_module = importlib.import_module("iterable_sim.crosscheck")  # its.crosscheck is the function
+    crosscheck_module = importlib.import_module("iterable_sim.checks.crosscheck")  # its.crosscheck is the function
     real_map_event = crosscheck_module.map_event
 
     def without_created_at(message, settings):

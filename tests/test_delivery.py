@@ -7,7 +7,7 @@ import pytest
 
 from iterable_sim import Request
 from iterable_sim.clock import ManualClock
-from iterable_sim.delivery import AsyncIterableClient, IterableClient, Pacer, RetryPolicy
+from iterable_sim.send.client import AsyncIterableClient, IterableClient, Pacer, RetryPolicy
 
 TRACK = Request("POST", "https://api.iterable.com/api/events/track", {"api_key": "k", "Content-Type": "application/json"},
                 {"eventName": "e", "userId": "u"})

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from iterable_sim import Settings
-from iterable_sim.cli import main
+from iterable_sim.cli.commands import main
 from iterable_sim.samples import sample_events
 from iterable_sim.widgets import page
 

@@ -17,9 +17,9 @@ import httpx
 import pytest
 
 import iterable_sim as its
-send_module = importlib.import_module("iterable_sim.send")
-from iterable_sim.cli import main
-from iterable_sim.preflight import preflight
+send_module = importlib.import_module("iterable_sim.send.api")
+from iterable_sim.cli.commands import main
+from iterable_sim.checks.preflight import preflight
 from iterable_sim.samples import sample_descriptions, sample_events
 
 SETTINGS = its.Settings.from_rudder({"apiKey": "first-hour-key", "trackAllPages": True})

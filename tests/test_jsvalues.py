@@ -1,6 +1,6 @@
 import pytest
 
-from iterable_sim.jsvalues import (NAN, UNDEFINED, date_ms, js_get, js_string, parse_float, parse_int, path_getter,
+from iterable_sim.mapping.jsvalues import (NAN, UNDEFINED, date_ms, js_get, js_string, parse_float, parse_int, path_getter,
                                    set_value, truthy)
 
 

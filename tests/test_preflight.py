@@ -1,6 +1,6 @@
 """preflight(): Iterable's answer to each mapped request, found on a throwaway mock without sending."""
 from iterable_sim import Settings, map_events
-from iterable_sim.preflight import PREFLIGHT_COLUMNS, preflight, requests_with_preflight
+from iterable_sim.checks.preflight import PREFLIGHT_COLUMNS, preflight, requests_with_preflight
 
 TS = "2024-06-01T10:00:00.000Z"
 SETTINGS = Settings(api_key="secret-key-123")

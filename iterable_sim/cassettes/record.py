@@ -19,7 +19,7 @@ from typing import Any, Mapping, Sequence
 from iterable_sim.mapping import map_events
 from iterable_sim.mock import MockIterable
 from iterable_sim.samples import SEED_PAGE_SETTINGS
-from iterable_sim.settings import Settings
+from iterable_sim.mapping.settings import Settings
 from iterable_sim.cassettes.config import make_vcr
 from iterable_sim.cassettes.sources import (KEY_PLACEHOLDERS, EventsFile, SourceError, cassette_sends, placeholder_keys, read_events, samples,
                       send_entry)
@@ -32,7 +32,7 @@ def record(path: str | os.PathLike[str], sends: Sequence[tuple[Any, Mapping[str,
            stable_event_ids: bool = False, project_type: str = "hybrid", personal_data: bool = True) -> Path:
     """Send each (events, RudderStack Config) of `sends` in turn and record every call into the
     cassette at `path`, replacing it. Events read with `read_events` are noted by their file."""
-    from iterable_sim.send import send  # send pulls in delivery and batching; import it only when recording
+    from iterable_sim.send.api import send  # send pulls in delivery and batching; import it only when recording
 
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -19,7 +19,7 @@ import yaml
 
 from iterable_sim.exceptions import IterableSimError
 from iterable_sim.samples import sample_events
-from iterable_sim.settings import Settings
+from iterable_sim.mapping.settings import Settings
 
 SAMPLES = "samples"
 KEY_PLACEHOLDERS = {"apiKey": "<API_KEY>", "registerDeviceOrBrowserApiKey": "<DEVICE_API_KEY>"}

@@ -10,9 +10,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from iterable_sim.jsvalues import NAN, UNDEFINED, js_string, path_getter, present, set_value, split_path, truthy
-from iterable_sim.request import MappingError, Request
-from iterable_sim.settings import Settings, require_settings
+from iterable_sim.mapping.jsvalues import NAN, UNDEFINED, js_string, path_getter, present, set_value, split_path, truthy
+from iterable_sim.mapping.request import MappingError, Request
+from iterable_sim.mapping.settings import Settings, require_settings
 from iterable_sim.mapping.spec import FieldRule, load_generic, load_specs
 
 Trace = list[tuple[str, str, Any, "str | None", FieldRule | None]]  # (spec, field, value, source, rule)

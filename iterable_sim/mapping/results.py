@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sized
 from tqdm.auto import tqdm
 
 from iterable_sim.collector import without_collector
-from iterable_sim.request import MappingError, Request
-from iterable_sim.settings import Settings, require_events, require_settings
+from iterable_sim.mapping.request import MappingError, Request
+from iterable_sim.mapping.settings import Settings, require_events, require_settings
 from iterable_sim.mapping.events import map_event
 
 if TYPE_CHECKING:

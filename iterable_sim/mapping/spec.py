@@ -13,7 +13,7 @@ from functools import cache
 from importlib import resources
 from typing import Any, Callable
 
-from iterable_sim.jsvalues import (UNDEFINED, date_ms, js_get, js_string, parse_float, parse_int, path_getter, present,
+from iterable_sim.mapping.jsvalues import (UNDEFINED, date_ms, js_get, js_string, parse_float, parse_int, path_getter, present,
                         split_path, truthy)
 
 SPEC_NAMES = ("identify", "track", "page", "purchase", "product", "device", "browser", "alias", "catalog")

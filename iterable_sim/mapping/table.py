@@ -5,7 +5,7 @@ from typing import Any
 
 import pandas as pd
 
-from iterable_sim.settings import Settings
+from iterable_sim.mapping.settings import Settings
 from iterable_sim.mapping.events import trace_event
 from iterable_sim.mapping.spec import CONVERSIONS, load_specs
 

@@ -8,13 +8,13 @@ from urllib.parse import urlsplit
 import ipywidgets as widgets
 import pandas as pd
 
-from iterable_sim.compare import compare_settings, changed_settings
-from iterable_sim.jsvalues import truthy
+from iterable_sim.checks.compare import compare_settings, changed_settings
+from iterable_sim.mapping.jsvalues import truthy
 from iterable_sim.mapping import map_events
 from iterable_sim.mapping.results import MappingResults
-from iterable_sim.preflight import requests_with_preflight
+from iterable_sim.checks.preflight import requests_with_preflight
 from iterable_sim.samples import sample_events
-from iterable_sim.settings import Settings
+from iterable_sim.mapping.settings import Settings
 from iterable_sim.widgets._view import Grid, View, button, lines_html, tabs
 
 # Settings field -> the label RudderStack's dashboard gives it.

@@ -8,15 +8,15 @@ import ipywidgets as widgets
 import pandas as pd
 
 from iterable_sim.clock import ManualClock
-from iterable_sim.delivery import RetryPolicy
+from iterable_sim.send.client import RetryPolicy
 from iterable_sim.mapping import map_events
 from iterable_sim.mock import MockIterable
 from iterable_sim.mock import ENDPOINTS
 from iterable_sim.mock.faults import KINDS, Faults
 from iterable_sim.mock.state import PROJECT_TYPES
 from iterable_sim.samples import sample_events
-from iterable_sim.send import SendReport, send
-from iterable_sim.settings import Settings
+from iterable_sim.send.api import SendReport, send
+from iterable_sim.mapping.settings import Settings
 from iterable_sim.widgets._view import Grid, View, button, lines_html, tabs
 from iterable_sim.widgets.chart import EndpointChart
 

@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from iterable_sim import cli
+from iterable_sim.cli import commands as cli
 from iterable_sim.mock import ManualClock, MockIterable
 
 from .conftest import Api

@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from generate import gen_process_case, gen_router_call  # noqa: E402
 
 import iterable_sim as its  # noqa: E402
-from iterable_sim.crosscheck import json_kind  # noqa: E402
+from iterable_sim.checks.crosscheck import json_kind  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 ORACLE = Path(os.environ.get("ITERABLE_SIM_ORACLE", ROOT.parent / "shared" / "rudderstack" / "rudderstack-iterable.cjs"))

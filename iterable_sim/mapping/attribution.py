@@ -15,8 +15,8 @@ import math
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
-from iterable_sim.jsvalues import MAX_SAFE_INTEGER, UNDEFINED, js_string, number_to_string, truthy
-from iterable_sim.request import Request
+from iterable_sim.mapping.jsvalues import MAX_SAFE_INTEGER, UNDEFINED, js_string, number_to_string, truthy
+from iterable_sim.mapping.request import Request
 
 SUCCESS = "success"
 BULK_ENDPOINTS = ("/api/users/bulkUpdate", "/api/events/trackBulk")

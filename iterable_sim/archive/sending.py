@@ -20,12 +20,12 @@ from typing import IO, TYPE_CHECKING, Any, Callable, Iterable
 
 from tqdm.auto import tqdm
 
-from iterable_sim.archive import Event, MalformedLine
-from iterable_sim.archive_map import CHUNK_EVENTS, PROGRESS_DELAY, type_and_name
-from iterable_sim.request import json_bytes
+from iterable_sim.archive.reader import Event, MalformedLine
+from iterable_sim.archive.mapping import CHUNK_EVENTS, PROGRESS_DELAY, type_and_name
+from iterable_sim.mapping.request import json_bytes
 from iterable_sim.mock import MockIterable
-from iterable_sim.send import EventOutcome, Target, fresh_mock, send
-from iterable_sim.settings import Settings
+from iterable_sim.send.api import EventOutcome, Target, fresh_mock, send
+from iterable_sim.mapping.settings import Settings
 
 if TYPE_CHECKING:
     import pandas as pd

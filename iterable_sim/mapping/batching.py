@@ -27,11 +27,11 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator
 
 from iterable_sim.collector import without_collector
-from iterable_sim.jsvalues import UNDEFINED, js_string
+from iterable_sim.mapping.jsvalues import UNDEFINED, js_string
 from iterable_sim.limits import MAX_BODY_BYTES, MAX_BULK_ITEMS
 from iterable_sim.mapping import map_event
-from iterable_sim.request import MappingError, Request, json_bytes
-from iterable_sim.settings import Settings
+from iterable_sim.mapping.request import MappingError, Request, json_bytes
+from iterable_sim.mapping.settings import Settings
 
 Job = tuple[Any, ...]  # (job id, RudderStack message, settings[, destination ID])
 

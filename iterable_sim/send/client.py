@@ -25,7 +25,7 @@ from tenacity import AsyncRetrying, RetryCallState, Retrying, retry_if_exception
 from iterable_sim.clock import Clock, SystemClock
 from iterable_sim.exceptions import IterableSimError
 from iterable_sim.limits import RATE_LIMITS, endpoint_template
-from iterable_sim.request import Request
+from iterable_sim.mapping.request import Request
 
 log = logging.getLogger(__name__)
 

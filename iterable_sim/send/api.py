@@ -17,17 +17,17 @@ from typing import TYPE_CHECKING, Any, Iterable, Literal, Sequence, Union
 import orjson
 from tqdm.auto import tqdm
 
-from iterable_sim.attribution import attribute
-from iterable_sim.batching import Batch, route
+from iterable_sim.mapping.attribution import attribute
+from iterable_sim.mapping.batching import Batch, route
 from iterable_sim.collector import without_collector
 from iterable_sim.clock import Clock, ManualClock
-from iterable_sim.delivery import AsyncIterableClient, Delivery, IterableClient, RetryPolicy
+from iterable_sim.send.client import AsyncIterableClient, Delivery, IterableClient, RetryPolicy
 from iterable_sim.exceptions import IterableSimError
 from iterable_sim.hosts import is_iterable_url
 from iterable_sim.limits import MAX_BODY_BYTES, MAX_BULK_ITEMS, PAYLOAD_TOO_LARGE, size_problem
 from iterable_sim.mock import MockIterable
-from iterable_sim.request import Request
-from iterable_sim.settings import (KEY_FIELDS, RUDDER_KEYS, Settings, SettingsError, header_problem, require_events,
+from iterable_sim.mapping.request import Request
+from iterable_sim.mapping.settings import (KEY_FIELDS, RUDDER_KEYS, Settings, SettingsError, header_problem, require_events,
                        require_settings)
 
 if TYPE_CHECKING:

@@ -12,7 +12,7 @@ from typing import Any, Iterator
 import orjson
 
 from iterable_sim.exceptions import IterableSimError
-from iterable_sim.settings import BASE_URLS, FLAGS, RUDDER_KEYS, Settings
+from iterable_sim.mapping.settings import BASE_URLS, FLAGS, RUDDER_KEYS, Settings
 
 
 class CliError(IterableSimError):

@@ -10,7 +10,7 @@ from typing import Any, Literal, Mapping
 
 from iterable_sim.exceptions import IterableSimError
 from iterable_sim.hosts import BASE_URLS
-from iterable_sim.jsvalues import js_string, truthy
+from iterable_sim.mapping.jsvalues import js_string, truthy
 from iterable_sim.redact import mask
 
 

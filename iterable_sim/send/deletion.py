@@ -18,13 +18,13 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
-from iterable_sim.attribution import js_json
+from iterable_sim.mapping.attribution import js_json
 from iterable_sim.clock import ManualClock
 from iterable_sim.hosts import BASE_URLS, is_iterable_url
-from iterable_sim.jsvalues import UNDEFINED, js_string, truthy
+from iterable_sim.mapping.jsvalues import UNDEFINED, js_string, truthy
 from iterable_sim.mock import MockIterable
-from iterable_sim.send import LIVE, Target
-from iterable_sim.settings import SettingsError, header_problem
+from iterable_sim.send.api import LIVE, Target
+from iterable_sim.mapping.settings import SettingsError, header_problem
 
 # Characters a path segment may hold as they are (RFC 3986 pchar); anything else is percent-encoded,
 # so a userId with '/', '?' or '#' still names one user.

@@ -6,12 +6,12 @@ from typing import Any, Iterable, Sequence
 import pandas as pd
 
 from iterable_sim.hosts import data_center_of
-from iterable_sim.jsvalues import UNDEFINED
+from iterable_sim.mapping.jsvalues import UNDEFINED
 from iterable_sim.mapping import map_events
 from iterable_sim.mapping.frames import event_name
 from iterable_sim.mapping.results import EventResult
-from iterable_sim.request import Request
-from iterable_sim.settings import KEY_FIELDS, RUDDER_KEYS, Settings
+from iterable_sim.mapping.request import Request
+from iterable_sim.mapping.settings import KEY_FIELDS, RUDDER_KEYS, Settings
 
 CHANGES = ("dropped", "now sent", "refused differently", "moved", "request added", "request removed", "renamed",
            "body changed", "unchanged")

@@ -15,17 +15,17 @@ from typing import Any, Literal
 import orjson
 import pandas as pd
 
-from iterable_sim.batching import catalog_documents
+from iterable_sim.mapping.batching import catalog_documents
 from iterable_sim.clock import ManualClock
 from iterable_sim.hosts import data_center_of
-from iterable_sim.jsvalues import js_get, split_path
+from iterable_sim.mapping.jsvalues import js_get, split_path
 from iterable_sim.limits import size_problem
 from iterable_sim.mapping import explain
 from iterable_sim.mapping.frames import event_name
 from iterable_sim.mapping.results import MappingResults
 from iterable_sim.mock import MockIterable
 from iterable_sim.redact import SECRET_HEADERS
-from iterable_sim.request import MappingError, Request
+from iterable_sim.mapping.request import MappingError, Request
 
 Verdict = Literal["ok", "warning", "rejected"]
 

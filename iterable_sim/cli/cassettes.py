@@ -5,8 +5,8 @@ import argparse
 from pathlib import Path
 from typing import Any, TextIO
 
-from iterable_sim.cli_input import CliError, add_settings_options, config_from_args
-from iterable_sim.settings import RUDDER_KEYS
+from iterable_sim.cli.arguments import CliError, add_settings_options, config_from_args
+from iterable_sim.mapping.settings import RUDDER_KEYS
 from iterable_sim.cassettes.drift import drift_frame, drift_report, iterable_cassettes
 from iterable_sim.cassettes.record import record_cassette, record_seed_cassettes, rerecord
 from iterable_sim.cassettes.sources import SourceError, read_events

@@ -12,19 +12,19 @@ from typing import Any, Callable, Iterable, Sequence, TextIO
 import orjson
 import pandas as pd
 
-from iterable_sim.archive import ArchiveError, MalformedLine, archive_files, events_only, read_archive
-from iterable_sim.archive_map import CHUNK_EVENTS, iter_mapped_lines, map_archive
-from iterable_sim.archive_send import send_stream
-from iterable_sim.cassettes.commands import cmd_cassettes, cmd_record, configure_cassettes, configure_record
-from iterable_sim.cli_input import CliError, add_settings_options, config_from_args, read_events, settings_from_args, stream_events
-from iterable_sim.jsvalues import truthy
+from iterable_sim.archive.reader import ArchiveError, MalformedLine, archive_files, events_only, read_archive
+from iterable_sim.archive.mapping import CHUNK_EVENTS, iter_mapped_lines, map_archive
+from iterable_sim.archive.sending import send_stream
+from iterable_sim.cli.cassettes import cmd_cassettes, cmd_record, configure_cassettes, configure_record
+from iterable_sim.cli.arguments import CliError, add_settings_options, config_from_args, read_events, settings_from_args, stream_events
+from iterable_sim.mapping.jsvalues import truthy
 from iterable_sim.limits import PAYLOAD_TOO_LARGE, size_problem
 from iterable_sim.mapping import MappingResults, map_events
 from iterable_sim.mapping.frames import REQUEST_COLUMNS, event_name
 from iterable_sim.redact import mask
 from iterable_sim.samples import sample_descriptions, sample_events
-from iterable_sim.send import LIVE, SendReport, check_keys, send
-from iterable_sim.settings import PAGE_FLAGS, Settings, SettingsError
+from iterable_sim.send.api import LIVE, SendReport, check_keys, send
+from iterable_sim.mapping.settings import PAGE_FLAGS, Settings, SettingsError
 from iterable_sim.version import PACKAGE_VERSION, RUDDERSTACK_VERSION
 
 
@@ -132,7 +132,7 @@ def map_to_directory(args: argparse.Namespace, settings: Settings, out: TextIO) 
     print_warnings(settings, sys.stderr)
     files = archive_records(args.events, files_only=True)
     if args.dask is not None:
-        from iterable_sim.dask_archive import map_archive_dask
+        from iterable_sim.archive.on_dask import map_archive_dask
 
         try:
             summary = map_archive_dask(files, settings, args.out, cluster=args.dask, progress=not args.no_progress)
@@ -326,7 +326,7 @@ def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_crosscheck(args: argparse.Namespace, out: TextIO) -> int:
-    from iterable_sim.crosscheck import TransformerError, crosscheck
+    from iterable_sim.checks.crosscheck import TransformerError, crosscheck
 
     config = config_from_args(args)
     print_warnings(Settings.from_rudder(config), sys.stderr)
