@@ -27,9 +27,10 @@ from tqdm.auto import tqdm
 
 from iterable_sim.archive.reader import STDIN, Event, MalformedLine, Record, archive_files, read_file
 from iterable_sim.collector import collector_paused
-from iterable_sim.limits import MAX_CATALOG_ITEM_BYTES, PAYLOAD_TOO_LARGE, size_problem
+from iterable_sim.limits import MAX_CATALOG_ITEM_BYTES, PAYLOAD_TOO_LARGE
+from iterable_sim.mapping.request import size_problem
 from iterable_sim.mapping import map_event
-from iterable_sim.mapping.frames import event_name, identity
+from iterable_sim.mapping.names import event_name, identity
 from iterable_sim.mapping.request import MappingError, json_bytes
 from iterable_sim.mapping.settings import Settings
 

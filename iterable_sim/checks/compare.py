@@ -8,7 +8,7 @@ import pandas as pd
 from iterable_sim.hosts import data_center_of
 from iterable_sim.mapping.jsvalues import UNDEFINED
 from iterable_sim.mapping import map_events
-from iterable_sim.mapping.frames import event_name
+from iterable_sim.mapping.names import event_name
 from iterable_sim.mapping.results import EventResult
 from iterable_sim.mapping.request import Request
 from iterable_sim.mapping.settings import KEY_FIELDS, RUDDER_KEYS, Settings

@@ -24,7 +24,7 @@ from tqdm.auto import tqdm
 from iterable_sim.mapping.batching import Batch, route
 from iterable_sim.exceptions import IterableSimError
 from iterable_sim.mapping import map_event
-from iterable_sim.mapping.frames import event_name
+from iterable_sim.mapping.names import event_name
 from iterable_sim.redact import SECRET_HEADERS, mask, masked_headers
 from iterable_sim.mapping.request import MappingError, Request, json_bytes
 from iterable_sim.mapping.settings import Settings

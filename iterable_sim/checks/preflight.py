@@ -19,9 +19,9 @@ from iterable_sim.mapping.batching import catalog_documents
 from iterable_sim.clock import ManualClock
 from iterable_sim.hosts import data_center_of
 from iterable_sim.mapping.jsvalues import js_get, split_path
-from iterable_sim.limits import size_problem
+from iterable_sim.mapping.request import size_problem
 from iterable_sim.mapping import explain
-from iterable_sim.mapping.frames import event_name
+from iterable_sim.mapping.names import event_name
 from iterable_sim.mapping.results import MappingResults
 from iterable_sim.mock import MockIterable
 from iterable_sim.redact import SECRET_HEADERS

@@ -18,9 +18,11 @@ from iterable_sim.archive.sending import send_stream
 from iterable_sim.cli.cassettes import cmd_cassettes, cmd_record, configure_cassettes, configure_record
 from iterable_sim.cli.arguments import CliError, add_settings_options, config_from_args, read_events, settings_from_args, stream_events
 from iterable_sim.mapping.jsvalues import truthy
-from iterable_sim.limits import PAYLOAD_TOO_LARGE, size_problem
+from iterable_sim.limits import PAYLOAD_TOO_LARGE
+from iterable_sim.mapping.request import size_problem
 from iterable_sim.mapping import MappingResults, map_events
-from iterable_sim.mapping.frames import REQUEST_COLUMNS, event_name
+from iterable_sim.mapping.frames import REQUEST_COLUMNS
+from iterable_sim.mapping.names import event_name
 from iterable_sim.redact import mask
 from iterable_sim.samples import sample_descriptions, sample_events
 from iterable_sim.send.api import LIVE, SendReport, check_keys, send

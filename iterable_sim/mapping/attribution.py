@@ -15,7 +15,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
-from iterable_sim.mapping.jsvalues import MAX_SAFE_INTEGER, UNDEFINED, js_string, number_to_string, truthy
+from iterable_sim.mapping.jsvalues import UNDEFINED, js_json, js_string, truthy
 from iterable_sim.mapping.request import Request
 
 SUCCESS = "success"
@@ -175,46 +175,3 @@ def _parsed(body: Any) -> Any:
         except ValueError:
             return body
     return body
-
-
-def js_json(value: Any) -> str:
-    """JSON.stringify(value) for a parsed JSON value: compact, non-ASCII kept, numbers and key order as JavaScript has them."""
-    parts: list[str] = []
-    _write(value, parts)
-    return "".join(parts)
-
-
-def _write(value: Any, out: list[str]) -> None:
-    if value is None or value is True or value is False:
-        out.append("null" if value is None else "true" if value else "false")
-    elif isinstance(value, str):
-        out.append(json.dumps(value, ensure_ascii=False))
-    elif isinstance(value, int):
-        out.append(str(value) if abs(value) <= MAX_SAFE_INTEGER else number_to_string(float(value)))
-    elif isinstance(value, float):
-        out.append("null" if math.isnan(value) or math.isinf(value) else number_to_string(value))
-    elif isinstance(value, dict):
-        out.append("{")
-        for index, key in enumerate(sorted(value, key=_js_key_order)):
-            if index:
-                out.append(",")
-            out.append(json.dumps(str(key), ensure_ascii=False) + ":")
-            _write(value[key], out)
-        out.append("}")
-    elif isinstance(value, (list, tuple)):
-        out.append("[")
-        for index, item in enumerate(value):
-            if index:
-                out.append(",")
-            _write(item, out)
-        out.append("]")
-    else:
-        out.append(json.dumps(str(value), ensure_ascii=False))
-
-
-def _js_key_order(key: Any) -> tuple[int, int]:
-    """JavaScript writes an object's array-index keys first, ascending, then the others as they came."""
-    text = str(key)
-    if text.isdigit() and text.isascii() and (text == "0" or text[0] != "0") and int(text) < 2**32 - 1:
-        return (0, int(text))
-    return (1, 0)

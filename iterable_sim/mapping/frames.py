@@ -5,24 +5,12 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from iterable_sim.mapping.names import event_name, identity
+
 if TYPE_CHECKING:
     from iterable_sim.mapping.results import MappingResults
 
 REQUEST_COLUMNS = ["event", "type", "name", "endpoint", "email", "userId", "eventName"]
-
-
-def identity(body: dict[str, Any]) -> tuple[Any, Any]:
-    """(email, userId) of a request body: its own, or its `user`'s; an email change's current email."""
-    user = body.get("user") if isinstance(body.get("user"), dict) else body
-    email = user.get("email", body.get("currentEmail"))
-    return email, user.get("userId")
-
-
-def event_name(event: Any) -> Any:
-    """The name a person knows an event by: a track's `event`, a page's or screen's `name`."""
-    if not isinstance(event, dict):
-        return None
-    return event.get("event") if str(event.get("type", "")).lower() == "track" else event.get("name")
 
 
 def flatten(value: Any, prefix: str, out: dict[str, Any]) -> dict[str, Any]:

@@ -12,6 +12,7 @@ they live here, in one place, each as a small pure function over plain JSON valu
 from __future__ import annotations
 
 import calendar
+import json
 import math
 import re
 from datetime import datetime, timedelta, timezone
@@ -476,3 +477,46 @@ def _assign(node: dict | list, part: Any, value: Any) -> None:
     if part >= len(node):
         node.extend([_HOLE] * (part + 1 - len(node)))
     node[part] = value
+
+
+def js_json(value: Any) -> str:
+    """JSON.stringify(value) for a parsed JSON value: compact, non-ASCII kept, numbers and key order as JavaScript has them."""
+    parts: list[str] = []
+    _write(value, parts)
+    return "".join(parts)
+
+
+def _write(value: Any, out: list[str]) -> None:
+    if value is None or value is True or value is False:
+        out.append("null" if value is None else "true" if value else "false")
+    elif isinstance(value, str):
+        out.append(json.dumps(value, ensure_ascii=False))
+    elif isinstance(value, int):
+        out.append(str(value) if abs(value) <= MAX_SAFE_INTEGER else number_to_string(float(value)))
+    elif isinstance(value, float):
+        out.append("null" if math.isnan(value) or math.isinf(value) else number_to_string(value))
+    elif isinstance(value, dict):
+        out.append("{")
+        for index, key in enumerate(sorted(value, key=_js_key_order)):
+            if index:
+                out.append(",")
+            out.append(json.dumps(str(key), ensure_ascii=False) + ":")
+            _write(value[key], out)
+        out.append("}")
+    elif isinstance(value, (list, tuple)):
+        out.append("[")
+        for index, item in enumerate(value):
+            if index:
+                out.append(",")
+            _write(item, out)
+        out.append("]")
+    else:
+        out.append(json.dumps(str(value), ensure_ascii=False))
+
+
+def _js_key_order(key: Any) -> tuple[int, int]:
+    """JavaScript writes an object's array-index keys first, ascending, then the others as they came."""
+    text = str(key)
+    if text.isdigit() and text.isascii() and (text == "0" or text[0] != "0") and int(text) < 2**32 - 1:
+        return (0, int(text))
+    return (1, 0)

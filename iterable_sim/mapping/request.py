@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any, Mapping
 
 import orjson
 
 from iterable_sim.exceptions import IterableSimError
+from iterable_sim.limits import MAX_BODY_BYTES, MAX_CATALOG_ITEM_BYTES
 from iterable_sim.redact import masked_headers
 
 
@@ -53,3 +55,26 @@ class MappingError(IterableSimError):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), (str(self), self.status), {"field": self.field})
+
+
+# users/update and events/track bodies travel as items of a bulk call: {"users":[...]} / {"events":[...]}
+_BULK_CALL = MappingProxyType({"users/update": ("users/bulkUpdate", b'{"users":[]}'),
+                               "events/track": ("events/trackBulk", b'{"events":[]}')})
+
+
+def size_problem(request: Request) -> str | None:
+    """Why Iterable would refuse `request` for its size however it is batched, or None when it fits:
+    a body (alone in its bulk call) over MAX_BODY_BYTES, or a catalog item over MAX_CATALOG_ITEM_BYTES."""
+    body = request.body_bytes()
+    bulk = _BULK_CALL.get(request.endpoint)
+    if len(body) + (len(bulk[1]) if bulk else 0) > MAX_BODY_BYTES:
+        where = f"its {bulk[0]} call would pass" if bulk else "over"
+        return (f"too large for Iterable: the {request.endpoint} body is {len(body):,} bytes as JSON, so {where} the "
+                f"{MAX_BODY_BYTES:,} bytes a request may hold; it cannot be sent")
+    update = request.json.get("update") if isinstance(request.json, dict) else None
+    if request.endpoint.startswith("catalogs/") and update is not None:
+        size = len(json_bytes(update)[0])
+        if size > MAX_CATALOG_ITEM_BYTES:
+            return (f"too large for Iterable: the catalog item is {size:,} bytes as JSON, and Iterable takes at most "
+                    f"{MAX_CATALOG_ITEM_BYTES:,} bytes (30 KB) per item, so it cannot be sent")
+    return None

@@ -11,11 +11,10 @@ from __future__ import annotations
 import contextlib
 import copy
 import random
-import re
 import threading
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Protocol, Sequence, TypeVar
-from urllib.parse import parse_qsl, unquote, urlsplit
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Sequence, TypeVar
+from urllib.parse import parse_qsl, urlsplit
 
 import orjson
 
@@ -29,7 +28,9 @@ from iterable_sim.mock.faults import Fault, Faults
 from iterable_sim.mock.journal import Journal
 from iterable_sim.mock.options import MockOptions
 from iterable_sim.mock.ratelimit import RateLimiter
-from iterable_sim.mock.responses import HANDLERS, RESERVED_PARAMETERS, Call, Handler, project_json, user_json, user_view
+from iterable_sim.mock.contract import AddressedRequest, KeyHolder, MockResponse
+from iterable_sim.mock.responses import Call, Handler, project_json, user_json, user_view
+from iterable_sim.mock.urls import ROUTES
 from iterable_sim.mock.schemas import request_checks
 from iterable_sim.mock.state import PROJECT_TYPES, ApiKey, KeyType, Project
 from iterable_sim.mock.validation import MAX_DEPTH, too_deep, validate
@@ -45,54 +46,7 @@ MOBILE_ENDPOINTS = frozenset({
     "POST commerce/updateCart", "POST events/track"})
 JAVASCRIPT_ENDPOINTS = MOBILE_ENDPOINTS | {"POST users/registerBrowserToken"}
 PROJECT_IDS = {"US": 10001, "EU": 20001}
-_TEMPLATE_PARAM = re.compile(r"\{[^/]+\}")
 T = TypeVar("T")
-
-
-class Served(Protocol):
-    """What the adapters (transport.py, server.py) need of a mock: MockIterable, or a stand-in."""
-
-    @property
-    def clock(self) -> Clock: ...
-
-    def handle(self, method: str, url: str, headers: Mapping[str, str] | None = None, body: bytes = b"",
-               *, client: str = "127.0.0.1", default_data_center: str = "US") -> MockResponse: ...
-
-
-class KeyHolder(Protocol):
-    """What `accept_keys_of` reads: iterable_sim.Settings, or anything with these two keys."""
-
-    @property
-    def api_key(self) -> Any: ...
-
-    @property
-    def register_device_or_browser_api_key(self) -> Any: ...
-
-
-class AddressedRequest(Protocol):
-    """What `create_catalogs_for` reads of a request: iterable_sim.Request, or alike."""
-
-    @property
-    def endpoint(self) -> str: ...
-
-    @property
-    def url(self) -> str: ...
-
-
-@dataclass(slots=True)
-class MockResponse:
-    """What the mock answers. `dropped` means the connection closes with no answer at all;
-    `delay` is injected latency the adapter waits on the mock's clock before answering."""
-
-    status: int
-    headers: dict[str, str]
-    body: bytes
-    delay: float = 0.0
-    dropped: bool = False
-    fault: str | None = field(default=None, repr=False)
-
-    def json(self) -> Any:
-        return orjson.loads(self.body)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,37 +61,12 @@ class Snapshot:
     journal: Journal
 
 
-class _Router:
-    def __init__(self, handlers: Mapping[tuple[str, str], Handler],
-                 reserved: Mapping[str, frozenset[str]]) -> None:
-        self.exact: dict[tuple[str, str], tuple[str, Handler]] = {}
-        self.patterns: list[tuple[str, re.Pattern[str], str, Handler, frozenset[str]]] = []
-        for (method, template), handler in handlers.items():
-            if "{" in template:
-                regex = re.compile("^" + _TEMPLATE_PARAM.sub("([^/]+)", template) + r"\Z")
-                self.patterns.append((method, regex, template, handler, reserved.get(template, frozenset())))
-            else:
-                self.exact[(method, template)] = (template, handler)
-
-    def match(self, method: str, path: str) -> tuple[str, Handler, tuple[str, ...]] | None:
-        found = self.exact.get((method, path))
-        if found is not None:
-            return found[0], found[1], ()
-        for route_method, regex, template, handler, reserved in self.patterns:
-            if route_method == method:
-                m = regex.match(path)
-                if m is not None and not (reserved and reserved.intersection(m.groups())):
-                    return template, handler, tuple(unquote(p) for p in m.groups())
-        return None
-
-
 def _checked(data_center: str) -> str:
     if data_center not in DATA_CENTERS:
         raise ValueError(f"unknown data center {data_center!r}; use 'US' or 'EU'")
     return data_center
 
 
-_ROUTER = _Router(HANDLERS, RESERVED_PARAMETERS)
 _CHECKS = request_checks()
 
 
@@ -362,7 +291,7 @@ class MockIterable:
             return MockResponse(status, dict(JSON_HEADERS), orjson.dumps(payload))
         data_center = HOSTS.get(parts.hostname or "", default_data_center)
         path = raw_path[5:] if raw_path.startswith("/api/") else None
-        route = _ROUTER.match(method, path) if path is not None else None
+        route = ROUTES.match(method, path) if path is not None else None
         lowered = {k.lower(): v for k, v in (headers or {}).items()}
         key = lowered.get("api-key") or lowered.get("api_key")
         if key is None and self.options.accept_query_api_key:

@@ -231,36 +231,3 @@ def catalogs_list_items(call: Call) -> Result:
 
 
 Handler = Callable[[Call], Result]
-# (method, endpoint template) -> handler. Templates name path parameters in braces.
-HANDLERS: dict[tuple[str, str], Handler] = {
-    ("POST", "users/update"): users_update,
-    ("POST", "users/bulkUpdate"): users_bulk_update,
-    ("POST", "users/updateEmail"): users_update_email,
-    ("POST", "users/registerDeviceToken"): users_register_device_token,
-    ("POST", "users/registerBrowserToken"): users_register_browser_token,
-    ("POST", "users/forget"): users_forget,
-    ("GET", "users/getFields"): users_get_fields,
-    ("GET", "users/getByEmail"): users_get_by_email_query,
-    ("GET", "users/byUserId"): users_get_by_user_id_query,
-    ("GET", "users/{email}"): users_get_by_email,
-    ("DELETE", "users/{email}"): users_delete_by_email,
-    ("GET", "users/byUserId/{userId}"): users_get_by_user_id,
-    ("DELETE", "users/byUserId/{userId}"): users_delete_by_user_id,
-    ("POST", "events/track"): events_track,
-    ("POST", "events/trackBulk"): events_track_bulk,
-    ("POST", "commerce/trackPurchase"): commerce_track_purchase,
-    ("POST", "commerce/updateCart"): commerce_update_cart,
-    ("POST", "catalogs/{catalogName}"): catalogs_create,
-    ("POST", "catalogs/{catalogName}/items"): catalogs_bulk_items,
-    ("GET", "catalogs/{catalogName}/items"): catalogs_list_items,
-}
-# Iterable's own static paths under users/ (its Swagger document): its router matches them before
-# users/{email}, so `GET users/getSentMessages` is never a lookup of the email "getSentMessages".
-# Those the mock does not serve answer 404 "Action not found", as an unknown path does.
-STATIC_USER_PATHS = frozenset({
-    "bulkUpdate", "bulkUpdateSubscriptions", "byUserId", "disableDevice", "forget", "forgotten", "forgottenUserIds",
-    "getByEmail", "getFields", "getSentMessages", "merge", "registerBrowserToken", "registerDeviceToken", "unforget",
-    "update", "updateEmail", "updateSubscriptions"})
-RESERVED_PARAMETERS = {"users/{email}": STATIC_USER_PATHS}
-ENDPOINTS: tuple[str, ...] = tuple(f"{method} {template}" for method, template in HANDLERS)
-"""Every endpoint the mock serves, as "METHOD template" ("POST events/track", "GET users/{email}")."""

@@ -25,7 +25,7 @@ from iterable_sim.exceptions import IterableSimError
 from iterable_sim.hosts import HOSTS
 
 if TYPE_CHECKING:
-    from iterable_sim.mock.core import Served
+    from iterable_sim.mock.contract import Served
 
 
 class ConnectionDropped(IterableSimError):

@@ -15,7 +15,7 @@ import httpx
 from iterable_sim.clock import SystemClock
 
 if TYPE_CHECKING:
-    from iterable_sim.mock.core import MockResponse, Served
+    from iterable_sim.mock.contract import MockResponse, Served
 
 _ASYNC_CALL = contextvars.ContextVar("iterable_sim_mock_async_call", default=False)
 _HTTPX_MOCK_MODULE = "httpx._transports.mock"  # where MockTransport's own methods live, unpatched

@@ -24,7 +24,8 @@ from iterable_sim.clock import Clock, ManualClock
 from iterable_sim.send.client import AsyncIterableClient, Delivery, IterableClient, RetryPolicy
 from iterable_sim.exceptions import IterableSimError
 from iterable_sim.hosts import is_iterable_url
-from iterable_sim.limits import MAX_BODY_BYTES, MAX_BULK_ITEMS, PAYLOAD_TOO_LARGE, size_problem
+from iterable_sim.limits import MAX_BODY_BYTES, MAX_BULK_ITEMS, PAYLOAD_TOO_LARGE
+from iterable_sim.mapping.request import size_problem
 from iterable_sim.mock import MockIterable
 from iterable_sim.mapping.request import Request
 from iterable_sim.mapping.settings import (KEY_FIELDS, RUDDER_KEYS, Settings, SettingsError, header_problem, require_events,

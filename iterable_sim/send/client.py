@@ -24,7 +24,8 @@ from tenacity import AsyncRetrying, RetryCallState, Retrying, retry_if_exception
 
 from iterable_sim.clock import Clock, SystemClock
 from iterable_sim.exceptions import IterableSimError
-from iterable_sim.limits import RATE_LIMITS, endpoint_template
+from iterable_sim.limits import RATE_LIMITS
+from iterable_sim.mock.urls import endpoint_template
 from iterable_sim.mapping.request import Request
 
 log = logging.getLogger(__name__)

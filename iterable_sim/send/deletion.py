@@ -18,7 +18,7 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
-from iterable_sim.mapping.attribution import js_json
+from iterable_sim.mapping.jsvalues import js_json
 from iterable_sim.clock import ManualClock
 from iterable_sim.hosts import BASE_URLS, is_iterable_url
 from iterable_sim.mapping.jsvalues import UNDEFINED, js_string, truthy
