@@ -19,7 +19,7 @@ from benchdata import bench_arguments, load_events, load_settings
 from iterable_sim import MockIterable
 from iterable_sim.cassettes import make_vcr
 from iterable_sim.clock import ManualClock
-from iterable_sim.send.api import send
+from iterable_sim.send import send
 
 
 def run(events: list, settings, path: Path, mode: str) -> tuple[float, int]:

@@ -9,7 +9,7 @@ from iterable_sim.exceptions import IterableSimError
 from iterable_sim.mapping import MappingResults, explain, map_event, map_events, mapping_table
 from iterable_sim.mock import Faults, MockIterable, MockOptions
 from iterable_sim.mapping.request import MappingError, Request
-from iterable_sim.send.api import LIVE, LiveSendRefused, SendReport, Target, asend, send
+from iterable_sim.send import LIVE, LiveSendRefused, SendReport, Target, asend, send
 from iterable_sim.mapping.settings import Settings, SettingsError
 from iterable_sim.version import PACKAGE_VERSION as __version__
 from iterable_sim.version import RUDDERSTACK_VERSION

@@ -11,6 +11,8 @@ RATE_LIMITS = MappingProxyType({
     "POST events/track": 2000.0,
     "POST events/trackBulk": 10.0,
     "GET users/{email}": 100.0,
+    "GET users/getByEmail": 100.0,  # api-notes.md: GET users/{email}, getByEmail, byUserId(+/{id}) 100/s
+    "GET users/byUserId": 100.0,
     "DELETE users/{email}": 100.0,
     "GET users/byUserId/{userId}": 100.0,
     "DELETE users/byUserId/{userId}": 100.0,

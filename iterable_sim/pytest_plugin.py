@@ -38,7 +38,7 @@ from iterable_sim.mapping.settings import Settings
 if TYPE_CHECKING:
     from vcr import VCR
 
-    from iterable_sim.send.api import SendReport, Target
+    from iterable_sim.send import SendReport, Target
 
 TEST_KEYS = {"apiKey": "pytest-api-key-3c1e9b07", "registerDeviceOrBrowserApiKey": "pytest-device-key-8d24a6f1"}
 FIXTURES = frozenset({"iterable_config", "iterable_settings", "iterable_events", "iterable_mock", "iterable_server",
@@ -337,7 +337,7 @@ def iterable_send(request: pytest.FixtureRequest, iterable_events: list[dict[str
     `to="server"` sends over HTTP to `iterable_server`; any other `to` goes to send() unchanged.
     Runs on the mock's clock, so pacing and retries cost no real time; no progress bar. While
     recording, the cassette notes the events' file and the settings, for `iterable-sim cassettes diff`."""
-    from iterable_sim.send.api import send
+    from iterable_sim.send import send
 
     reports = request.node.stash.setdefault(REPORTS, [])
 

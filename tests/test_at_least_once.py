@@ -11,7 +11,7 @@ from iterable_sim import MockIterable, Settings
 from iterable_sim.clock import ManualClock
 from iterable_sim.send.client import RetryPolicy
 from iterable_sim.samples import sample_events
-from iterable_sim.send.api import send
+from iterable_sim.send import send
 
 KEY, DEVICE_KEY = "alo-key", "alo-device-key"
 SETTINGS = Settings(api_key=KEY, register_device_or_browser_api_key=DEVICE_KEY)

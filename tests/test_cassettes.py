@@ -150,7 +150,7 @@ def test_an_in_process_mock_is_recorded_and_replayed_without_it(tmp_path):
 
 def send_quietly(events, settings, to):
     from iterable_sim.send.client import RetryPolicy
-    from iterable_sim.send.api import send
+    from iterable_sim.send import send
 
     return send(events, settings, to, progress=False, pace=False, retry=RetryPolicy(attempts=1))
 

@@ -2,7 +2,6 @@
 gets one clear line, nothing reaches Iterable unasked."""
 from __future__ import annotations
 
-import gzip
 import importlib
 import io
 import json

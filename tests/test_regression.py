@@ -21,7 +21,7 @@ def test_every_cassette_notes_its_events_and_settings():
 
 @pytest.mark.parametrize("path, sends", FOUND, ids=[p.stem for p, _ in FOUND])
 def test_replay(path, sends):
-    from iterable_sim.send.api import send
+    from iterable_sim.send import send
 
     made = 0
     with make_vcr(record_mode="none").use_cassette(str(path)) as cassette:

@@ -11,7 +11,7 @@ from iterable_sim.send.client import RetryPolicy
 from iterable_sim.limits import MAX_BODY_BYTES
 from iterable_sim.mock.options import MockOptions
 from iterable_sim.samples import sample_events
-from iterable_sim.send.api import LIVE, LiveSendRefused, asend, send
+from iterable_sim.send import LIVE, LiveSendRefused, asend, send
 
 KEY = "send-test-key"
 DEVICE_KEY = "send-test-device-key"

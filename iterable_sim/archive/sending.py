@@ -24,7 +24,8 @@ from iterable_sim.archive.reader import Event, MalformedLine
 from iterable_sim.archive.mapping import CHUNK_EVENTS, PROGRESS_DELAY, type_and_name
 from iterable_sim.mapping.request import json_bytes
 from iterable_sim.mock import MockIterable
-from iterable_sim.send.api import EventOutcome, Target, fresh_mock, send
+from iterable_sim.send import EventOutcome, Target, send
+from iterable_sim.send.targets import fresh_mock
 from iterable_sim.mapping.settings import Settings
 
 if TYPE_CHECKING:

@@ -65,7 +65,7 @@ def recorded_calls(path: str | os.PathLike[str]) -> list[Call]:
 def current_calls(sends: Sequence[Send], settings: Mapping[str, Any] | None = None) -> list[Call]:
     """The calls the current mapping makes for each send's events (read now) and settings
     (`settings`: Config keys to change), sent to a fresh in-process mock on a simulated clock."""
-    from iterable_sim.send.api import send
+    from iterable_sim.send import send
 
     calls: list[Call] = []
     for entry in sends:

@@ -32,7 +32,7 @@ def record(path: str | os.PathLike[str], sends: Sequence[tuple[Any, Mapping[str,
            stable_event_ids: bool = False, project_type: str = "hybrid", personal_data: bool = True) -> Path:
     """Send each (events, RudderStack Config) of `sends` in turn and record every call into the
     cassette at `path`, replacing it. Events read with `read_events` are noted by their file."""
-    from iterable_sim.send.api import send  # send pulls in delivery and batching; import it only when recording
+    from iterable_sim.send import send  # send pulls in delivery and batching; import it only when recording
 
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -25,8 +25,8 @@ from iterable_sim.mapping.frames import REQUEST_COLUMNS
 from iterable_sim.mapping.names import event_name
 from iterable_sim.redact import mask
 from iterable_sim.samples import sample_descriptions, sample_events
-from iterable_sim.send.api import LIVE, SendReport, check_keys, send
-from iterable_sim.mapping.settings import PAGE_FLAGS, Settings, SettingsError
+from iterable_sim.send import LIVE, SendReport, send
+from iterable_sim.mapping.settings import PAGE_FLAGS, Settings, SettingsError, check_keys
 from iterable_sim.version import PACKAGE_VERSION, RUDDERSTACK_VERSION
 
 

@@ -225,3 +225,12 @@ def _page_warnings(settings: Settings) -> list[str]:
         return []
     return ["trackAllPages, trackCategorisedPages and trackNamedPages are all off: "
             "every page and screen event is rejected ('Invalid page call')"]
+
+
+def check_keys(settings: Settings) -> None:
+    """Refuse, before anything is sent, a key that no HTTP header can carry (a placeholder such as
+    "…", a key pasted with a line break): every request would otherwise fail before reaching Iterable."""
+    for name in KEY_FIELDS:
+        problem = header_problem(RUDDER_KEYS[name], getattr(settings, name))
+        if problem:
+            raise SettingsError(problem)

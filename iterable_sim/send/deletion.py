@@ -20,10 +20,10 @@ import httpx
 
 from iterable_sim.mapping.jsvalues import js_json
 from iterable_sim.clock import ManualClock
-from iterable_sim.hosts import BASE_URLS, is_iterable_url
+from iterable_sim.hosts import BASE_URLS
 from iterable_sim.mapping.jsvalues import UNDEFINED, js_string, truthy
 from iterable_sim.mock import MockIterable
-from iterable_sim.send.api import LIVE, Target
+from iterable_sim.send.targets import Target, resolve_target
 from iterable_sim.mapping.settings import SettingsError, header_problem
 
 # Characters a path segment may hold as they are (RFC 3986 pchar); anything else is percent-encoded,
@@ -112,21 +112,17 @@ def _destination(to: Target, transport: httpx.BaseTransport | None,
     own host), the transport to send through, and the mock made for them."""
     if to is None and transport is not None:
         return "the given transport", None, transport, None
-    if to is None or isinstance(to, MockIterable):
-        mock = None
-        if to is None:
-            mock = to = MockIterable(clock=ManualClock())
-            mock.add_api_key(api_key)
-        return "the in-process mock Iterable", None, transport or to.transport(), mock
-    if not isinstance(to, str):
-        raise TypeError(f"delete_users(to=...) takes None (a new mock), a MockIterable, a URL or LIVE, "
-                        f"not {type(to).__name__}")
-    if to == LIVE or is_iterable_url(to):
-        return "live Iterable", None, transport, None
-    if not to.startswith(("http://", "https://")):
-        raise ValueError(f"delete_users(to={to!r}): give a URL such as 'http://127.0.0.1:8000', or LIVE for "
-                         f"Iterable itself")
-    return to, to, transport, None
+
+    def make_mock() -> MockIterable:
+        mock = MockIterable(clock=ManualClock())
+        mock.add_api_key(api_key)
+        return mock
+
+    destination = resolve_target(to, "delete_users", make_mock)
+    if destination.mock is not None:
+        return destination.description, None, transport or destination.mock.transport(), \
+            (destination.mock if destination.made else None)
+    return destination.description, destination.url, transport, None
 
 
 def _message(response: httpx.Response) -> Any:

@@ -6,7 +6,7 @@ from collections import Counter
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from iterable_sim.send.api import SendReport
+    from iterable_sim.send import SendReport
 
 OUTCOMES = {"delivered": "#4c9a5a", "rejected": "#e0a030", "failed": "#c8453b"}
 

@@ -18,7 +18,7 @@ import pandas as pd
 from iterable_sim.exceptions import IterableSimError
 from iterable_sim.mapping import map_events
 from iterable_sim.checks.preflight import preflight
-from iterable_sim.send.api import LIVE, SendReport, Target, send
+from iterable_sim.send import LIVE, SendReport, Target, send
 from iterable_sim.mapping.settings import Settings
 from iterable_sim.widgets._view import Grid, View, button
 

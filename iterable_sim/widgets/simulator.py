@@ -15,7 +15,7 @@ from iterable_sim.mock import ENDPOINTS
 from iterable_sim.mock.faults import KINDS, Faults
 from iterable_sim.mock.state import PROJECT_TYPES
 from iterable_sim.samples import sample_events
-from iterable_sim.send.api import SendReport, send
+from iterable_sim.send import SendReport, send
 from iterable_sim.mapping.settings import Settings
 from iterable_sim.widgets._view import Grid, View, button, lines_html, tabs
 from iterable_sim.widgets.chart import EndpointChart
