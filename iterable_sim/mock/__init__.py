@@ -1,7 +1,8 @@
 """A stateful mock of Iterable's REST API, in-process (an httpx transport) or over real HTTP.
 
-Layout (moto's, for one service): `core` (MockIterable: state owner, set-up, lifecycle, `handle`),
-`responses` (HTTP handlers: read a request, shape the answer), `backend` (the typed operations both
+Layout (moto's, for one service): `urls` (the URL table: each endpoint's handler, and the router),
+`core` (MockIterable: state owner, set-up, lifecycle, `handle`), `contract` (what the adapters need of
+a mock, and what it answers), `responses` (HTTP handlers: read a request, shape the answer), `backend` (the typed operations both
 handlers and Python set-up calls use), `errors` (every Iterable error), `control` (/_mock/ routes),
 `state`, `identity`, `fields`, `validation`, `schemas`, `ratelimit`, `faults`, `journal`, `frames`,
 and the adapters `transport` (httpx) and `server` (ASGI/uvicorn).
