@@ -76,9 +76,9 @@ class GoTime:
     @classmethod
     def from_unix(cls, seconds: float) -> "GoTime":
         """Seconds since the epoch (what `Clock.now()` returns), in UTC as rudder-server's clock is
-        (`timeutil.Now` = `time.Now().UTC()`, `utils/timeutil/timeutil.go:31-33`)."""
-        whole = int(seconds // 1)
-        return cls(whole * NS_PER_SECOND + int(round((seconds - whole) * NS_PER_SECOND)), 0)
+        (`timeutil.Now` = `time.Now().UTC()`, `utils/timeutil/timeutil.go:31-33`). A float holds such a
+        time to about a microsecond, so it is read to the microsecond (1767607207.123 is .123, not .122999)."""
+        return cls(round(seconds * 1_000_000) * 1000, 0)
 
     def minus(self, other: "GoTime") -> int:
         """`self.Sub(other)` in nanoseconds."""
