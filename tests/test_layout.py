@@ -66,14 +66,15 @@ GROUND = {"clock", "collector", "exceptions", "former_paths", "hosts", "limits",
 WING_RULES = {
     "ground": set(),
     "mapping": set(),
+    "pipeline": set(),
     "mock": set(),
-    "send": {"mapping", "mock"},
-    "archive": {"mapping", "mock", "send"},
-    "checks": {"mapping", "mock", "send", "archive"},
-    "cassettes": {"mapping", "mock", "send", "archive"},
-    "widgets": {"mapping", "mock", "send", "archive", "checks", "cassettes"},
-    "pytest_plugin": {"mapping", "mock", "send", "archive", "cassettes"},
-    "cli": {"mapping", "mock", "send", "archive", "checks", "cassettes", "widgets"},
+    "send": {"mapping", "pipeline", "mock"},
+    "archive": {"mapping", "pipeline", "mock", "send"},
+    "checks": {"mapping", "pipeline", "mock", "send", "archive"},
+    "cassettes": {"mapping", "pipeline", "mock", "send", "archive"},
+    "widgets": {"mapping", "pipeline", "mock", "send", "archive", "checks", "cassettes"},
+    "pytest_plugin": {"mapping", "pipeline", "mock", "send", "archive", "cassettes"},
+    "cli": {"mapping", "pipeline", "mock", "send", "archive", "checks", "cassettes", "widgets"},
 }
 
 
