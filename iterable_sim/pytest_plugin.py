@@ -366,4 +366,4 @@ def _note(request: pytest.FixtureRequest, events: Any, settings: Settings, stabl
 
     cassette = request.node.funcargs.get("vcr") if hasattr(request.node, "funcargs") else None
     if isinstance(cassette, IterableCassette):
-        cassette.note_send(send_entry(events, settings, cassette._path, stable_event_ids=stable_event_ids))
+        cassette.note_send(send_entry(events, settings, cassette.path, stable_event_ids=stable_event_ids))
