@@ -25,7 +25,7 @@ from iterable_sim.clock import ManualClock
 from iterable_sim.mock import MockIterable
 from iterable_sim.cassettes.bodydiff import MISSING, describe_who, diff_bodies, pair_indexes, show, who
 from iterable_sim.cassettes.matchers import subjects
-from iterable_sim.cassettes.scrub import Scrubber, iterable_host
+from iterable_sim.cassettes.scrub import Scrubber, iterable_host, request_dict
 from iterable_sim.cassettes.serializer import CassetteSerializer
 from iterable_sim.cassettes.sources import Send, SourceError, cassette_sends, find_cassettes
 
@@ -59,7 +59,7 @@ def recorded_calls(path: str | os.PathLike[str]) -> list[Call]:
     path = Path(path)
     serializer = jsonserializer if path.suffix == ".json" else CassetteSerializer()
     requests, *_ = deserialize(path.read_text("utf-8"), serializer)
-    return [_call(r._to_dict()) for r in requests if iterable_host(r.uri, r.headers) is not None]
+    return [_call(request_dict(r)) for r in requests if iterable_host(r.uri, r.headers) is not None]
 
 
 def current_calls(sends: Sequence[Send], settings: Mapping[str, Any] | None = None) -> list[Call]:

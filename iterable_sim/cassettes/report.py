@@ -72,9 +72,9 @@ def failure_message(cassette: IterableCassette, *, strict: bool, nodeid: str, re
 
 def _path(cassette: IterableCassette) -> str:
     try:
-        return os.path.relpath(cassette._path)
+        return os.path.relpath(cassette.path)
     except ValueError:
-        return str(cassette._path)
+        return str(cassette.path)
 
 
 
