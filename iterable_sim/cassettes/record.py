@@ -16,6 +16,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+from iterable_sim.exceptions import IterableSimError
 from iterable_sim.mapping import map_events
 from iterable_sim.mock import MockIterable
 from iterable_sim.samples import SEED_PAGE_SETTINGS
@@ -26,6 +27,10 @@ from iterable_sim.cassettes.sources import (KEY_PLACEHOLDERS, EventsFile, Source
 
 RECORDING_KEYS = {"apiKey": "sim-record-api-key-5e2a9c41d7", "registerDeviceOrBrowserApiKey": "sim-record-device-key-0b8f3e62a4"}
 """The keys a recording against the mock server uses (the mock accepts them; cassettes never hold them)."""
+
+
+class RecordingError(IterableSimError, RuntimeError):
+    """A recording that wrote no cassette: its events map to no request."""
 
 
 def record(path: str | os.PathLike[str], sends: Sequence[tuple[Any, Mapping[str, Any]]], *, to: str | None = None,
@@ -57,7 +62,7 @@ def record(path: str | os.PathLike[str], sends: Sequence[tuple[Any, Mapping[str,
                 cassette.note_send(send_entry(events, settings, target, stable_event_ids=stable_event_ids,
                                               project_type=project_type))
         if not recording.exists():
-            raise RuntimeError(f"nothing was sent for cassette {target}: the events map to no request")
+            raise RecordingError(f"nothing was sent for cassette {target}: the events map to no request")
         shutil.move(str(recording), target)
     return target
 

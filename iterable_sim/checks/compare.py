@@ -5,6 +5,7 @@ from typing import Any, Iterable, Sequence
 
 import pandas as pd
 
+from iterable_sim.exceptions import IterableSimError
 from iterable_sim.hosts import data_center_of
 from iterable_sim.mapping.jsvalues import UNDEFINED
 from iterable_sim.mapping import map_events
@@ -18,6 +19,10 @@ CHANGES = ("dropped", "now sent", "refused differently", "moved", "request added
 """The kinds of change `compare_settings` reports, most drastic first."""
 
 
+class CompareError(IterableSimError, ValueError):
+    """compare_settings() given the same label for both sides."""
+
+
 
 def compare_settings(events: Iterable[Any], a: Settings, b: Settings, *, labels: Sequence[str] = ("a", "b"),
                      changes_only: bool = False) -> pd.DataFrame:
@@ -29,7 +34,7 @@ def compare_settings(events: Iterable[Any], a: Settings, b: Settings, *, labels:
     """
     label_a, label_b = labels
     if label_a == label_b:
-        raise ValueError("compare_settings needs two different labels")
+        raise CompareError("compare_settings needs two different labels")
     events = list(events)
     rows = []
     for left, right in zip(map_events(events, a), map_events(events, b)):

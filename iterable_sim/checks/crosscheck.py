@@ -45,6 +45,10 @@ class TransformerError(IterableSimError, RuntimeError):
     """The transformer could not be reached, or answered something other than rudder-transformer's contract."""
 
 
+class CrosscheckError(IterableSimError, ValueError):
+    """crosscheck() given a router call or chunk size below 1."""
+
+
 class _Absent:
     def __repr__(self) -> str:
         return "(absent)"
@@ -114,9 +118,9 @@ def crosscheck(events: Iterable[Any], settings: Mapping[str, Any] | Settings, ur
     that is not rudder-transformer's.
     """
     if router is not None and router < 1:
-        raise ValueError(f"a router call needs at least 1 event, not {router}")
+        raise CrosscheckError(f"a router call needs at least 1 event, not {router}")
     if chunk_size < 1:
-        raise ValueError(f"chunk_size must be at least 1, not {chunk_size}")
+        raise CrosscheckError(f"chunk_size must be at least 1, not {chunk_size}")
     if isinstance(settings, Settings):
         ours, config = settings, {k: v for k, v in settings.to_rudder().items() if v is not None}
     else:

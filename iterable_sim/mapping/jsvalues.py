@@ -19,6 +19,13 @@ from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_tz
 from typing import Any, Callable
 
+from iterable_sim.exceptions import IterableSimError
+
+
+class JavaScriptTypeError(IterableSimError, TypeError):
+    """JavaScript's own TypeError, with its message, where RudderStack's Node.js code would throw one.
+    map_event answers it as RudderStack does: a MappingError with status 500 and the same text."""
+
 
 class _Marker:
     __slots__ = ("name",)
@@ -371,10 +378,10 @@ def set_value_parts(path: Any) -> list[Any] | None:
         return None
     if isinstance(path, list):
         if any(isinstance(p, (dict, list)) for p in path):
-            raise TypeError("Object keys must be strings or symbols")
+            raise JavaScriptTypeError("Object keys must be strings or symbols")
         return list(path)
     if not isinstance(path, str):
-        raise TypeError("Object keys must be strings or symbols")
+        raise JavaScriptTypeError("Object keys must be strings or symbols")
     if "/" in path:  # preservePaths: a path holding a slash is one key
         return [path]
     parts, part, i = [], "", 0
@@ -407,7 +414,7 @@ def set_value(target: Any, path: Any, value: Any) -> Any:
     if unsafe is not None:
         # integrations-lib defines such a path as one own property, named by the joined parts
         if not isinstance(target, (dict, list)):
-            raise TypeError("Object.defineProperty called on non-object")
+            raise JavaScriptTypeError("Object.defineProperty called on non-object")
         if isinstance(target, list):
             return target  # a named property of an array: JSON.stringify does not write it
         root = dict(target)

@@ -36,6 +36,14 @@ class SettingsError(IterableSimError, ValueError):
     """A setting given directly has a value Settings does not accept."""
 
 
+class SettingsTypeError(IterableSimError, TypeError):
+    """Something other than a Settings given as the settings (such as the RudderStack Config to read one from)."""
+
+
+class EventsTypeError(IterableSimError, TypeError):
+    """One event (or text) given where a collection of events is expected."""
+
+
 @dataclass(frozen=True, repr=False)
 class Settings:
     """RudderStack's Iterable destination settings.
@@ -188,15 +196,15 @@ class Settings:
 def require_settings(settings: Any) -> None:
     """A clear TypeError for what is not a Settings, such as the RudderStack Config it could be read from."""
     if not isinstance(settings, Settings):
-        raise TypeError(f"settings must be a Settings, not {type(settings).__name__}: Settings(api_key=...), or "
-                        f"Settings.from_rudder(config) for a RudderStack destination Config")
+        raise SettingsTypeError(f"settings must be a Settings, not {type(settings).__name__}: Settings(api_key=...), or "
+                                f"Settings.from_rudder(config) for a RudderStack destination Config")
 
 
 def require_events(events: Any) -> None:
     """A clear TypeError for one event (or text) given where a collection of events is expected."""
     if isinstance(events, (Mapping, str, bytes)):
-        raise TypeError(f"events must be a collection of events (a list of dicts), not a {type(events).__name__}: "
-                        f"for one event, pass [event]")
+        raise EventsTypeError(f"events must be a collection of events (a list of dicts), not a {type(events).__name__}: "
+                              f"for one event, pass [event]")
 
 
 def header_problem(name: str, key: Any) -> str | None:

@@ -14,9 +14,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from iterable_sim.exceptions import IterableSimError
+
 PAGE = Path(__file__).with_name("explore.ipynb")
 EVENTS_ENV = "ITERABLE_SIM_EXPLORE_EVENTS"
 CONFIG_ENV = "ITERABLE_SIM_EXPLORE_CONFIG"
+
+
+class MissingDependency(IterableSimError, ImportError):
+    """A package the explorer page needs is not installed (`name` says which)."""
 
 
 def explorer_from_environment() -> Any:
@@ -34,7 +40,7 @@ def explorer_from_environment() -> Any:
 def require_voila() -> None:
     """Voilà runs in a process of its own: without this check, all one would see is its traceback."""
     if importlib.util.find_spec("voila") is None:
-        raise ImportError("Voilà is not installed", name="voila")
+        raise MissingDependency("Voilà is not installed", name="voila")
 
 
 def serve(events_path: str | None, config: dict[str, Any], *, port: int, open_browser: bool) -> int:
