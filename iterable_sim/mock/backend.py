@@ -15,6 +15,7 @@ from typing import Any, Mapping, Sequence
 
 import orjson
 
+from iterable_sim.limits import MAX_CATALOG_ITEM_BYTES
 from iterable_sim.mock import errors
 from iterable_sim.mock.errors import ApiError, bad_params, batch_too_large, catalog_not_found, forgotten, invalid_email, \
     invalid_user_id, types_mismatched
@@ -28,7 +29,6 @@ MAX_DEVICES = 500
 MAX_BROWSER_TOKENS = 500
 MAX_EVENT_ID_BYTES = 512
 MAX_CATALOG_DOCUMENTS = 1000
-MAX_CATALOG_ITEM_BYTES = 30 * 1024
 CATALOG_NAME = re.compile(r"^[A-Za-z0-9-]{1,255}$")
 CATALOG_ITEM_ID = CATALOG_NAME
 MILLISECONDS_FROM = 100_000_000_000  # createdAt above this is read as milliseconds (year 5138 in seconds)

@@ -22,6 +22,7 @@ from iterable_sim.mapping.batching import Batch, route
 from iterable_sim.mapping.request import Request, size_problem
 from iterable_sim.mapping.settings import Settings, check_keys, require_events, require_settings
 from iterable_sim.mock import MockIterable
+from iterable_sim.progress import PROGRESS_DELAY
 from iterable_sim.send.answers import readable
 from iterable_sim.send.client import AsyncIterableClient, Delivery, IterableClient, RetryPolicy
 from iterable_sim.send.report import Leg, SendReport, outcome_of
@@ -172,10 +173,6 @@ def _lanes(plan: CallPlan) -> list[list[int]]:
             lane_of.setdefault(job, lane)
         lanes.setdefault(lane, []).append(step)
     return list(lanes.values())
-
-
-PROGRESS_DELAY = 2.0
-"""Seconds a send runs before its progress bar appears: a short send finishes without one."""
 
 
 def _progress_bar(plan: CallPlan, target: str, progress: bool) -> Any:
