@@ -278,7 +278,8 @@ def iterable_settings(request: pytest.FixtureRequest, iterable_config: dict[str,
 def iterable_events(pytestconfig: pytest.Config) -> list[dict[str, Any]]:
     """The events of the ini option `iterable_sim_events` (a JSON/JSONL file, read from where it is),
     else iterable_sim's sample events: every event type and setting-sensitive case (fresh copies)."""
-    from iterable_sim.cassettes.sources import read_events, samples
+    from iterable_sim.archive.reader import read_events
+    from iterable_sim.cassettes.sources import samples
 
     path = pytestconfig.getini("iterable_sim_events")
     return read_events(pytestconfig.rootpath / path) if path else samples()

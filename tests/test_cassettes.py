@@ -1,6 +1,7 @@
 """Cassettes: key scrubbing, readable YAML, field-level diffs, matching, recording and drift."""
 from __future__ import annotations
 
+import io
 import json
 import re
 from pathlib import Path
@@ -257,6 +258,24 @@ def test_record_and_diff_read_your_events_file_from_where_it_is(tmp_path, capsys
     assert main(["cassettes", "diff", str(tmp_path / "cassettes")]) == 0
     assert main(["record"]) == 2
     assert "--samples" in capsys.readouterr().err
+
+
+def test_record_and_diff_say_what_is_wrong_with_the_events_in_one_line(tmp_path, capsys, monkeypatch):
+    cassette = tmp_path / "cassettes" / "mine.yaml"
+    assert main(["record", str(cassette), "--events", str(tmp_path / "missing.jsonl")]) == 2
+    assert capsys.readouterr().err.strip() == f"iterable-sim record: no such events file: {tmp_path / 'missing.jsonl'}"
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps(sample_events()[6]) + "\n{oops\n")
+    assert main(["record", str(cassette), "--events", str(bad)]) == 2
+    assert "bad.jsonl, line 2: not JSON (" in capsys.readouterr().err
+    monkeypatch.setattr("sys.stdin", io.StringIO(json.dumps(sample_events()[6]) + "\n"))
+    assert main(["record", str(cassette), "--events", "-", "--track-named-pages"]) == 0
+    entry, = cassette_sends(cassette)
+    assert entry.events == "mine.events.json"  # standard input has no file to name: a copy beside the cassette
+    (tmp_path / "cassettes" / "mine.events.json").unlink()
+    capsys.readouterr()
+    assert main(["cassettes", "diff", str(tmp_path / "cassettes")]) == 2
+    assert "no such events file" in capsys.readouterr().err
 
 
 def test_read_events_remembers_the_file(tmp_path):

@@ -60,7 +60,7 @@ def _graph(*, with_packages: bool = False) -> dict[str, set[str]]:
 
 
 # The ground floor: what every wing may use.
-GROUND = {"clock", "collector", "exceptions", "former_paths", "hosts", "limits", "redact", "samples", "version"}
+GROUND = {"clock", "collector", "exceptions", "former_paths", "hosts", "limits", "progress", "redact", "samples", "version"}
 # wing -> the wings it may import (itself and the ground floor always). RudderStack's side and the mock
 # stand on the ground floor alone; sending on both; everything else above.
 WING_RULES = {

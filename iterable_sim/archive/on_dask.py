@@ -21,9 +21,10 @@ from typing import Any, Iterable, Iterator
 from tqdm.auto import tqdm
 
 from iterable_sim.archive.reader import STDIN, archive_files
-from iterable_sim.archive.mapping import CHUNK_EVENTS, PROGRESS_DELAY, map_file, merge_summaries, prepare_output, write_summary
+from iterable_sim.archive.mapping import CHUNK_EVENTS, map_file, merge_summaries, prepare_output, write_summary
 from iterable_sim.exceptions import IterableSimError
 from iterable_sim.mapping.settings import Settings
+from iterable_sim.progress import PROGRESS_DELAY
 
 
 class ClusterError(IterableSimError, ValueError):

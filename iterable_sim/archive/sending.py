@@ -22,12 +22,13 @@ from tqdm.auto import tqdm
 
 from iterable_sim.archive.reader import Event, MalformedLine
 from iterable_sim.exceptions import IterableSimError
-from iterable_sim.archive.mapping import CHUNK_EVENTS, PROGRESS_DELAY, type_and_name
+from iterable_sim.archive.mapping import CHUNK_EVENTS, type_and_name
 from iterable_sim.mapping.request import json_bytes
 from iterable_sim.mock import MockIterable
 from iterable_sim.send import EventOutcome, Target, send
 from iterable_sim.send.targets import fresh_mock
 from iterable_sim.mapping.settings import Settings
+from iterable_sim.progress import PROGRESS_DELAY
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -48,7 +48,7 @@ _LOADING: ContextVar[bool] = ContextVar("iterable_sim_cassette_loading", default
 
 
 @dataclass(frozen=True)
-class Call:
+class ScrubbedCall:
     """An Iterable call as the index knows it: scrubbed, parsed."""
 
     method: str
@@ -79,7 +79,7 @@ class Miss:
     the two differ; `recorded` None for a call to an endpoint with no unplayed recording left."""
 
     number: int  # the call's position among the Iterable calls made in this run (1-based)
-    now: Call
+    now: ScrubbedCall
     recorded: int | None
     changes: list[Change] = field(default_factory=list)
     host_change: tuple[str, str] | None = None
@@ -98,8 +98,8 @@ class Miss:
         return "\n".join(lines)
 
 
-def scrubbed_call(scrubber: Scrubber, request: Any) -> Call | None:
-    """The Call a vcrpy request stands for after scrubbing; None when it is not an Iterable call."""
+def scrubbed_call(scrubber: Scrubber, request: Any) -> ScrubbedCall | None:
+    """The ScrubbedCall a vcrpy request stands for after scrubbing; None when it is not an Iterable call."""
     data = request_dict(request)
     host = iterable_host(data["uri"], data["headers"])
     if host is None:
@@ -119,7 +119,7 @@ def scrubbed_call(scrubber: Scrubber, request: Any) -> Call | None:
     pseudonymous = parsed if scrubber.personal_data else pseudonymize_json(parsed, profile=is_profile_call(parts.path))
     exact = (request.method.upper(), host, pseudonymize_text(parts.path),
              tuple((k, pseudonymize_text(v)) for k, v in query), json.dumps(pseudonymous, sort_keys=True, default=str))
-    return Call(request.method.upper(), host, parts.path, query, parsed, exact)
+    return ScrubbedCall(request.method.upper(), host, parts.path, query, parsed, exact)
 
 
 class CassetteMismatch(CannotOverwriteExistingCassetteException, IterableSimError):
@@ -145,7 +145,7 @@ class IterableCassette(Cassette):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.calls: dict[int, Call] = {}  # recorded index -> its Call, for Iterable calls
+        self.calls: dict[int, ScrubbedCall] = {}  # recorded index -> its ScrubbedCall, for Iterable calls
         self._exact: dict[tuple[Any, ...], list[int]] = {}
         self._people: dict[tuple[Any, ...], list[int]] = {}
         self._routes: dict[tuple[Any, ...], list[int]] = {}
@@ -212,7 +212,7 @@ class IterableCassette(Cassette):
                 return index
         return None
 
-    def _lookup(self, request: Any) -> tuple[Call | None, int | None]:
+    def _lookup(self, request: Any) -> tuple[ScrubbedCall | None, int | None]:
         if self._last is not None and self._last[0] is request:
             return self._last[1]
         call = scrubbed_call(self.scrubber, request)
@@ -276,7 +276,7 @@ class IterableCassette(Cassette):
             self._played_interactions.append(self.data[index])
         self.play_counts[index] += 1
 
-    def _miss(self, call: Call, *, mark: bool) -> Miss:
+    def _miss(self, call: ScrubbedCall, *, mark: bool) -> Miss:
         closest = self._free(self._people.get(call.people))
         if closest is None:
             closest = self._free(self._routes.get(call.route))

@@ -25,6 +25,7 @@ from iterable_sim.mapping.batching import Batch, route
 from iterable_sim.exceptions import IterableSimError
 from iterable_sim.mapping import map_event
 from iterable_sim.mapping.names import event_name
+from iterable_sim.progress import PROGRESS_DELAY
 from iterable_sim.redact import SECRET_HEADERS, mask, masked_headers
 from iterable_sim.mapping.request import MappingError, Request, json_bytes
 from iterable_sim.mapping.settings import Settings
@@ -36,8 +37,6 @@ CHUNK_SIZE = 500
 """Events per processor call: rudder-transformer's processor endpoint takes a list of events."""
 MAX_FIELDS = 20
 """Differing fields listed per event (or router batch); the rest are counted in one more row."""
-PROGRESS_DELAY = 2.0
-"""Seconds before a progress bar appears: short runs show none."""
 VALUE_WIDTH = 300
 
 

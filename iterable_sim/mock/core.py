@@ -29,7 +29,7 @@ from iterable_sim.mock.journal import Journal
 from iterable_sim.mock.options import MockOptions
 from iterable_sim.mock.ratelimit import RateLimiter
 from iterable_sim.mock.contract import AddressedRequest, KeyHolder, MockResponse
-from iterable_sim.mock.responses import Call, Handler, project_json, user_json, user_view
+from iterable_sim.mock.responses import HandlerCall, Handler, project_json, user_json, user_view
 from iterable_sim.mock.urls import ROUTES
 from iterable_sim.mock.schemas import request_checks
 from iterable_sim.mock.state import PROJECT_TYPES, ApiKey, KeyType, Project
@@ -341,7 +341,7 @@ class MockIterable:
                 problems = validate(check, parsed)
                 if problems:
                     raise bad_json_body(raw_path, problems)
-            status, payload = handler(Call(self._backend(data_center, now), parsed, path_params, query))
+            status, payload = handler(HandlerCall(self._backend(data_center, now), parsed, path_params, query))
             return status, {}, payload
         except ApiError as error:
             return error.status, error.headers, error.body

@@ -27,7 +27,7 @@ class MissingDependency(IterableSimError, ImportError):
 
 def explorer_from_environment() -> Any:
     """The explorer the page shows: on the events file named in the environment (the samples without one)."""
-    from iterable_sim.cassettes.sources import read_events
+    from iterable_sim.archive.reader import read_events
     from iterable_sim.samples import sample_events
     from iterable_sim.mapping.settings import Settings
     from iterable_sim.widgets.explorer import SettingsExplorer
