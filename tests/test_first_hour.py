@@ -2,7 +2,6 @@
 gets one clear line, nothing reaches Iterable unasked."""
 from __future__ import annotations
 
-import importlib
 import io
 import json
 import os
@@ -16,7 +15,7 @@ import httpx
 import pytest
 
 import iterable_sim as its
-send_module = importlib.import_module("iterable_sim.send.api")
+from iterable_sim.send import api as send_module  # not `import iterable_sim.send.api`: its.send is the function
 from iterable_sim.cli.commands import main
 from iterable_sim.checks.preflight import preflight
 from iterable_sim.samples import sample_descriptions, sample_events

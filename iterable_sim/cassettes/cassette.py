@@ -369,7 +369,7 @@ class ScrubbingPersister:
 
     def save_cassette(self, cassette_path: Any, cassette_dict: dict[str, Any], serializer: Any) -> None:
         requests, responses = [], []
-        for request, response in zip(cassette_dict["requests"], cassette_dict["responses"]):
+        for request, response in zip(cassette_dict["requests"], cassette_dict["responses"], strict=True):
             data = request._to_dict()
             iterable = iterable_host(data["uri"], data["headers"]) is not None
             if iterable or self.everything:

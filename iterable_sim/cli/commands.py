@@ -183,7 +183,8 @@ def readable_requests(results: MappingResults, *, width: int = 40, data_width: i
                            for result in results for request in result.requests]
     for column in shown.columns:
         limit = data_width if column == "dataFields" else width
-        shown[column] = shown[column].map(lambda v: v[:limit - 1] + "…" if isinstance(v, str) and len(v) > limit else v)
+        shown[column] = shown[column].map(lambda v, limit=limit: v[:limit - 1] + "…"
+                                          if isinstance(v, str) and len(v) > limit else v)
     return shown
 
 

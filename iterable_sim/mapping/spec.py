@@ -89,7 +89,7 @@ class FieldRule:
         value = self.lookup(message)
         if value is UNDEFINED:
             return value, None
-        for get, text in zip(self._getters, self.sources):
+        for get, text in zip(self._getters, self.sources, strict=True):
             if _usable(get(message)):
                 return value, text
         return value, None

@@ -203,7 +203,7 @@ class Backend:
         if mismatches:
             raise types_mismatched(project.project_id, mismatches)
         result = BulkResult({name: [] for name in USER_FAILURE_LISTS})
-        for update, data, plan in zip(updates, datas, plans):
+        for update, data, plan in zip(updates, datas, plans, strict=True):
             new_email, new_user_id = _new_identifiers(data)
             try:
                 check_identifiers(project, update.email, update.user_id, ("email", new_email),
@@ -355,7 +355,7 @@ class Backend:
         if mismatches:
             raise types_mismatched(project.project_id, mismatches)
         result = BulkResult({name: [] for name in EVENT_FAILURE_LISTS})
-        for event, plan in zip(events, plans):
+        for event, plan in zip(events, plans, strict=True):
             if event.event_name in project.disallowed_events:
                 result.failed += 1
                 result.disallowed.append(event.event_name)
