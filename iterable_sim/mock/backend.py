@@ -538,6 +538,7 @@ def _new_identifiers(data: Mapping[str, Any]) -> tuple[str | None, str | None]:
 
 def _dotted_field(value: Any) -> str | None:
     if type(value) is dict:
+        name: str  # a JSON object's keys
         for name, sub in value.items():
             if "." in name:
                 return name
