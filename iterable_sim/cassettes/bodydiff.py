@@ -149,6 +149,7 @@ def _diff_items(bulk: str, recorded: list[Any], now: list[Any]) -> Iterator[Chan
         pairs = pair_indexes(recorded, now, _pairing_key)
     for i, j in pairs:
         if i is None:
+            assert j is not None  # each pair has one side at least
             yield Change(f"{bulk}[{j}]", "", "added", MISSING, now[j], who(now[j]))
         elif j is None:
             yield Change(f"{bulk}[{i}]", "", "removed", recorded[i], MISSING, who(recorded[i]))

@@ -125,7 +125,7 @@ class CassetteMismatch(CannotOverwriteExistingCassetteException, IterableSimErro
     def __init__(self, cassette: "IterableCassette", request: Any, miss: Miss) -> None:
         self.cassette = cassette
         self.failed_request = request
-        self.similar_requests = []
+        self.similar_requests: list[Any] = []
         self.reason = "no_match"
         self.miss = miss
         Exception.__init__(self, f"{miss.describe()}\nno recorded interaction matches it in {cassette._path}")
@@ -139,7 +139,9 @@ class IterableCassette(Cassette):
     collect: ClassVar[bool] = False
     accept: ClassVar[bool] = False
     plain_match_on: ClassVar[tuple[Callable[..., Any], ...] | None] = None
-    passthrough: ClassVar[Callable[[Any], bool] | None] = None  # calls left to another mock (respx)
+    passthrough: ClassVar[staticmethod[[Any], bool] | None] = None  # calls left to another mock (respx)
+    data: list[tuple[Any, Any]]  # vcrpy's: the (request, response) pairs
+    _metadata: dict[str, Any]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -150,7 +152,7 @@ class IterableCassette(Cassette):
         self._others: list[int] = []  # recorded calls to other hosts
         self._made = 0
         self.misses: list[Miss] = []
-        self._last: tuple[Any, int | None] | None = None
+        self._last: tuple[Any, tuple[Call | None, int | None]] | None = None
         if self.accept:
             self.record_mode = RecordMode.NEW_EPISODES
 

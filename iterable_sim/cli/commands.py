@@ -379,7 +379,8 @@ def cmd_explore(args: argparse.Namespace, out: TextIO) -> int:
 EVENTS_HELP = ("JSON lines files (.gz allowed), directories of them, globs, or - for stdin (default); "
                "a JSON file holding one event or a list is read whole")
 
-COMMANDS: dict[str, tuple[str, Command, Callable[[argparse.ArgumentParser], None]]] = {
+# each command: its help, its function, and what adds its arguments to its parser (whatever that returns is unused)
+COMMANDS: dict[str, tuple[str, Command, Callable[[argparse.ArgumentParser], object]]] = {
     "demo": ("map the sample events, send them to the embedded mock Iterable, show what happens (no key needed)", cmd_demo, lambda p: None),
     "map": ("map events from JSON lines (.gz too: files, directories, globs, stdin) to Iterable requests",
             cmd_map, lambda p: (

@@ -60,6 +60,7 @@ def send(events: Iterable[Any], settings: Settings, to: Target = None, *, stable
     report, plan, legs = _prepare(events, settings, to, target, client, mock, stable_event_ids, progress, options)
     bar = _progress_bar(plan, target, progress)
     done = 0
+    call: tuple[Request, list[Any]] | None  # a plan's call, then the call _take says comes next
     try:
         with client:
             for call in plan:

@@ -49,7 +49,7 @@ class Leg:
     fate: Fate
     status: int | None
     reason: str
-    stage: Literal["mapping", "delivery"] | None
+    stage: Literal["mapping", "delivery", "interrupted"] | None
     attempts: int
     endpoint: str | None = None
 
