@@ -10,6 +10,7 @@ import subprocess
 import sys
 import tomllib
 from pathlib import Path
+from typing import Literal
 
 import httpx
 import pytest
@@ -168,6 +169,7 @@ def run_into_a_closed_pipe(*argv: str) -> subprocess.CompletedProcess:
     """The command's stdout is a pipe its reader closed before reading (as `| head -0` does)."""
     process = subprocess.Popen([sys.executable, "-m", "iterable_sim.cli", *argv], stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
+    assert process.stdout is not None and process.stderr is not None
     process.stdout.close()
     err = process.stderr.read()
     return subprocess.CompletedProcess(argv, process.wait(timeout=120), None, err)
@@ -350,7 +352,7 @@ def test_resend_leaves_out_what_would_fail_again_and_says_so():
 # ---------------------------------------------------------------- 10. deletion follows send's rule
 
 
-def mock_with_user(user_id: str, data_center: str = "USDC") -> its.MockIterable:
+def mock_with_user(user_id: str, data_center: Literal["USDC", "EUDC"] = "USDC") -> its.MockIterable:
     mock = its.MockIterable(clock=its.ManualClock())
     mock.add_api_key("k")
     its.send([{"type": "identify", "userId": user_id, "traits": {"email": f"{user_id}@example.com"}}],
@@ -404,12 +406,12 @@ def test_delete_users_refuses_a_destination_it_does_not_know():
 EVENT = {"type": "track", "event": "Clicked", "userId": "u1"}
 
 
-@pytest.mark.parametrize("call", [
-    lambda: its.map_event(EVENT, {"apiKey": "k"}),
-    lambda: its.map_events([EVENT], {"apiKey": "k"}),
-    lambda: its.explain(EVENT, {"apiKey": "k"}),
-    lambda: its.send([EVENT], {"apiKey": "k"}),
-    lambda: its.send([EVENT], None),
+@pytest.mark.parametrize("call", [  # the wrong types are the point
+    lambda: its.map_event(EVENT, {"apiKey": "k"}),  # type: ignore[arg-type]
+    lambda: its.map_events([EVENT], {"apiKey": "k"}),  # type: ignore[arg-type]
+    lambda: its.explain(EVENT, {"apiKey": "k"}),  # type: ignore[arg-type]
+    lambda: its.send([EVENT], {"apiKey": "k"}),  # type: ignore[arg-type]
+    lambda: its.send([EVENT], None),  # type: ignore[arg-type]
 ], ids=["map_event", "map_events", "explain", "send", "send-None"])
 def test_a_config_given_where_settings_belong_says_how_to_make_them(call):
     with pytest.raises(TypeError, match=r"settings must be a Settings, not \w+: .*Settings.from_rudder\(config\)"):
