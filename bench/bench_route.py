@@ -48,7 +48,8 @@ def main() -> None:
     lines = load_lines(args.events)
     settings = load_settings(args.settings)
     for size in (args.batch, None):
-        timings, collector, batches = fresh_passes(lines, args.runs, lambda events: route_in_calls(events, settings, size))
+        timings, collector, batches = fresh_passes(lines, args.runs,
+                                                   lambda events, size=size: route_in_calls(events, settings, size))
         per_endpoint = Counter(request.endpoint for batch in batches for request in batch.requests)
         failed = sum(len(batch.job_ids) for batch in batches if batch.error is not None)
         calls = f"calls of {size}" if size else "one call"

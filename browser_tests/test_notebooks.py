@@ -207,8 +207,9 @@ def click_explorer(page, shots: Path) -> None:
     # a click on a column's sort arrows sorts by it, up then down
     endpoint = table.locator("thead th").filter(has=page.locator("input[placeholder='endpoint']"))
     column = int(endpoint.evaluate("th => th.cellIndex"))
-    shown = lambda: table.evaluate("(t, c) => [...t.querySelectorAll('tbody tr')].map(r => r.children[c].textContent)",
-                                   column)
+    def shown():
+        return table.evaluate("(t, c) => [...t.querySelectorAll('tbody tr')].map(r => r.children[c].textContent)",
+                              column)
     endpoint.locator(".dt-column-order").click()
     page.wait_for_function("th => th.getAttribute('aria-sort') === 'ascending'", arg=endpoint.element_handle())
     assert shown() == sorted(shown())

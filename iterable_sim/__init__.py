@@ -11,9 +11,8 @@ from iterable_sim.mock import Faults, MockIterable, MockOptions
 from iterable_sim.mapping.request import MappingError, Request
 from iterable_sim.send import LIVE, LiveSendRefused, SendReport, Target, asend, send
 from iterable_sim.mapping.settings import Settings, SettingsError
-from iterable_sim.version import PACKAGE_VERSION as __version__
 from iterable_sim.version import RUDDERSTACK_VERSION
-from iterable_sim import former_paths
+from iterable_sim import former_paths, version
 
 __all__ = [
     "IterableSimError",
@@ -25,6 +24,8 @@ __all__ = [
     "Clock", "Faults", "ManualClock", "MockIterable", "MockOptions", "SystemClock",
     "CrosscheckReport", "TransformerError", "crosscheck", "RUDDERSTACK_VERSION",
 ]
+
+__version__ = version.PACKAGE_VERSION
 
 former_paths.install()
 del former_paths

@@ -24,7 +24,7 @@ from __future__ import annotations
 import socket
 import warnings
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Callable, Generator, Iterable, Iterator, Literal, NamedTuple
 
 import pytest
 
@@ -44,8 +44,8 @@ TEST_KEYS = {"apiKey": "pytest-api-key-3c1e9b07", "registerDeviceOrBrowserApiKey
 FIXTURES = frozenset({"iterable_config", "iterable_settings", "iterable_events", "iterable_mock", "iterable_server",
                       "iterable_send"})
 LOCAL_HOSTS = ("127.", "::1", "localhost", "0.0.0.0")
-REPORTS = pytest.StashKey[list]()
-SETTINGS_WARNINGS = pytest.StashKey[list]()
+REPORTS = pytest.StashKey[list["SendReport"]]()
+SETTINGS_WARNINGS = pytest.StashKey[list[str]]()
 _current: list[pytest.Item] = []
 
 
@@ -123,7 +123,8 @@ def pytest_recording_configure(config: pytest.Config, vcr: "VCR") -> None:
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[pytest.TestReport]:
+def pytest_runtest_makereport(item: pytest.Item,
+                              call: pytest.CallInfo[None]) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report: pytest.TestReport = yield
     if call.when != "call":
         return report
@@ -138,11 +139,15 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     error = None
     if call.excinfo is not None:
         error = call.excinfo.exconly().splitlines()[0][:300]
-    message = failure_message(cassette, strict=strict, nodeid=item.nodeid, reports=item.stash.get(REPORTS, []),
-                              warnings=item.stash.get(SETTINGS_WARNINGS, []), test_error=error)
+    # read before the call: inside it, mypy would take the stash keys' types from failure_message's parameters
+    reports, warned = item.stash.get(REPORTS, []), item.stash.get(SETTINGS_WARNINGS, [])
+    message = failure_message(cassette, strict=strict, nodeid=item.nodeid, reports=reports, warnings=warned,
+                              test_error=error)
     if message is not None:
         report.outcome = "failed"
-        report.longrepr = _ReplayFailure(message, str(item.path), headline(cassette, strict) or message)
+        # pytest takes any longrepr with toterminal() (its types name only its own TerminalRepr)
+        report.longrepr = _ReplayFailure(  # type: ignore[assignment]
+            message, str(item.path), headline(cassette, strict) or message)
     return report
 
 

@@ -1,6 +1,8 @@
 """attribute(): each event's outcome from Iterable's answer, as RudderStack attributes it."""
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from iterable_sim import Outcome, Request, Settings, attribute, route
@@ -22,7 +24,7 @@ def answer(fail_count: int = 1, **lists) -> dict:
     body = {"successCount": 0, "failCount": fail_count, "invalidEmails": [], "invalidUserIds": [],
             "disallowedEventNames": [], "failedUpdates": {"invalidEmails": [], "notFoundUserIds": []}}
     for path, values in lists.items():
-        node = body
+        node: dict[str, Any] = body
         *parents, last = path.split("__")
         for parent in parents:
             node = node.setdefault(parent, {})

@@ -1,6 +1,7 @@
 """IterableClient: retries, back-off, Retry-After, pacing and base URLs, against scripted transports."""
 import asyncio
 import email.utils
+from typing import Any
 
 import httpx
 import pytest
@@ -171,7 +172,7 @@ def _mock_sends(direct: bool, monkeypatch, use_async: bool = False):
         mock.faults.add(kind, "events/track", times=1, seconds=5.0)
     refused = Request("POST", "https://api.eu.iterable.com/api/events/track", TRACK.headers, {"eventName": "e"})
     unknown = Request("GET", "https://api.iterable.com/api/no/such/path?x=1", TRACK.headers, None)
-    options = {"transport": mock.transport(), "clock": mock.clock, "timeout": 2.0, "retry": RetryPolicy(seed=1)}
+    options: dict[str, Any] = {"transport": mock.transport(), "clock": mock.clock, "timeout": 2.0, "retry": RetryPolicy(seed=1)}
     if use_async:
         async def both():
             async with AsyncIterableClient(**options) as client:

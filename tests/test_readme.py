@@ -73,7 +73,7 @@ def test_the_readme_has_python_examples_and_every_placeholder_is_used():
         assert placeholder in sources, f"{placeholder!r} is no longer in the README: drop it from the placeholders"
 
 
-def test_the_readme_python_examples_run_as_written(capsys):
+def test_the_readme_python_examples_run_as_written(capsys: pytest.CaptureFixture[str]) -> None:
     namespace: dict[str, object] = {name: make() for name, make in README_NAMES.items()}
     for first_line, source in python_blocks():
         source = with_sample_data(source)
@@ -84,7 +84,7 @@ def test_the_readme_python_examples_run_as_written(capsys):
             try:
                 if isinstance(statement, ast.Expr):
                     value = eval(compile(ast.Expression(statement.value), where, "eval"), namespace)
-                    shown = shown_value(lines, statement.end_lineno)
+                    shown = shown_value(lines, statement.end_lineno or statement.lineno)
                     if shown is not None:
                         assert_shows(value, shown, where)
                 else:

@@ -226,7 +226,8 @@ def test_ten_thousand_events_under_injected_faults_lose_and_duplicate_nothing():
     counts_add_up(resent)
     assert resent.summary()["delivered"] == len(failed)
 
-    delivered = [e for r in (report, resent) for o, e in zip(r.outcomes, r.events) if o.fate == "delivered"]
+    delivered = [e for r in (report, resent) for o, e in zip(r.outcomes, r.events, strict=True)
+                 if o.fate == "delivered"]
     assert len(delivered) == 10_000
     tracked = sorted(e["messageId"] for e in delivered if e["type"] in ("track", "page", "screen")
                      and e.get("event") not in ("Order Completed", "Product Added"))

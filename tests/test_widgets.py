@@ -208,7 +208,8 @@ def test_fault_panel_shows_the_status_only_for_5xx_and_seconds_only_for_latency(
     from iterable_sim.widgets import FaultPanel
 
     panel = FaultPanel()
-    visible = lambda: {name for name in ("status", "seconds") if panel.controls[name].layout.display != "none"}
+    def visible() -> set[str]:
+        return {name for name in ("status", "seconds") if panel.controls[name].layout.display != "none"}
     assert visible() == {"status"}
     panel.controls["kind"].value = "latency"
     assert visible() == {"seconds"}

@@ -135,7 +135,7 @@ def map_records(records: Iterable[Record], settings: Settings, source: str | Non
         where = source if source is not None else record.source
         if isinstance(record, MalformedLine):
             for name, value in zip(REFUSED_SCHEMA.names,
-                                   (where, record.line, None, None, "input", None, record.reason, None)):
+                                   (where, record.line, None, None, "input", None, record.reason, None), strict=True):
                 refused[name].append(value)
             continue
         event = record.event
@@ -144,7 +144,8 @@ def map_records(records: Iterable[Record], settings: Settings, source: str | Non
             mapped = map_event(event, settings)
         except MappingError as err:
             for name, value in zip(REFUSED_SCHEMA.names,
-                                   (where, record.line, kind, label, "mapping", err.status, str(err), err.field)):
+                                   (where, record.line, kind, label, "mapping", err.status, str(err), err.field),
+                                   strict=True):
                 refused[name].append(value)
             continue
         too_large = None
@@ -157,11 +158,12 @@ def map_records(records: Iterable[Record], settings: Settings, source: str | Non
                 too_large = too_large or size_problem(request)
             values = (where, record.line, kind, label, request.endpoint, _text(email), _text(user_id),
                       _text(sent_name), request.method, request.url, text.decode())
-            for append, value in zip(append_request, values):
+            for append, value in zip(append_request, values, strict=True):
                 append(value)
         if too_large is not None:
             for name, value in zip(REFUSED_SCHEMA.names,
-                                   (where, record.line, kind, label, "size", PAYLOAD_TOO_LARGE, too_large, None)):
+                                   (where, record.line, kind, label, "size", PAYLOAD_TOO_LARGE, too_large, None),
+                                   strict=True):
                 refused[name].append(value)
     return requests, refused
 

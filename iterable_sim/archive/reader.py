@@ -20,7 +20,7 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Iterable, Iterator, Union
+from typing import Any, Iterable, Iterator, Union
 
 import orjson
 
@@ -139,7 +139,7 @@ def read_file(name: str) -> Iterator[Record]:
 
 
 def _unpacked(raw: io.BufferedReader, name: str) -> Iterator[Record]:
-    stream: IO[bytes] = gzip.GzipFile(fileobj=raw) if raw.peek(2)[:2] == GZIP_MAGIC else raw
+    stream: io.BufferedIOBase = gzip.GzipFile(fileobj=raw) if raw.peek(2)[:2] == GZIP_MAGIC else raw
     try:
         yield from _records(stream, name)
     except (OSError, EOFError) as err:  # a truncated or corrupt .gz: what was read stands
@@ -155,7 +155,7 @@ def events_only(records: Iterable[Record], malformed: list[MalformedLine] | None
             malformed.append(record)
 
 
-def _records(stream: IO[bytes], name: str) -> Iterator[Record]:
+def _records(stream: io.BufferedIOBase, name: str) -> Iterator[Record]:
     lines = iter(stream)
     first = next(lines, b"")
     rest: Iterable[bytes] = lines

@@ -172,7 +172,7 @@ class _Keeper:
         self.index += 1
         columns = self.report.columns
         if columns is not None:
-            for column, value in zip(columns.values(), row):
+            for column, value in zip(columns.values(), row, strict=True):
                 column.append(value)
         if self.on_outcome is not None:
-            self.on_outcome(dict(zip(OUTCOME_COLUMNS, row)))
+            self.on_outcome(dict(zip(OUTCOME_COLUMNS, row, strict=True)))

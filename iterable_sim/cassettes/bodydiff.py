@@ -87,7 +87,7 @@ def same(a: Any, b: Any) -> bool:
     if isinstance(a, dict):
         return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
     if isinstance(a, list):
-        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
     return bool(a == b)
 
 
@@ -133,7 +133,7 @@ def pair_indexes(recorded: Sequence[Any], now: Sequence[Any], key: Callable[[Any
     matcher = difflib.SequenceMatcher(None, [key(c) for c in recorded], [key(c) for c in now], autojunk=False)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
-            yield from zip(range(i1, i2), range(j1, j2))
+            yield from zip(range(i1, i2), range(j1, j2), strict=True)
         elif fallback is not None:
             for i, j in pair_indexes(recorded[i1:i2], now[j1:j2], fallback):
                 yield (None if i is None else i + i1), (None if j is None else j + j1)
@@ -144,11 +144,12 @@ def pair_indexes(recorded: Sequence[Any], now: Sequence[Any], key: Callable[[Any
 
 def _diff_items(bulk: str, recorded: list[Any], now: list[Any]) -> Iterator[Change]:
     if len(recorded) == len(now):
-        pairs: Iterable[tuple[int | None, int | None]] = zip(range(len(recorded)), range(len(now)))
+        pairs: Iterable[tuple[int | None, int | None]] = zip(range(len(recorded)), range(len(now)), strict=True)
     else:  # other events: the recorded ones are gone, the current ones new
         pairs = pair_indexes(recorded, now, _pairing_key)
     for i, j in pairs:
         if i is None:
+            assert j is not None  # each pair has one side at least
             yield Change(f"{bulk}[{j}]", "", "added", MISSING, now[j], who(now[j]))
         elif j is None:
             yield Change(f"{bulk}[{i}]", "", "removed", recorded[i], MISSING, who(recorded[i]))

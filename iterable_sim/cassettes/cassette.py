@@ -128,7 +128,7 @@ class CassetteMismatch(CannotOverwriteExistingCassetteException, IterableSimErro
     def __init__(self, cassette: "IterableCassette", request: Any, miss: Miss) -> None:
         self.cassette = cassette
         self.failed_request = request
-        self.similar_requests = []
+        self.similar_requests: list[Any] = []
         self.reason = "no_match"
         self.miss = miss
         Exception.__init__(self, f"{miss.describe()}\nno recorded interaction matches it in {cassette.path}")
@@ -142,6 +142,7 @@ class IterableCassette(Cassette):
     collect: ClassVar[bool] = False
     plain_match_on: ClassVar[tuple[Callable[..., Any], ...]] = PLAIN_MATCHERS
     passthrough: ClassVar[Callable[[Any], bool] | None] = None  # calls left to another mock (respx)
+    data: list[tuple[Any, Any]]  # vcrpy's: the (request, response) pairs
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -381,7 +382,7 @@ class ScrubbingPersister:
 
     def save_cassette(self, cassette_path: Any, cassette_dict: dict[str, Any], serializer: Any) -> None:
         requests, responses = [], []
-        for request, response in zip(cassette_dict["requests"], cassette_dict["responses"]):
+        for request, response in zip(cassette_dict["requests"], cassette_dict["responses"], strict=True):
             data = request_dict(request)
             iterable = iterable_host(data["uri"], data["headers"]) is not None
             if iterable or self.everything:

@@ -88,6 +88,7 @@ def compare_calls(cassette: str, recorded: Sequence[ComparedCall], now: Sequence
     for i, j in pair_indexes(recorded, now, key=lambda c: (c.method, c.path, json.dumps(subjects(c.body), default=str)),
                              fallback=lambda c: (c.method, c.path)):
         if j is None:
+            assert i is not None  # each pair has one side at least
             rows.append(_row(cassette, i, recorded[i], None, who(recorded[i].body), "", "request removed",
                              recorded[i].body, MISSING))
         elif i is None:
@@ -142,6 +143,7 @@ def drift_report(frame: pd.DataFrame, compared: int) -> str:
         return f"no drift: the current mapping sends exactly what the {compared} cassette(s) recorded"
     lines = [f"drift: {len(frame)} difference(s) in {frame['cassette'].nunique()} of {compared} cassette(s)"]
     shown = frame.astype(object).where(frame.notna(), None)
+    request: Any  # the recorded call's index, None for a new call
     for (cassette, request, endpoint), group in shown.groupby(["cassette", "request", "endpoint"], dropna=False,
                                                                sort=False):
         where = f"call {int(request) + 1}" if request is not None and request == request else "new call"

@@ -37,7 +37,7 @@ def compare_settings(events: Iterable[Any], a: Settings, b: Settings, *, labels:
         raise CompareError("compare_settings needs two different labels")
     events = list(events)
     rows = []
-    for left, right in zip(map_events(events, a), map_events(events, b)):
+    for left, right in zip(map_events(events, a), map_events(events, b), strict=True):
         change, detail = _change(left, right)
         event = left.event if isinstance(left.event, dict) else {}
         rows.append({"event": left.index, "type": event.get("type"), "name": event_name(event), "change": change,

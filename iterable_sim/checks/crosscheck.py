@@ -13,7 +13,7 @@ import re
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any, Iterable, Iterator, Mapping, Sized
 from urllib.parse import urlencode
 
 import httpx
@@ -128,7 +128,7 @@ def crosscheck(events: Iterable[Any], settings: Mapping[str, Any] | Settings, ur
     base = url.rstrip("/")
     report = CrosscheckReport(url=base, router=router)
     path = PROCESSOR_PATH if router is None else ROUTER_PATH
-    total = len(events) if hasattr(events, "__len__") else None
+    total = len(events) if isinstance(events, Sized) else None
     bar = tqdm(total=total, unit="event", desc="crosscheck", delay=PROGRESS_DELAY, disable=not progress)
     # The next chunk goes to the transformer while this one is mapped and compared: two chunks in memory at most.
     with bar, httpx.Client(transport=transport, timeout=timeout) as client, ThreadPoolExecutor(1) as sender:
@@ -221,7 +221,7 @@ def _their_request(output: Mapping[str, Any]) -> dict[str, Any]:
     url = output.get("endpoint")
     if params:
         url = f"{url}?{urlencode(params, doseq=True)}"
-    body = output.get("body") if isinstance(output.get("body"), dict) else {}
+    body = output["body"] if isinstance(output.get("body"), dict) else {}
     return _view(output.get("method", ""), url, output.get("headers") or {}, body.get("JSON", {}))
 
 
@@ -378,10 +378,10 @@ def _compare_call(report: CrosscheckReport, chunk: list[Any], start: int, batche
     ours = [_our_batch(b) for b in route((start + i + 1, message, settings) for i, message in enumerate(chunk))]
     with_events: dict[tuple[Any, ...], list[int]] = {}  # our batches (positions in `ours`) by the events they carry
     with_event: dict[Any, list[int]] = {}  # ... and by each event
-    for k, batch in enumerate(ours):
-        with_events.setdefault(tuple(batch["events"]), []).append(k)
+    for position, batch in enumerate(ours):
+        with_events.setdefault(tuple(batch["events"]), []).append(position)
         for event in batch["events"]:
-            with_event.setdefault(event, []).append(k)
+            with_event.setdefault(event, []).append(position)
     paired: set[int] = set()
     good: set[Any] = set()
     bad: set[Any] = set()

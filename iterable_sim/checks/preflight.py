@@ -66,7 +66,7 @@ def requests_with_preflight(results: MappingResults, *, project_type: str = "hyb
     frame = results.requests_frame()
     checked = preflight(results, project_type=project_type)
     reason = checked["reason"].where(checked["preflight"] == "rejected", checked["notes"])
-    at = frame.columns.get_loc("endpoint") + 1
+    at = list(frame.columns).index("endpoint") + 1
     frame.insert(at, "preflight", checked["preflight"].to_numpy())
     frame.insert(at + 1, "preflight_reason", reason.to_numpy())
     return frame
@@ -130,6 +130,7 @@ def _notes_by_endpoint(event: Any, settings: Any) -> dict[str, list[str]]:
     except MappingError:
         return {}
     notes: dict[str, list[str]] = {}
+    row: Any  # a row of explain()'s table: its columns' values are what the trace holds
     for row in trace.itertuples(index=False):
         if row.value is not None or not row.conversion or row.source.startswith(("(", "settings.")):
             continue

@@ -13,7 +13,8 @@ from typing import Any, Iterator
 import orjson
 
 from iterable_sim.exceptions import IterableSimError
-from iterable_sim.mapping.settings import BASE_URLS, FLAGS, RUDDER_KEYS, Settings
+from iterable_sim.hosts import BASE_URLS
+from iterable_sim.mapping.settings import FLAGS, RUDDER_KEYS, Settings
 
 
 class CliError(IterableSimError):
@@ -93,7 +94,8 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     return Settings.from_rudder(config_from_args(args))
 
 
-def add_settings_options(parser: argparse.ArgumentParser) -> None:
+def add_settings_options(parser: argparse.ArgumentParser) -> argparse._ArgumentGroup:
+    """Add the settings options (--settings, --api-key, ..., the flags) to `parser`; returns their group."""
     group = parser.add_argument_group("settings (flags override --settings)")
     group.add_argument("--settings", metavar="FILE", help="a RudderStack destination Config as JSON")
     group.add_argument("--api-key", dest="api_key")
@@ -104,3 +106,4 @@ def add_settings_options(parser: argparse.ArgumentParser) -> None:
     for name in FLAGS:
         group.add_argument(f"--{name.replace('_', '-')}", dest=name, action=argparse.BooleanOptionalAction,
                            default=None)
+    return group

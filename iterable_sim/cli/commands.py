@@ -183,7 +183,8 @@ def readable_requests(results: MappingResults, *, width: int = 40, data_width: i
                            for result in results for request in result.requests]
     for column in shown.columns:
         limit = data_width if column == "dataFields" else width
-        shown[column] = shown[column].map(lambda v: v[:limit - 1] + "…" if isinstance(v, str) and len(v) > limit else v)
+        shown[column] = shown[column].map(lambda v, limit=limit: v[:limit - 1] + "…"
+                                          if isinstance(v, str) and len(v) > limit else v)
     return shown
 
 
@@ -383,7 +384,8 @@ def cmd_explore(args: argparse.Namespace, out: TextIO) -> int:
 EVENTS_HELP = ("JSON lines files (.gz allowed), directories of them, globs, or - for stdin (default); "
                "a JSON file holding one event or a list is read whole")
 
-COMMANDS: dict[str, tuple[str, Command, Callable[[argparse.ArgumentParser], None]]] = {
+# each command: its help, its function, and what adds its arguments to its parser (whatever that returns is unused)
+COMMANDS: dict[str, tuple[str, Command, Callable[[argparse.ArgumentParser], object]]] = {
     "demo": ("map the sample events, send them to the embedded mock Iterable, show what happens (no key needed)", cmd_demo, lambda p: None),
     "map": ("map events from JSON lines (.gz too: files, directories, globs, stdin) to Iterable requests",
             cmd_map, lambda p: (

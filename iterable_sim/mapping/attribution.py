@@ -89,7 +89,7 @@ def _bulk_outcomes(request: Request, job_ids: Sequence[Any], body: Any) -> list[
                                f"give one job id per item, in the items' order")
     check = _failure_checker(body)
     outcomes = []
-    for job_id, item in zip(job_ids, items):
+    for job_id, item in zip(job_ids, items, strict=True):
         failures = check(item) if isinstance(item, dict) else []
         if not failures:
             outcomes.append(Outcome(job_id, 200, SUCCESS))

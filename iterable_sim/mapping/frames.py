@@ -36,7 +36,7 @@ def requests_frame(results: "MappingResults") -> pd.DataFrame:
             body = request.json
             email, user_id = identity(body)
             for append, value in zip(fixed, (result.index, kind, name, request.endpoint, email, user_id,
-                                             body.get("eventName"))):
+                                             body.get("eventName")), strict=True):
                 append(value)
             data = body.get("dataFields")
             if isinstance(data, dict):

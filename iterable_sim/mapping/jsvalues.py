@@ -107,7 +107,7 @@ def js_get(target: Any, segments: tuple[str, ...]) -> Any:
     return target if index == count else UNDEFINED
 
 
-def _has(target: dict | list, key: str) -> bool:
+def _has(target: dict[str, Any] | list[Any], key: str) -> bool:
     if isinstance(target, dict):
         return key in target
     if key == "length":
@@ -115,7 +115,7 @@ def _has(target: dict | list, key: str) -> bool:
     return key.isdigit() and (key == "0" or not key.startswith("0")) and int(key) < len(target)
 
 
-def _item(target: dict | list, key: str) -> Any:
+def _item(target: dict[str, Any] | list[Any], key: str) -> Any:
     if isinstance(target, dict):
         return target[key]
     return len(target) if key == "length" else target[int(key)]
@@ -152,7 +152,7 @@ def path_getter(segments: tuple[str, ...]) -> Callable[[Any], Any]:
     def get_deep(m: Any) -> Any:
         if type(m) is not dict or joined in m:
             return js_get(m, segments)
-        node = m
+        node: Any = m
         for index, seg in enumerate(segments):
             if type(node) is dict:
                 if seg in node:
@@ -417,7 +417,7 @@ def set_value(target: Any, path: Any, value: Any) -> Any:
             raise JavaScriptTypeError("Object.defineProperty called on non-object")
         if isinstance(target, list):
             return target  # a named property of an array: JSON.stringify does not write it
-        root = dict(target)
+        root: dict[str, Any] | list[Any] = dict(target)
         _assign(root, ".".join(_key(p) for p in unsafe), value)
         return root
     if not truthy(path) or not isinstance(target, (dict, list)):
@@ -448,7 +448,7 @@ def _unsafe_parts(path: Any) -> list[Any] | None:
     """The path's parts when integrations-lib's setValue finds a reserved key among them (__proto__,
     constructor, prototype), else None."""
     if isinstance(path, str):
-        parts = set_value_parts(path) if path else []
+        parts = set_value_parts(path) or []
     elif isinstance(path, list):
         parts = path
     else:
@@ -456,11 +456,11 @@ def _unsafe_parts(path: Any) -> list[Any] | None:
     return parts if any(isinstance(p, str) and p in _UNSAFE_KEYS for p in parts) else None
 
 
-def copy_container(value: dict | list) -> dict | list:
+def copy_container(value: dict[str, Any] | list[Any]) -> dict[str, Any] | list[Any]:
     return dict(value) if isinstance(value, dict) else list(value)
 
 
-def _read(node: dict | list, part: Any) -> Any:
+def _read(node: dict[str, Any] | list[Any], part: Any) -> Any:
     if isinstance(node, dict):
         return node.get(_key(part), UNDEFINED)
     if type(part) is int and 0 <= part < len(node):
@@ -468,7 +468,7 @@ def _read(node: dict | list, part: Any) -> Any:
     return UNDEFINED
 
 
-def _assign(node: dict | list, part: Any, value: Any) -> None:
+def _assign(node: dict[str, Any] | list[Any], part: Any, value: Any) -> None:
     if isinstance(node, dict):
         if value is UNDEFINED:
             node.pop(_key(part), None)

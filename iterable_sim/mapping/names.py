@@ -6,7 +6,7 @@ from typing import Any
 
 def identity(body: dict[str, Any]) -> tuple[Any, Any]:
     """(email, userId) of a request body: its own, or its `user`'s; an email change's current email."""
-    user = body.get("user") if isinstance(body.get("user"), dict) else body
+    user: dict[str, Any] = body["user"] if isinstance(body.get("user"), dict) else body
     email = user.get("email", body.get("currentEmail"))
     return email, user.get("userId")
 

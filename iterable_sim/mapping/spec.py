@@ -7,8 +7,9 @@ and for `explain` alike.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from typing import Any, Callable
@@ -73,11 +74,13 @@ class FieldRule:
     setting: str | None = None
     note: str = ""
     origin: str = ""  # the RudderStack file and entry the rule follows
-    key: str = field(default="", init=False, repr=False, compare=False)  # the last part of a dotted field
+    # dataclasses.field, not field: in this class that name is the attribute above
+    key: str = dataclasses.field(default="", init=False, repr=False, compare=False)  # the last part of a dotted field
     # lookup(message): the value RudderStack's constructPayload would set, or UNDEFINED; compiled per rule.
-    lookup: Callable[[Any], Any] = field(default=None, init=False, repr=False, compare=False)  # type: ignore[assignment]
-    _getters: tuple[Callable[[Any], Any], ...] = field(default=(), init=False, repr=False, compare=False)
-    _after: Callable[[Any], Any] | None = field(default=None, init=False, repr=False, compare=False)
+    lookup: Callable[[Any], Any] = dataclasses.field(  # type: ignore[assignment]
+        default=None, init=False, repr=False, compare=False)
+    _getters: tuple[Callable[[Any], Any], ...] = dataclasses.field(default=(), init=False, repr=False, compare=False)
+    _after: Callable[[Any], Any] | None = dataclasses.field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "key", self.field.rpartition(".")[2])
@@ -94,7 +97,7 @@ class FieldRule:
         value = self.lookup(message)
         if value is UNDEFINED:
             return value, None
-        for get, text in zip(self._getters, self.sources):
+        for get, text in zip(self._getters, self.sources, strict=True):
             if _usable(get(message)):
                 return value, text
         return value, None
@@ -183,7 +186,8 @@ class Spec:
 
 
 def _read(name: str) -> dict[str, Any]:
-    return json.loads(resources.files(__package__).joinpath("specs", f"{name}.json").read_text("utf-8"))
+    spec: dict[str, Any] = json.loads(resources.files(__package__).joinpath("specs", f"{name}.json").read_text("utf-8"))
+    return spec
 
 
 @cache

@@ -203,7 +203,7 @@ class Backend:
         if mismatches:
             raise types_mismatched(project.project_id, mismatches)
         result = BulkResult({name: [] for name in USER_FAILURE_LISTS})
-        for update, data, plan in zip(updates, datas, plans):
+        for update, data, plan in zip(updates, datas, plans, strict=True):
             new_email, new_user_id = _new_identifiers(data)
             try:
                 check_identifiers(project, update.email, update.user_id, ("email", new_email),
@@ -355,7 +355,7 @@ class Backend:
         if mismatches:
             raise types_mismatched(project.project_id, mismatches)
         result = BulkResult({name: [] for name in EVENT_FAILURE_LISTS})
-        for event, plan in zip(events, plans):
+        for event, plan in zip(events, plans, strict=True):
             if event.event_name in project.disallowed_events:
                 result.failed += 1
                 result.disallowed.append(event.event_name)
@@ -538,6 +538,7 @@ def _new_identifiers(data: Mapping[str, Any]) -> tuple[str | None, str | None]:
 
 def _dotted_field(value: Any) -> str | None:
     if type(value) is dict:
+        name: str  # a JSON object's keys
         for name, sub in value.items():
             if "." in name:
                 return name

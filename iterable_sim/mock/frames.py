@@ -1,7 +1,7 @@
 """The mock's state and journal as pandas DataFrames (built on demand, never kept)."""
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any, Iterable, Literal
 
 import pandas as pd
 
@@ -10,7 +10,7 @@ from iterable_sim.mock.state import Project
 
 
 def _frame(rows: list[dict[str, Any]], columns: list[str], times: Iterable[str] = (),
-           unit: str = "s") -> pd.DataFrame:
+           unit: Literal["s", "ms"] = "s") -> pd.DataFrame:
     """`times` columns become UTC timestamps from Unix seconds, or milliseconds (`unit="ms"`)."""
     frame = pd.DataFrame(rows, columns=columns)
     for column in times:

@@ -28,7 +28,9 @@ class MockIterableTransport(httpx.MockTransport):
     httpx.ReadTimeout. A dropped connection raises httpx.RemoteProtocolError."""
 
     def __init__(self, mock: Served) -> None:
-        super().__init__(self._respond)
+        # one handler for both: httpx's types take a sync one or an async one, this answers with a Response
+        # or (real-clock latency under an AsyncClient) an awaitable of one
+        super().__init__(self._respond)  # type: ignore[arg-type]
         self.mock = mock
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:

@@ -188,7 +188,7 @@ def too_deep(body: bytes, value: Any, limit: int = MAX_DEPTH) -> bool:
 
 def _deeper_than(node: dict[str, Any] | list[Any], levels: int) -> bool:
     """Whether objects/arrays nest more than `levels` levels below `node`."""
-    for child in node.values() if type(node) is dict else node:
+    for child in node.values() if isinstance(node, dict) else node:
         kind = type(child)
         if (kind is dict or kind is list) and (levels == 0 or _deeper_than(child, levels - 1)):
             return True

@@ -61,6 +61,7 @@ def send(events: Iterable[Any], settings: Settings, to: Target = None, *, stable
     report, plan, legs = _prepare(events, settings, to, target, client, mock, stable_event_ids, progress, options)
     bar = _progress_bar(plan, target, progress)
     done = 0
+    call: tuple[Request, list[Any]] | None  # a plan's call, then the call _take says comes next
     try:
         with client:
             for call in plan:
@@ -151,7 +152,7 @@ def _prepare(events: list[Any], settings: Settings, to: Target, target: str, cli
         if not batch.requests:
             for job in batch.job_ids:
                 legs.setdefault(job, []).append(Leg("failed", batch.status, batch.error or "", "mapping", 0))
-        for request, jobs in zip(batch.requests, batch.request_job_ids):
+        for request, jobs in zip(batch.requests, batch.request_job_ids, strict=True):
             if not jobs:
                 continue  # the empty bulk call RudderStack makes before an oversized item: it carries no event
             too_large = size_problem(request) if len(jobs) == 1 and request.endpoint in _BULK_LISTS else None
@@ -281,16 +282,17 @@ def _undeduplicable(request: Request, jobs: list[Any]) -> list[Any]:
         return list(jobs)
     if request.endpoint not in _IDEMPOTENT_BY_ID:
         return []
-    return [job for item, job in zip(_items(request), jobs) if not (isinstance(item, dict) and item.get("id"))]
+    return [job for item, job in zip(_items(request), jobs, strict=True)
+            if not (isinstance(item, dict) and item.get("id"))]
 
 
 def _give_stable_ids(batches: Sequence[Batch], events: list[Any]) -> None:
     """Events and purchases without an id get one derived from their event's messageId."""
     for batch in batches:
-        for request, jobs in zip(batch.requests, batch.request_job_ids):
+        for request, jobs in zip(batch.requests, batch.request_job_ids, strict=True):
             if request.endpoint not in _IDEMPOTENT_BY_ID:
                 continue
-            for item, job in zip(_items(request), jobs):
+            for item, job in zip(_items(request), jobs, strict=True):
                 message_id = events[job].get("messageId") if isinstance(events[job], dict) else None
                 if "id" not in item and isinstance(message_id, str) and message_id:
                     item["id"] = str(uuid.uuid5(STABLE_ID_NAMESPACE, message_id))

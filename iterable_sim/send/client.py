@@ -225,6 +225,7 @@ class _ClientCore:
 
 class IterableClient(_ClientCore):
     """Sends requests one at a time, synchronously. Use as a context manager, or call close()."""
+    _http: httpx.Client
 
     def __init__(self, *, base_url: str | None = None, transport: httpx.BaseTransport | None = None,
                  timeout: float = 10.0, retry: RetryPolicy | None = None, pace: bool | Pacer = True,
@@ -257,6 +258,7 @@ class IterableClient(_ClientCore):
 
     def send(self, request: Request) -> Delivery:
         url, headers, body, endpoint = self.prepare(request)
+        noted: list[tuple[str, float, bool]]  # (reason, wait, silent) per retry
         paced, noted, attempts = 0.0, [], 0
         first: list[BaseException] = []
         try:  # the first attempt; tenacity takes over only when it failed in a way worth retrying
@@ -300,6 +302,7 @@ class IterableClient(_ClientCore):
 
 class AsyncIterableClient(_ClientCore):
     """Sends requests concurrently from asyncio, at most `max_concurrency` at a time."""
+    _http: httpx.AsyncClient
 
     def __init__(self, *, base_url: str | None = None, transport: httpx.AsyncBaseTransport | None = None,
                  timeout: float = 10.0, retry: RetryPolicy | None = None, pace: bool | Pacer = True,
@@ -322,6 +325,7 @@ class AsyncIterableClient(_ClientCore):
 
     async def send(self, request: Request) -> Delivery:
         url, headers, body, endpoint = self.prepare(request)
+        noted: list[tuple[str, float, bool]]  # (reason, wait, silent) per retry
         paced, noted, attempts = 0.0, [], 0
         first: list[BaseException] = []
         try:  # the first attempt; tenacity takes over only when it failed in a way worth retrying

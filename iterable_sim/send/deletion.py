@@ -97,7 +97,7 @@ def delete_users(user_attributes: Any, config: Mapping[str, Any] | None,
                 refusals.append({"userId": user_id} if message is UNDEFINED else {"userId": user_id, "Reason": message})
             else:
                 fatal = fatal or (response.status_code, f"User deletion request failed : {js_string(message)}")
-    where = {"target": target, "mock": mock}
+    where: dict[str, Any] = {"target": target, "mock": mock}
     if fatal is not None:
         return DeletionResult(fatal[0], fatal[1], tuple(deleted), tuple(failed), **where)
     if refusals:

@@ -54,7 +54,7 @@ class Leg:
     fate: Fate
     status: int | None
     reason: str
-    stage: Literal["mapping", "delivery"] | None
+    stage: Literal["mapping", "delivery", "interrupted"] | None
     attempts: int
     endpoint: str | None = None
 
@@ -154,7 +154,7 @@ class SendReport:
         if self._send is None:
             raise ResendError("this report was not made by send() or asend(): there is nothing to re-send it with")
         again = self._send([self.events[i] for i in sent], self.settings, **{**self._resend_options, **overrides})
-        for before, after in zip((self.outcomes[i] for i in sent), again.outcomes):
+        for before, after in zip((self.outcomes[i] for i in sent), again.outcomes, strict=True):
             if before.status is None and before.stage == "delivery" and after.index in again._exposed \
                     and after.attempts > 0:
                 after.possible_duplicates += 1

@@ -127,7 +127,7 @@ class SettingsExplorer(View):
 
     def _status_html(self) -> str:
         summary = self._results.summary()
-        verdicts = self._requests_frame["preflight"].value_counts() if len(self._requests_frame) else {}
+        verdicts = self._requests_frame["preflight"].value_counts().to_dict() if len(self._requests_frame) else {}
         text = (f"<b>{summary['events']} events → {summary['requests']} requests</b>; "
                 f"{summary['failed']} refused by RudderStack; Iterable would reject "
                 f"{verdicts.get('rejected', 0)} and accept {verdicts.get('warning', 0)} with a warning")
@@ -153,7 +153,7 @@ def _with_host(frame: pd.DataFrame, results: MappingResults) -> pd.DataFrame:
     center setting shows there."""
     hosts = [urlsplit(request.url).netloc for result in results for request in result.requests]
     frame = frame.copy()
-    frame.insert(frame.columns.get_loc("endpoint"), "host", hosts)
+    frame.insert(list(frame.columns).index("endpoint"), "host", hosts)
     return frame
 
 

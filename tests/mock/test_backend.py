@@ -96,7 +96,8 @@ def test_python_set_up_raises_the_error_iterable_answers(mock: MockIterable) -> 
         mock.create_user(email=A, data_fields={"age": "three"})
     assert raised.value.status == 400 and raised.value.code == "RequestFieldsTypesMismatched"
     assert "Field 'age' already exists for type 'user'" in str(raised.value)
-    assert mock.get_user(email=A)["dataFields"]["age"] == 3  # refused whole: nothing changed
+    user = mock.get_user(email=A)
+    assert user is not None and user["dataFields"]["age"] == 3  # refused whole: nothing changed
 
 
 def test_a_disallowed_event_tracked_from_python_is_not_stored(mock: MockIterable) -> None:

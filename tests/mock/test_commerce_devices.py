@@ -2,7 +2,7 @@
 updateEmail, and catalogs."""
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable
 
 from iterable_sim.mock import MockIterable
 
@@ -170,6 +170,7 @@ def test_catalog_item_rules(mock: MockIterable, api: Api) -> None:
     mock.create_catalog("c")
     too_many = {"documents": {f"i{n}": {} for n in range(1001)}, "replaceUploadedFieldsOnly": False}
     assert api.post("catalogs/c/items", too_many).json()["code"] == "BatchTooLarge"
+    documents: dict[str, Any]
     for documents in ({"bad id": {}}, {"ok": {"a.b": 1}}, {"big": {"x": "y" * 31_000}}):
         r = api.post("catalogs/c/items", {"documents": documents, "replaceUploadedFieldsOnly": False})
         assert r.status_code == 400, documents

@@ -197,4 +197,5 @@ def test_create_user_rejects_bad_identifiers(mock: MockIterable) -> None:
     with pytest.raises(ValueError):
         mock.create_user(email="not-an-email")
     assert mock.create_user(email="a@example.com", user_id="u")["userId"] == "u"
-    assert mock.get_user(user_id="u")["email"] == "a@example.com"
+    user = mock.get_user(user_id="u")
+    assert user is not None and user["email"] == "a@example.com"

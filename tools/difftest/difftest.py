@@ -178,7 +178,7 @@ def first_difference(expected: Any, actual: Any, path: str = "$",
     if ke == "array":
         if len(expected) != len(actual):
             return path, f"expected {len(expected)} items, got {len(actual)}"
-        for i, (e, a) in enumerate(zip(expected, actual)):
+        for i, (e, a) in enumerate(zip(expected, actual, strict=True)):
             found = first_difference(e, a, f"{path}[{i}]", index_key_order)
             if found:
                 return found
@@ -306,14 +306,14 @@ def as_javascript_reads_it(case: Any) -> Any:
 
 
 def compare_process(cases: list[dict[str, Any]], tally: Tally, jobs: int = 2) -> None:
-    for case, answer in zip(cases, run_oracle("process", cases, jobs)):
+    for case, answer in zip(cases, run_oracle("process", cases, jobs), strict=True):
         if "invalid_input" in answer:
             continue
         tally.add(case, theirs_process(answer), ours_process(as_javascript_reads_it(case)))
 
 
 def compare_router(calls: list[dict[str, Any]], tally: Tally, jobs: int = 2) -> None:
-    for call, answer in zip(calls, run_oracle("router", calls, jobs)):
+    for call, answer in zip(calls, run_oracle("router", calls, jobs), strict=True):
         shown = {"events": len(call["events"]), "first": call["events"][:2]}
         expected, actual = theirs_router(answer), ours_router(as_javascript_reads_it(call))
         known = next((e for e in call["events"] if deliberate(e)), None) if expected != actual else None
