@@ -92,3 +92,12 @@ def test_a_data_center_that_is_not_a_string_is_read_as_javascript_reads_it(cente
 def test_settings_built_directly_refuse_a_data_center_list():
     with pytest.raises(its.SettingsError, match="data_center must be 'USDC' or 'EUDC'"):
         its.Settings(data_center=["EU"])
+
+
+def test_from_rudder_says_what_each_odd_key_does():
+    settings = Settings.from_rudder({"apiKey": 123, "trackAllPages": True, "Config": {"apiKey": "k"}})
+    assert settings.warnings == (
+        "unknown key 'Config' is ignored (a whole destination was given: pass its 'Config')",
+        "apiKey is a int, not a string: it is sent as it is")
+    assert settings.api_key == 123 and settings.rudder_config == {"apiKey": 123, "trackAllPages": True,
+                                                                  "Config": {"apiKey": "k"}}
