@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-browser notebooks jupyter clean
+.PHONY: demo test test-min test-browser notebooks jupyter clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,10 @@ demo: $(STAMP)
 # ITERABLE_API_KEY, so the live-sending notebook shows what it does without a key.
 test: $(STAMP)
 	env -u ITERABLE_API_KEY $(PY) -m pytest tests/ notebooks/ --nbval --nbval-current-env
+
+# The same against the lowest versions pyproject.toml allows, in a venv of their own (.venv-min).
+test-min:
+	bash .ci/min-versions
 
 # The notebooks and the `explore` page in JupyterLab / Voilà, in Debian's Chromium, clicked as a user would
 # (installs Chromium with apt when missing, and the `browser` extra).
@@ -42,4 +46,4 @@ jupyter: $(STAMP)
 		--ContentsManager.pre_save_hook=iterable_sim.widgets.notebook_files.pre_save_hook
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) .venv-min .pytest_cache .hypothesis
