@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-browser notebooks jupyter clean
+.PHONY: demo test lint test-browser notebooks jupyter clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,12 @@ demo: $(STAMP)
 # ITERABLE_API_KEY, so the live-sending notebook shows what it does without a key.
 test: $(STAMP)
 	env -u ITERABLE_API_KEY $(PY) -m pytest tests/ notebooks/ --nbval --nbval-current-env
+
+# ruff and mypy as pyproject.toml configures them (the `lint` extra: both, and the stubs mypy reads).
+lint: $(STAMP)
+	$(PY) -m pip install --quiet -e ".[lint]"
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 # The notebooks and the `explore` page in JupyterLab / Voilà, in Debian's Chromium, clicked as a user would
 # (installs Chromium with apt when missing, and the `browser` extra).
@@ -42,4 +48,4 @@ jupyter: $(STAMP)
 		--ContentsManager.pre_save_hook=iterable_sim.widgets.notebook_files.pre_save_hook
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .hypothesis .mypy_cache .ruff_cache
