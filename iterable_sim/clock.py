@@ -12,8 +12,14 @@ import threading
 import time
 from typing import Protocol, runtime_checkable
 
+from iterable_sim.exceptions import IterableSimError
+
 # 2024-01-01T00:00:00Z: a manual clock starts at a realistic date so profile dates read sensibly.
 DEFAULT_MANUAL_START = 1_704_067_200.0
+
+
+class ClockError(IterableSimError, ValueError):
+    """A ManualClock asked to go backwards."""
 
 
 @runtime_checkable
@@ -59,7 +65,7 @@ class ManualClock:
     def advance(self, seconds: float) -> float:
         """Move time forward and return the new time."""
         if seconds < 0:
-            raise ValueError("a clock cannot go backwards")
+            raise ClockError("a clock cannot go backwards")
         with self._lock:
             self._now += seconds
             return self._now

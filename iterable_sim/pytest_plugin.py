@@ -151,14 +151,25 @@ def pytest_runtest_makereport(item: pytest.Item,
     return report
 
 
+class _Crash(NamedTuple):
+    """Where a failure is and its one-line summary, as pytest reads them from a failure's `reprcrash`:
+    `.message` for `-ra` and JUnit XML, the text for `--tb=line` (`path:lineno: first line`)."""
+
+    path: str
+    lineno: int
+    message: str
+
+    def __str__(self) -> str:
+        first_line = self.message.partition("\n")[0]
+        return f"{self.path}:{self.lineno}: {first_line}"
+
+
 class _ReplayFailure:
     """A failure shown as its message alone (no traceback), with a one-line summary for `-ra`."""
 
     def __init__(self, text: str, path: str, summary: str) -> None:
-        from _pytest._code.code import ReprFileLocation
-
         self.text = text
-        self.reprcrash = ReprFileLocation(path, 0, summary)
+        self.reprcrash = _Crash(path, 0, summary)
 
     def toterminal(self, tw: Any) -> None:
         for line in self.text.splitlines():
@@ -272,7 +283,8 @@ def iterable_settings(request: pytest.FixtureRequest, iterable_config: dict[str,
 def iterable_events(pytestconfig: pytest.Config) -> list[dict[str, Any]]:
     """The events of the ini option `iterable_sim_events` (a JSON/JSONL file, read from where it is),
     else iterable_sim's sample events: every event type and setting-sensitive case (fresh copies)."""
-    from iterable_sim.cassettes.sources import read_events, samples
+    from iterable_sim.archive.reader import read_events
+    from iterable_sim.cassettes.sources import samples
 
     path = pytestconfig.getini("iterable_sim_events")
     return read_events(pytestconfig.rootpath / path) if path else samples()
@@ -371,4 +383,4 @@ def _note(request: pytest.FixtureRequest, events: Any, settings: Settings, stabl
 
     cassette = request.node.funcargs.get("vcr") if hasattr(request.node, "funcargs") else None
     if isinstance(cassette, IterableCassette):
-        cassette.note_send(send_entry(events, settings, cassette._path, stable_event_ids=stable_event_ids))
+        cassette.note_send(send_entry(events, settings, cassette.path, stable_event_ids=stable_event_ids))

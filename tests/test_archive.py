@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from iterable_sim import MockIterable, Settings, asend, map_events, route, send
-from iterable_sim.archive.reader import ArchiveError, Event, MalformedLine, read_archive
+from iterable_sim.archive.reader import ArchiveError, Event, EventsFile, MalformedLine, read_archive, read_events
 from iterable_sim.archive.mapping import map_archive
 from iterable_sim.archive.sending import MOCK_EVENT_LIMIT, send_stream
 from iterable_sim.cli.commands import main
@@ -65,6 +65,46 @@ def test_a_json_document_is_read_whole_and_stdin_streams(tmp_path, monkeypatch):
     assert "item 1 is not a JSON object" in records[1].reason
     monkeypatch.setattr("sys.stdin", io.StringIO(json.dumps(track("u9")) + "\n[1, 2]\n"))
     assert [r.source for r in read_archive("-")] == ["standard input"] * 3
+
+
+def test_read_events_reads_one_whole_file_as_the_archive_reader_does_and_remembers_it(tmp_path, monkeypatch):
+    pretty = tmp_path / "list.json"
+    pretty.write_text(json.dumps([track("u1"), track("u2")], indent=2))
+    packed = write_lines(tmp_path / "events.log", [json.dumps(track("u3")), "", json.dumps(track("u4"))], gz=True)
+    events = read_events(pretty)
+    assert isinstance(events, EventsFile) and events == [track("u1"), track("u2")]
+    assert events.source == str(pretty.resolve())
+    assert read_events(str(packed)) == [track("u3"), track("u4")]  # gzip told by its bytes, not its name
+    (tmp_path / "empty.jsonl").write_text("\n")
+    assert read_events(tmp_path / "empty.jsonl") == []
+    monkeypatch.setattr("sys.stdin", io.StringIO(json.dumps(track("u9")) + "\n"))
+    from_stdin = read_events("-")
+    assert from_stdin == [track("u9")] and from_stdin.source is None  # no file a cassette could name
+
+
+def test_read_events_is_strict_the_first_bad_line_is_an_error_naming_it(tmp_path):
+    bad = write_lines(tmp_path / "bad.jsonl", [json.dumps(track("u1")), "{oops", "7"])
+    with pytest.raises(ArchiveError, match=r"bad\.jsonl, line 2: not JSON \("):
+        read_events(bad)
+    (tmp_path / "items.json").write_text(json.dumps([track("u1"), "x"], indent=2))
+    with pytest.raises(ArchiveError, match=r"items\.json, line 1: item 1 is not a JSON object but str"):
+        read_events(tmp_path / "items.json")
+    (tmp_path / "binary.jsonl").write_bytes(b"\xff\xfe\x00 not text")
+    with pytest.raises(ArchiveError, match="is not UTF-8 text"):
+        read_events(tmp_path / "binary.jsonl")
+    with pytest.raises(ArchiveError, match="no such events file"):
+        read_events(tmp_path / "missing.jsonl")
+    with pytest.raises(ArchiveError, match="is a directory"):
+        read_events(tmp_path)
+
+
+def test_one_read_events_under_each_documented_name():
+    import iterable_sim.archive
+    import iterable_sim.cassettes
+    import iterable_sim.cli
+
+    assert iterable_sim.cli.read_events is iterable_sim.cassettes.read_events is iterable_sim.archive.read_events
+    assert iterable_sim.cassettes.EventsFile is EventsFile
 
 
 def test_map_archive_writes_parquet_and_a_summary_that_agree_with_map_events(archive, tmp_path):

@@ -1,6 +1,7 @@
 """Cassettes: key scrubbing, readable YAML, field-level diffs, matching, recording and drift."""
 from __future__ import annotations
 
+import io
 import json
 import re
 from pathlib import Path
@@ -259,6 +260,24 @@ def test_record_and_diff_read_your_events_file_from_where_it_is(tmp_path, capsys
     assert "--samples" in capsys.readouterr().err
 
 
+def test_record_and_diff_say_what_is_wrong_with_the_events_in_one_line(tmp_path, capsys, monkeypatch):
+    cassette = tmp_path / "cassettes" / "mine.yaml"
+    assert main(["record", str(cassette), "--events", str(tmp_path / "missing.jsonl")]) == 2
+    assert capsys.readouterr().err.strip() == f"iterable-sim record: no such events file: {tmp_path / 'missing.jsonl'}"
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps(sample_events()[6]) + "\n{oops\n")
+    assert main(["record", str(cassette), "--events", str(bad)]) == 2
+    assert "bad.jsonl, line 2: not JSON (" in capsys.readouterr().err
+    monkeypatch.setattr("sys.stdin", io.StringIO(json.dumps(sample_events()[6]) + "\n"))
+    assert main(["record", str(cassette), "--events", "-", "--track-named-pages"]) == 0
+    entry, = cassette_sends(cassette)
+    assert entry.events == "mine.events.json"  # standard input has no file to name: a copy beside the cassette
+    (tmp_path / "cassettes" / "mine.events.json").unlink()
+    capsys.readouterr()
+    assert main(["cassettes", "diff", str(tmp_path / "cassettes")]) == 2
+    assert "no such events file" in capsys.readouterr().err
+
+
 def test_read_events_remembers_the_file(tmp_path):
     path = tmp_path / "e.json"
     path.write_text(json.dumps({"type": "track", "event": "A", "userId": "u"}))
@@ -314,3 +333,50 @@ def test_a_profile_call_recorded_pseudonymised_matches_when_the_repository_keeps
     recorded = scrubbed_call(Scrubber(personal_data=True), request)
     replayed = scrubbed_call(Scrubber(personal_data=False), request)
     assert recorded.exact == replayed.exact
+
+
+class _ReplayedCassette:
+    """What failure_message reads of an IterableCassette after a replay."""
+
+    def __init__(self, misses, calls, unplayed):
+        self.misses, self.calls, self._unplayed = misses, calls, unplayed
+        self.rewound, self._path = True, "tests/cassettes/t.yaml"
+        self.scrubber = Scrubber()
+
+    def __len__(self):
+        return len(self.calls)
+
+    def unplayed(self):
+        return self._unplayed
+
+
+def test_a_failed_replays_message_says_every_part_once():
+    from types import SimpleNamespace
+
+    from iterable_sim.cassettes.report import MAX_CALLS_SHOWN, failure_message
+
+    misses = [SimpleNamespace(recorded=i, describe=lambda i=i: f"call {i + 1} differs") for i in range(MAX_CALLS_SHOWN + 2)]
+    people = [{"email": f"p{i}@example.com", "eventName": "Viewed"} for i in range(7)]
+    calls = {0: SimpleNamespace(method="POST", endpoint="events/trackBulk", body={"events": people})}
+    events = [{"type": "track", "event": "Viewed", "traits": {"email": "p1@example.com"}}, {"type": "identify", "userId": "u9"}]
+    outcomes = [SimpleNamespace(fate="failed", stage="mapping", index=0, reason="a reason"),
+                SimpleNamespace(fate="failed", stage="interrupted", index=1, reason="interrupted")]
+    message = failure_message(_ReplayedCassette(misses, calls, [0]), strict=True, nodeid="tests/test_x.py::test_y",
+                              reports=[SimpleNamespace(outcomes=outcomes, events=events)], warnings=["w1", "w1", "w2"],
+                              test_error="AssertionError: boom")
+    lines = message.splitlines()
+    assert lines[0] == ("Iterable calls differ from the cassette: 102 call(s) differ, 1 recorded call(s) not made "
+                        "(tests/cassettes/t.yaml).")
+    assert f"call {MAX_CALLS_SHOWN} differs" in lines and f"call {MAX_CALLS_SHOWN + 1} differs" not in lines
+    assert "… and 2 more differing call(s): `iterable-sim cassettes diff tests/cassettes/t.yaml` lists them all" in lines
+    start = lines.index("Recorded, not made now:")
+    assert lines[start + 1].startswith('  call 1: POST events/trackBulk: email "p0@example.com"')
+    assert lines[start + 1].endswith("; … 2 more")
+    assert lines[start + 2:start + 5] == [
+        '    why: event 0 (track, "Viewed") failed in mapping: a reason',
+        "  Events the send report says were not sent:",
+        '    event 1 (identify, userId "u9") failed in an interrupted send: interrupted']
+    assert lines[lines.index("Settings warnings:") + 1:][:2] == ["  w1", "  w2"]
+    assert "The test also failed: AssertionError: boom" in lines
+    assert lines[-2:] == ["  pytest --iterable-accept 'tests/test_x.py::test_y'",
+                          "then review the cassette's diff: git diff -- tests/cassettes/t.yaml"]

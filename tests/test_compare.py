@@ -78,3 +78,26 @@ def test_changed_settings_never_shows_keys():
                                                                         register_device_or_browser_api_key="dk"))
     assert changed == {"registerDeviceOrBrowserApiKey": ("not set", "set")}
     assert changed_settings(Settings(), Settings(api_key="k")) == {"apiKey": ("not set", "set")}
+
+
+def _result(*endpoints, error=None, host="api.iterable.com", **body):
+    """A stand-in for one event's mapping: requests to `endpoints` (each with `body`), or an error."""
+    from types import SimpleNamespace
+
+    requests = [SimpleNamespace(endpoint=e, url=f"https://{host}/api/{e}", json=dict(body)) for e in endpoints]
+    return SimpleNamespace(error=error, requests=requests)
+
+
+def test_each_kind_of_change_between_two_mappings_of_an_event():
+    from iterable_sim.checks.compare import _change
+
+    track, update = "events/track", "users/update"
+    assert _change(_result(error="A"), _result(error="B")) == ("refused differently", "A → B")
+    assert _change(_result(error="A"), _result(error="A")) == ("unchanged", "")
+    assert _change(_result(track, update), _result(track)) == ("request removed", f"- {update}")
+    assert _change(_result(track), _result(track, update)) == ("request added", f"+ {update}")
+    assert _change(_result(track), _result(update)) == ("moved", f"endpoint: {track} → {update}")
+    assert _change(_result(track, eventName="a", n=1), _result(track, eventName="b", n=2)) == (
+        "renamed, body changed", "eventName: 'a' → 'b'; n: 1 → 2")
+    assert _change(_result(track, n=1), _result(update, n=2, host="api.eu.iterable.com")) == (
+        "moved, moved", f"host: api.iterable.com → api.eu.iterable.com; endpoint: {track} → {update}")

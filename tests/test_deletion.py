@@ -6,6 +6,7 @@ import logging
 import httpx
 import pytest
 
+import iterable_sim as its
 from iterable_sim import DeletionResult, delete_users
 
 KEY = "secret-deletion-key"
@@ -105,3 +106,52 @@ def test_the_api_key_is_never_logged_nor_shown(caplog):
     result = delete_users([{"userId": "u1"}], {"apiKey": KEY}, transport=iterable.transport())
     assert KEY not in caplog.text
     assert KEY not in repr(result) and KEY not in (result.error or "")
+
+
+def mock_with_user(user_id: str, data_center: str = "USDC") -> its.MockIterable:
+    mock = its.MockIterable(clock=its.ManualClock())
+    mock.add_api_key("k")
+    its.send([{"type": "identify", "userId": user_id, "traits": {"email": f"{user_id}@example.com"}}],
+             its.Settings(api_key="k", data_center=data_center), to=mock, progress=False)
+    assert len(mock.users_frame()) == 1
+    return mock
+
+
+def test_delete_users_goes_to_a_fresh_mock_unless_told_otherwise():
+    result = its.delete_users([{"userId": "u1"}], {"apiKey": "k"})
+    assert result.target == "the in-process mock Iterable"
+    assert result.mock.journal_frame()[["method", "endpoint"]].values.tolist() == [["DELETE", "users/byUserId/{userId}"]]
+
+
+def test_delete_users_deletes_from_the_mock_it_is_given():
+    mock = mock_with_user("u1")
+    assert its.delete_users([{"userId": "u1"}], {"apiKey": "k"}, to=mock).ok
+    assert mock.users_frame().empty
+
+
+@pytest.mark.server
+def test_delete_users_deletes_through_a_server_in_the_configs_data_center():
+    mock = mock_with_user("u2", "EUDC")
+    with mock.serve() as url:
+        result = its.delete_users([{"userId": "u2"}], {"apiKey": "k", "dataCenter": "EUDC"}, to=url)
+    assert result.ok and result.target == url and mock.users_frame().empty
+
+
+def test_delete_users_reaches_iterable_only_when_live_is_named():
+    calls = []
+    transport = httpx.MockTransport(lambda request: calls.append(str(request.url)) or httpx.Response(200, json={}))
+    result = its.delete_users([{"userId": "u1"}], {"apiKey": "k", "dataCenter": "EUDC"}, transport, to=its.LIVE)
+    assert result.ok and result.target == "live Iterable"
+    assert calls == ["https://api.eu.iterable.com/api/users/byUserId/u1"]
+
+
+def test_delete_users_refuses_a_key_no_header_can_carry_before_deleting_anything():
+    mock = mock_with_user("u1")
+    with pytest.raises(its.SettingsError, match="apiKey has a character"):
+        its.delete_users([{"userId": "u1"}], {"apiKey": "…"}, to=mock)
+    assert len(mock.users_frame()) == 1
+
+
+def test_delete_users_refuses_a_destination_it_does_not_know():
+    with pytest.raises(ValueError, match="give a URL"):
+        its.delete_users([{"userId": "u1"}], {"apiKey": "k"}, to="production")

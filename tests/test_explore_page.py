@@ -26,6 +26,9 @@ def test_explore_says_what_is_wrong_with_the_events_before_starting(tmp_path, ca
     broken.write_text('{"type": "track"}\nnot json\n')
     assert main(["explore", str(broken), "--no-browser"]) == 2
     assert "line 2" in capsys.readouterr().err
+    (tmp_path / "empty.jsonl").write_text("")
+    assert main(["explore", str(tmp_path / "empty.jsonl"), "--no-browser"]) == 2
+    assert "empty.jsonl holds no events" in capsys.readouterr().err
 
 
 def test_explore_hands_the_events_and_settings_to_the_page(tmp_path, monkeypatch, capsys):

@@ -43,6 +43,18 @@ def test_date_ms():
     assert date_ms(8.64e15 + 1) is NAN and date_ms([]) is NAN and date_ms(UNDEFINED) is NAN
 
 
+@pytest.mark.parametrize("text,ms", [  # each as node 20 reads it (new Date(text).getTime(), TZ=UTC)
+    ("2024-01-01T10:00:00+02:00", 1704096000000), ("2024-01-01T10:00:00-0530", 1704123000000),
+    ("2024-01-01T10:00:00.1239Z", 1704103200123), ("2024-01-01T10:00:00.5", 1704103200500),
+    ("2024-01-01T24:00Z", 1704153600000),
+    ("-000000-01-01T00:00:00Z", NAN), ("2024-13-01T00:00:00Z", NAN), ("2024-00-10", NAN),
+    ("2024-01-01T24:00:01Z", NAN), ("2024-01-01T10:60:00Z", NAN), ("2024-01-01T10:00:00+24:00", NAN),
+    ("2024-01-01T10:00:00+05:60", NAN),
+])
+def test_date_ms_of_iso_dates_in_and_out_of_range(text, ms):
+    assert date_ms(text) is ms if ms is NAN else date_ms(text) == ms
+
+
 def test_date_ms_rolls_days_past_a_months_end_over_as_v8_does():
     assert date_ms("2024-02-30T00:00:00Z") == date_ms("2024-03-01T00:00:00Z")
     assert date_ms("2024-04-31T00:00:00Z") == date_ms("2024-05-01T00:00:00Z")

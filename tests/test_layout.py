@@ -60,20 +60,21 @@ def _graph(*, with_packages: bool = False) -> dict[str, set[str]]:
 
 
 # The ground floor: what every wing may use.
-GROUND = {"clock", "collector", "exceptions", "former_paths", "hosts", "limits", "redact", "samples", "version"}
+GROUND = {"clock", "collector", "exceptions", "former_paths", "hosts", "limits", "progress", "redact", "samples", "version"}
 # wing -> the wings it may import (itself and the ground floor always). RudderStack's side and the mock
 # stand on the ground floor alone; sending on both; everything else above.
 WING_RULES = {
     "ground": set(),
     "mapping": set(),
+    "pipeline": set(),
     "mock": set(),
-    "send": {"mapping", "mock"},
-    "archive": {"mapping", "mock", "send"},
-    "checks": {"mapping", "mock", "send", "archive"},
-    "cassettes": {"mapping", "mock", "send", "archive"},
-    "widgets": {"mapping", "mock", "send", "archive", "checks", "cassettes"},
-    "pytest_plugin": {"mapping", "mock", "send", "archive", "cassettes"},
-    "cli": {"mapping", "mock", "send", "archive", "checks", "cassettes", "widgets"},
+    "send": {"mapping", "pipeline", "mock"},
+    "archive": {"mapping", "pipeline", "mock", "send"},
+    "checks": {"mapping", "pipeline", "mock", "send", "archive"},
+    "cassettes": {"mapping", "pipeline", "mock", "send", "archive"},
+    "widgets": {"mapping", "pipeline", "mock", "send", "archive", "checks", "cassettes"},
+    "pytest_plugin": {"mapping", "pipeline", "mock", "send", "archive", "cassettes"},
+    "cli": {"mapping", "pipeline", "mock", "send", "archive", "checks", "cassettes", "widgets"},
 }
 
 

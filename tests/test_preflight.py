@@ -1,4 +1,5 @@
 """preflight(): Iterable's answer to each mapped request, found on a throwaway mock without sending."""
+import iterable_sim as its
 from iterable_sim import Settings, map_events
 from iterable_sim.checks.preflight import PREFLIGHT_COLUMNS, preflight, requests_with_preflight
 
@@ -106,3 +107,18 @@ def test_an_alias_presumes_the_profile_it_moves():
     assert row["notes"] == "assumes 'old@example.com' already has a profile in Iterable"
     identify = {"type": "identify", "userId": "u1", "traits": {"email": "old@example.com"}}
     assert checked([identify, alias])["preflight"].tolist() == ["ok", "ok"]
+
+
+BIG_TRACK = {"type": "track", "event": "Big", "userId": "u1", "properties": {"blob": "x" * 5_000_000}}
+BIG_CATALOG_ITEM = {"type": "identify", "userId": "p1", "traits": {"blob": "x" * 40_000}, "context": {
+    "mappedToDestination": True, "externalId": [{"type": "ITERABLE-products", "id": "p1", "identifierType": "id"}]}}
+
+
+def test_preflight_and_send_agree_on_what_is_too_large():
+    settings = its.Settings.from_rudder({"apiKey": "k", "trackAllPages": True})
+    results = its.map_events([BIG_TRACK, BIG_CATALOG_ITEM], settings)
+    verdicts = preflight(results)
+    assert verdicts["preflight"].tolist() == ["rejected", "rejected"] and verdicts["status"].tolist() == [413, 413]
+    assert "30,720 bytes (30 KB) per item" in verdicts["reason"][1]
+    report = its.send([BIG_TRACK], settings, progress=False)
+    assert report.outcomes[0].status == 413 and report.summary()["requests"] == 0

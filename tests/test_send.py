@@ -1,10 +1,12 @@
 """send() and asend() against the mock Iterable: every event's fate, under the failures Iterable has."""
 import asyncio
 import copy
+import importlib
 
 import httpx
 import pytest
 
+import iterable_sim as its
 from iterable_sim import MockIterable, Settings
 from iterable_sim.clock import ManualClock
 from iterable_sim.send.client import RetryPolicy
@@ -12,6 +14,8 @@ from iterable_sim.limits import MAX_BODY_BYTES
 from iterable_sim.mock.options import MockOptions
 from iterable_sim.samples import sample_events
 from iterable_sim.send import LIVE, LiveSendRefused, asend, send
+
+send_module = importlib.import_module("iterable_sim.send.api")
 
 KEY = "send-test-key"
 DEVICE_KEY = "send-test-device-key"
@@ -290,3 +294,89 @@ def test_a_report_from_asend_can_be_resent():
     m.faults.clear()
     again = report.resend()
     assert again.summary()["delivered"] == 3 and again.events == report.events
+
+
+# ---------------------------------------------------------------- keys, progress, resend, mistakes in Python
+
+ALL_PAGES = Settings.from_rudder({"apiKey": KEY, "trackAllPages": True})
+
+
+@pytest.mark.parametrize("key", ["…", "ключ", "key\nwith-a-line-break", "tab\tkey"])
+def test_a_key_no_http_header_can_carry_is_refused_before_anything_is_sent(key):
+    mock = its.MockIterable(clock=its.ManualClock())
+    settings = its.Settings.from_rudder({"apiKey": key, "trackAllPages": True})
+    with pytest.raises(its.SettingsError, match="apiKey has a character an HTTP header cannot carry") as err:
+        its.send(sample_events(), settings, to=mock)
+    assert key not in str(err.value)  # a key is never echoed back
+    assert mock.journal_frame().empty
+
+
+@pytest.mark.parametrize("key", [None, "", 123, "wrong-but-printable"])
+def test_any_other_key_value_gives_every_event_an_outcome(key):
+    report = its.send(sample_events(), its.Settings.from_rudder({"apiKey": key, "trackAllPages": True}),
+                      to=its.MockIterable(clock=its.ManualClock()), progress=False)
+    counts_add_up(report)
+    assert report.summary()["delivered"] == 0  # the mock knows no key: Iterable's 401 for each call
+
+
+def test_the_device_key_is_checked_too():
+    settings = its.Settings(api_key="k", register_device_or_browser_api_key="…")
+    with pytest.raises(its.SettingsError, match="registerDeviceOrBrowserApiKey"):
+        its.send(sample_events(), settings)
+
+
+def test_a_short_send_shows_no_progress_bar(capsys):
+    its.send(sample_events(), ALL_PAGES)
+    assert capsys.readouterr().err == ""
+
+
+def test_a_send_still_running_after_the_delay_shows_its_bar(capsys, monkeypatch):
+    monkeypatch.setattr(send_module, "PROGRESS_DELAY", 0)
+    its.send(sample_events(), ALL_PAGES)
+    assert "sending to the in-process mock Iterable" in capsys.readouterr().err
+
+
+def test_resend_leaves_out_what_would_fail_again_and_says_so():
+    mock = its.MockIterable(clock=its.ManualClock())
+    mock.add_api_key(KEY)
+    mock.faults.add("drop", "users/bulkUpdate")  # the identify events get no answer
+    first = its.send(sample_events(), ALL_PAGES, to=mock, progress=False)
+    by_stage = first.frame().groupby(["fate", "stage"], dropna=False)["event"].apply(list).to_dict()
+    undelivered = by_stage[("failed", "delivery")]
+    unmappable = by_stage[("failed", "mapping")]
+    assert undelivered and unmappable
+    mock.faults.clear()
+    again = first.resend()
+    assert again.events == [first.events[i] for i in undelivered]
+    assert again.summary()["delivered"] == len(undelivered) == again.summary()["sent"]
+    assert f"re-sent events {', '.join(map(str, undelivered))}" in repr(again)
+    assert f"{len(unmappable)} that cannot succeed unchanged" in again.resent and "include_unmappable=True" in again.resent
+    everything = first.resend(include_unmappable=True, include_rejected=True)
+    assert everything.summary()["sent"] == first.summary()["sent"] - first.summary()["delivered"]
+
+
+EVENT = {"type": "track", "event": "Clicked", "userId": "u1"}
+
+
+@pytest.mark.parametrize("call", [
+    lambda: its.map_event(EVENT, {"apiKey": "k"}),
+    lambda: its.map_events([EVENT], {"apiKey": "k"}),
+    lambda: its.explain(EVENT, {"apiKey": "k"}),
+    lambda: its.send([EVENT], {"apiKey": "k"}),
+    lambda: its.send([EVENT], None),
+], ids=["map_event", "map_events", "explain", "send", "send-None"])
+def test_a_config_given_where_settings_belong_says_how_to_make_them(call):
+    with pytest.raises(TypeError, match=r"settings must be a Settings, not \w+: .*Settings.from_rudder\(config\)"):
+        call()
+
+
+@pytest.mark.parametrize("call", [lambda: its.map_events(EVENT, ALL_PAGES), lambda: its.send(EVENT, ALL_PAGES)],
+                         ids=["map_events", "send"])
+def test_one_event_given_where_a_list_belongs_is_not_read_as_its_keys(call):
+    with pytest.raises(TypeError, match=r"for one event, pass \[event\]"):
+        call()
+
+
+def test_live_spelt_in_capitals_is_told_what_live_is():
+    with pytest.raises(ValueError, match=r"its.LIVE \(the string 'live'\)"):
+        its.send([EVENT], ALL_PAGES, to="LIVE")

@@ -1,5 +1,6 @@
 import pytest
 
+import iterable_sim as its
 from iterable_sim import Settings, SettingsError
 
 
@@ -64,3 +65,39 @@ def test_no_page_setting_on_warns_that_pages_are_dropped():
 def test_to_rudder_round_trips():
     settings = Settings(api_key="k", data_center="EUDC", track_named_pages=True, prefer_user_id=False)
     assert Settings.from_rudder(settings.to_rudder()) == settings
+
+
+@pytest.mark.parametrize("config", ["x", ["apiKey", "k"], 5])
+def test_from_rudder_with_something_not_a_config(config):
+    with pytest.raises(its.SettingsError, match="takes a RudderStack destination Config"):
+        its.Settings.from_rudder(config)
+
+
+def test_a_whole_destination_given_to_from_rudder_says_so():
+    settings = its.Settings.from_rudder({"Config": {"apiKey": "k"}})
+    assert "a whole destination was given: pass its 'Config'" in settings.warnings[0]
+
+
+@pytest.mark.parametrize("center, url", [(["EUDC"], "https://api.eu.iterable.com/api/"),
+                                         (["EU"], "https://api.iterable.com/api/"),
+                                         ({"EU": 1}, "https://api.iterable.com/api/")])
+def test_a_data_center_that_is_not_a_string_is_read_as_javascript_reads_it(center, url):
+    # RudderStack looks BASE_URL[dataCenter] up by the value's string form: ["EUDC"] is "EUDC"
+    # (checked against RudderStack's code: ../shared/rudderstack, `process` with these configs)
+    settings = its.Settings.from_rudder({"apiKey": "k", "dataCenter": center, "trackAllPages": True})
+    assert settings.base_url == url
+    assert any("not a string: JavaScript reads it as" in w for w in settings.warnings)
+
+
+def test_settings_built_directly_refuse_a_data_center_list():
+    with pytest.raises(its.SettingsError, match="data_center must be 'USDC' or 'EUDC'"):
+        its.Settings(data_center=["EU"])
+
+
+def test_from_rudder_says_what_each_odd_key_does():
+    settings = Settings.from_rudder({"apiKey": 123, "trackAllPages": True, "Config": {"apiKey": "k"}})
+    assert settings.warnings == (
+        "unknown key 'Config' is ignored (a whole destination was given: pass its 'Config')",
+        "apiKey is a int, not a string: it is sent as it is")
+    assert settings.api_key == 123 and settings.rudder_config == {"apiKey": 123, "trackAllPages": True,
+                                                                  "Config": {"apiKey": "k"}}

@@ -33,9 +33,9 @@ from iterable_sim.mapping import map_event
 from iterable_sim.mapping.names import event_name, identity
 from iterable_sim.mapping.request import MappingError, json_bytes
 from iterable_sim.mapping.settings import Settings
+from iterable_sim.progress import PROGRESS_DELAY
 
 CHUNK_EVENTS = 10_000
-PROGRESS_DELAY = 1.0  # seconds before a progress bar shows: none for a handful of events
 
 _NAMES = pa.dictionary(pa.int32(), pa.string())
 REQUEST_SCHEMA = pa.schema([

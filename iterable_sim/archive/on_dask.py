@@ -21,8 +21,15 @@ from typing import Any, Iterable, Iterator
 from tqdm.auto import tqdm
 
 from iterable_sim.archive.reader import STDIN, archive_files
-from iterable_sim.archive.mapping import CHUNK_EVENTS, PROGRESS_DELAY, map_file, merge_summaries, prepare_output, write_summary
+from iterable_sim.archive.mapping import CHUNK_EVENTS, map_file, merge_summaries, prepare_output, write_summary
+from iterable_sim.exceptions import IterableSimError
 from iterable_sim.mapping.settings import Settings
+from iterable_sim.progress import PROGRESS_DELAY
+
+
+class ClusterError(IterableSimError, ValueError):
+    """What cannot go on a Dask cluster: standard input, or a cluster that is neither local:N, a scheduler
+    address nor a distributed.Client."""
 
 
 def map_archive_dask(sources: Iterable[str | Path] | str | Path, settings: Settings, out: str | Path, *,
@@ -37,7 +44,7 @@ def map_archive_dask(sources: Iterable[str | Path] | str | Path, settings: Setti
 
     files = archive_files(sources)
     if STDIN in files:
-        raise ValueError("standard input cannot be spread over a Dask cluster: give files")
+        raise ClusterError("standard input cannot be spread over a Dask cluster: give files")
     out = prepare_output(Path(out).resolve())
     with _connected(cluster) as client:
         futures = [client.submit(map_file, name, part, settings, str(out),
@@ -59,14 +66,14 @@ def _connected(cluster: Any) -> Iterator[Any]:
         yield cluster
         return
     if not isinstance(cluster, str) or not cluster:
-        raise ValueError(f"cluster: 'local:N', a scheduler address or a distributed.Client, not {cluster!r}")
+        raise ClusterError(f"cluster: 'local:N', a scheduler address or a distributed.Client, not {cluster!r}")
     if cluster.startswith("local:"):
         try:
             workers = int(cluster.removeprefix("local:"))
         except ValueError:
             workers = 0
         if workers < 1:
-            raise ValueError(f"{cluster!r}: local:N needs a number of workers, at least 1")
+            raise ClusterError(f"{cluster!r}: local:N needs a number of workers, at least 1")
         with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as local, \
                 Client(local) as client:
             yield client

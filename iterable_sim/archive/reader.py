@@ -5,6 +5,10 @@ millions of them. `read_archive` yields them one at a time, so memory does not g
 archive, and a line that is not a JSON object is reported as a `MalformedLine` (file, line number,
 reason) in its place while the rest goes on. A file that is one JSON document (an event, or a list
 of events, possibly pretty-printed) is read whole, as small inputs are.
+
+`read_events` is the strict reader for one file of events that fits in memory (the CLI's explore,
+cassettes, the pytest plugin, the explore page): the same reading, all of it in a list that
+remembers its file, and the first bad line an `ArchiveError`.
 """
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ import glob
 import gzip
 import io
 import itertools
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,7 +56,42 @@ Record = Union[Event, MalformedLine]
 
 
 class ArchiveError(IterableSimError, ValueError):
-    """An input that cannot be read at all (no such file, a glob matching nothing)."""
+    """An input that cannot be read at all (no such file, a glob matching nothing), or, for
+    `read_events`, a line that is not an event."""
+
+
+class EventsFile(list):  # type: ignore[type-arg]
+    """Events read from a file, remembering the file (`source`, its absolute path; None for standard
+    input), so a cassette can name it."""
+
+    source: str | None
+
+    def __init__(self, events: Iterable[Any], source: str | None) -> None:
+        super().__init__(events)
+        self.source = source
+
+
+def read_events(source: str | os.PathLike[str]) -> EventsFile:
+    """All the RudderStack events of one file ('-' for standard input): a JSON document (one event or
+    a list of them) or JSON lines, gzipped or not (told by the first bytes). Strict: the first line
+    that is not an event raises an `ArchiveError` naming the file and the line. An empty file holds
+    no events."""
+    name = str(source)
+    if name != STDIN:
+        path = Path(name)
+        if path.is_dir():
+            raise ArchiveError(f"{name} is a directory: give a JSON or JSONL events file")
+        if not path.is_file():
+            raise ArchiveError(f"no such events file: {name}")
+    events = []
+    try:
+        for record in read_file(name):
+            if isinstance(record, MalformedLine):
+                raise ArchiveError(str(record))
+            events.append(record.event)
+    except OSError as err:  # opening it: a file one may not read
+        raise ArchiveError(f"cannot read {name}: {err.strerror}") from None
+    return EventsFile(events, None if name == STDIN else str(Path(name).resolve()))
 
 
 def archive_files(sources: Iterable[str | Path] | str | Path) -> list[str]:

@@ -21,12 +21,14 @@ from typing import IO, TYPE_CHECKING, Any, Callable, Iterable
 from tqdm.auto import tqdm
 
 from iterable_sim.archive.reader import Event, MalformedLine
-from iterable_sim.archive.mapping import CHUNK_EVENTS, PROGRESS_DELAY, type_and_name
+from iterable_sim.exceptions import IterableSimError
+from iterable_sim.archive.mapping import CHUNK_EVENTS, type_and_name
 from iterable_sim.mapping.request import json_bytes
 from iterable_sim.mock import MockIterable
 from iterable_sim.send import EventOutcome, Target, send
 from iterable_sim.send.targets import fresh_mock
 from iterable_sim.mapping.settings import Settings
+from iterable_sim.progress import PROGRESS_DELAY
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -35,6 +37,10 @@ MOCK_EVENT_LIMIT = 10_000  # the events (and purchases) per project a mock made 
 FATES = ("delivered", "rejected", "failed")
 OUTCOME_COLUMNS = ["event", "source", "line", "type", "name", "fate", "status", "reason", "stage", "endpoints",
                    "attempts", "possible_duplicates"]
+
+
+class StreamError(IterableSimError, ValueError):
+    """send_stream() given a chunk size below 1, or a StreamReport's rows asked for where they were not kept."""
 
 
 @dataclass
@@ -61,7 +67,7 @@ class StreamReport:
         import pandas as pd
 
         if self.columns is None:
-            raise ValueError("this stream was sent with keep_outcomes=False: only its summary was kept")
+            raise StreamError("this stream was sent with keep_outcomes=False: only its summary was kept")
         frame = pd.DataFrame(self.columns, columns=OUTCOME_COLUMNS)
         for name in ("source", "type", "fate", "stage", "endpoints"):
             frame[name] = frame[name].astype("category")
@@ -89,7 +95,7 @@ def send_stream(events: Iterable[Any], settings: Settings, to: Target = None, *,
     Other keyword arguments go to `send()` (retry, timeout, pace, stable_event_ids, clock).
     """
     if chunk_events < 1:
-        raise ValueError(f"chunk_events must be positive, got {chunk_events}")
+        raise StreamError(f"chunk_events must be positive, got {chunk_events}")
     made_mock = None
     if to is None:
         made_mock = to = fresh_mock(settings, send_options.pop("clock", None), event_limit=MOCK_EVENT_LIMIT)

@@ -5,7 +5,7 @@
 - `record_cassette(...)`, `record(...)`, `rerecord(path)`: record events sent under some settings;
   the cassette notes where its events and settings came from;
 - `drift_frame(paths)`: what the current mapping would send, compared with what cassettes recorded;
-- `read_events(path)`: events from a JSON/JSONL file, remembered by their file.
+- `read_events(path)`: events from a JSON/JSONL file, remembered by their file (`iterable_sim.archive`'s).
 
 The pytest plugin (`iterable_sim.pytest_plugin`) applies `configure` to the cassettes of Iterable tests.
 """
@@ -17,7 +17,8 @@ from iterable_sim.cassettes.matchers import MATCH_ON
 from iterable_sim.cassettes.record import RECORDING_KEYS, record, record_cassette, record_seed_cassettes, rerecord
 from iterable_sim.cassettes.scrub import API_KEY_PLACEHOLDER, Scrubber
 from iterable_sim.cassettes.serializer import CassetteSerializer
-from iterable_sim.cassettes.sources import EventsFile, Send, SourceError, cassette_sends, read_events
+from iterable_sim.archive.reader import EventsFile, read_events
+from iterable_sim.cassettes.sources import Send, SourceError, cassette_sends
 
 __all__ = [
     "API_KEY_PLACEHOLDER", "CassetteMismatch", "CassetteSerializer", "Change", "EventsFile", "IterableCassette",

@@ -20,32 +20,35 @@ test runs to its end and the failure lists every differing call. Otherwise it ra
 from __future__ import annotations
 
 import json
+from contextvars import ContextVar
 from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Any, Callable, ClassVar, Mapping
 from urllib.parse import parse_qsl, urlsplit
 
+from vcr import matchers as vcr_matchers
 from vcr.cassette import Cassette
 from vcr.errors import CannotOverwriteExistingCassetteException
-from vcr.matchers import requests_match
+from vcr.matchers import get_matchers_results, requests_match
 from vcr.persisters.filesystem import CassetteNotFoundError
 from vcr.record_mode import RecordMode
-from vcr.request import Request as VcrRequest
 from vcr.serialize import deserialize
 
 from iterable_sim.exceptions import IterableSimError
 from iterable_sim.cassettes.bodydiff import Change, bulk_items, describe, describe_who, diff_bodies, who
 from iterable_sim.cassettes.matchers import subjects
 from iterable_sim.cassettes.personal import is_profile_call, pseudonymize_json, pseudonymize_text
-from iterable_sim.cassettes.scrub import Scrubber, iterable_host
+from iterable_sim.cassettes.scrub import Scrubber, dict_request, iterable_host, request_dict
 
 PLAIN_MATCH_ON = ("method", "scheme", "host", "port", "path", "query")  # vcrpy's default
+PLAIN_MATCHERS = tuple(getattr(vcr_matchers, name) for name in PLAIN_MATCH_ON)
 NOT_IN_CASSETTE = b'{"msg":"iterable_sim: no recorded call matches this one","code":"NotInCassette","params":null}'
 METADATA_KEY = "iterable_sim"
+_LOADING: ContextVar[bool] = ContextVar("iterable_sim_cassette_loading", default=False)
 
 
 @dataclass(frozen=True)
-class Call:
+class ScrubbedCall:
     """An Iterable call as the index knows it: scrubbed, parsed."""
 
     method: str
@@ -76,7 +79,7 @@ class Miss:
     the two differ; `recorded` None for a call to an endpoint with no unplayed recording left."""
 
     number: int  # the call's position among the Iterable calls made in this run (1-based)
-    now: Call
+    now: ScrubbedCall
     recorded: int | None
     changes: list[Change] = field(default_factory=list)
     host_change: tuple[str, str] | None = None
@@ -95,9 +98,9 @@ class Miss:
         return "\n".join(lines)
 
 
-def scrubbed_call(scrubber: Scrubber, request: Any) -> Call | None:
-    """The Call a vcrpy request stands for after scrubbing; None when it is not an Iterable call."""
-    data = request._to_dict()
+def scrubbed_call(scrubber: Scrubber, request: Any) -> ScrubbedCall | None:
+    """The ScrubbedCall a vcrpy request stands for after scrubbing; None when it is not an Iterable call."""
+    data = request_dict(request)
     host = iterable_host(data["uri"], data["headers"])
     if host is None:
         return None
@@ -116,7 +119,7 @@ def scrubbed_call(scrubber: Scrubber, request: Any) -> Call | None:
     pseudonymous = parsed if scrubber.personal_data else pseudonymize_json(parsed, profile=is_profile_call(parts.path))
     exact = (request.method.upper(), host, pseudonymize_text(parts.path),
              tuple((k, pseudonymize_text(v)) for k, v in query), json.dumps(pseudonymous, sort_keys=True, default=str))
-    return Call(request.method.upper(), host, parts.path, query, parsed, exact)
+    return ScrubbedCall(request.method.upper(), host, parts.path, query, parsed, exact)
 
 
 class CassetteMismatch(CannotOverwriteExistingCassetteException, IterableSimError):
@@ -128,7 +131,7 @@ class CassetteMismatch(CannotOverwriteExistingCassetteException, IterableSimErro
         self.similar_requests: list[Any] = []
         self.reason = "no_match"
         self.miss = miss
-        Exception.__init__(self, f"{miss.describe()}\nno recorded interaction matches it in {cassette._path}")
+        Exception.__init__(self, f"{miss.describe()}\nno recorded interaction matches it in {cassette.path}")
 
 
 class IterableCassette(Cassette):
@@ -137,50 +140,46 @@ class IterableCassette(Cassette):
 
     scrubber: ClassVar[Scrubber] = Scrubber()
     collect: ClassVar[bool] = False
-    accept: ClassVar[bool] = False
-    plain_match_on: ClassVar[tuple[Callable[..., Any], ...] | None] = None
-    passthrough: ClassVar[staticmethod[[Any], bool] | None] = None  # calls left to another mock (respx)
+    plain_match_on: ClassVar[tuple[Callable[..., Any], ...]] = PLAIN_MATCHERS
+    passthrough: ClassVar[Callable[[Any], bool] | None] = None  # calls left to another mock (respx)
     data: list[tuple[Any, Any]]  # vcrpy's: the (request, response) pairs
-    _metadata: dict[str, Any]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.calls: dict[int, Call] = {}  # recorded index -> its Call, for Iterable calls
+        self.calls: dict[int, ScrubbedCall] = {}  # recorded index -> its ScrubbedCall, for Iterable calls
         self._exact: dict[tuple[Any, ...], list[int]] = {}
         self._people: dict[tuple[Any, ...], list[int]] = {}
         self._routes: dict[tuple[Any, ...], list[int]] = {}
         self._others: list[int] = []  # recorded calls to other hosts
         self._made = 0
         self.misses: list[Miss] = []
-        self._last: tuple[Any, tuple[Call | None, int | None]] | None = None
-        if self.accept:
-            self.record_mode = RecordMode.NEW_EPISODES
+        self._last: tuple[Any, int | None] | None = None
+        self._loaded = 0  # how many of `data`'s calls came from the file
 
     # ---- loading and recording --------------------------------------------------------------
 
-    def _load(self) -> None:
-        self._loading = True
+    @classmethod
+    def load(cls, **kwargs: Any) -> IterableCassette:
+        """The cassette at `path` with its recorded calls, indexed. They are kept as they were
+        written (scrubbed then): vcrpy loads them through `append`, which would filter them again."""
+        token = _LOADING.set(True)
         try:
-            super()._load()
+            cassette = super().load(**kwargs)
         finally:
-            self._loading = False
-        if self.accept and self.data:  # accepting: the Iterable calls are recorded afresh, the rest kept
-            kept = [(req, resp) for req, resp in self.data if scrubbed_call(self.scrubber, req) is None]
-            self.data, self._old_interactions = kept, list(kept)
-            self._loaded_count = len(kept)
-            self._metadata = {k: v for k, v in self._metadata.items() if k != METADATA_KEY}
-            self.calls, self._exact, self._people, self._routes, self._others = {}, {}, {}, {}, []
-            for index, (request, _) in enumerate(kept):
-                self._index(index, request)
+            _LOADING.reset(token)
+        cassette._loaded = len(cassette.data)
+        for index, (request, _) in enumerate(cassette.data):
+            cassette._index(index, request)
+        return cassette
 
     def append(self, request: Any, response: Any) -> None:
-        before = len(self.data)
-        if getattr(self, "_loading", False):  # as recorded: scrubbed when it was written
+        if _LOADING.get():
             self.data.append((request, response))
-        elif self.passthrough is not None and self.passthrough(request):
             return
-        else:
-            super().append(request, response)
+        if self.passthrough is not None and self.passthrough(request):
+            return
+        before = len(self.data)
+        super().append(request, response)
         if len(self.data) > before:
             self._index(before, self.data[before][0])
 
@@ -203,8 +202,7 @@ class IterableCassette(Cassette):
         """Remember, in the cassette's metadata, what a send recorded into it came from."""
         if self.write_protected:
             return
-        sends = self._metadata.setdefault(METADATA_KEY, {"format": 1, "sends": []})["sends"]
-        sends.append(dict(entry))
+        self.get_metadata(METADATA_KEY, {"format": 1, "sends": []})["sends"].append(dict(entry))
         self.dirty = True
 
     # ---- playing ----------------------------------------------------------------------------
@@ -215,7 +213,7 @@ class IterableCassette(Cassette):
                 return index
         return None
 
-    def _lookup(self, request: Any) -> tuple[Call | None, int | None]:
+    def _lookup(self, request: Any) -> tuple[ScrubbedCall | None, int | None]:
         if self._last is not None and self._last[0] is request:
             return self._last[1]
         call = scrubbed_call(self.scrubber, request)
@@ -227,13 +225,12 @@ class IterableCassette(Cassette):
         return call, found
 
     def _plain_lookup(self, request: Any) -> int | None:
-        filtered = self._before_record_request(request)
+        filtered = super().filter_request(request)
         if not filtered:
             return None
-        match_on = self.plain_match_on or self._match_on
         for index in self._others:
             if (self.play_counts[index] == 0 or self.allow_playback_repeats) and \
-                    requests_match(filtered, self.data[index][0], match_on):
+                    requests_match(filtered, self.data[index][0], self.plain_match_on):
                 return index
         return None
 
@@ -241,7 +238,7 @@ class IterableCassette(Cassette):
         return self._lookup(request)[1] is not None
 
     def can_play_response_for(self, request: Any) -> bool:
-        if not self._before_record_request(request) or (self.passthrough is not None and self.passthrough(request)):
+        if not super().filter_request(request) or (self.passthrough is not None and self.passthrough(request)):
             return False
         if self.record_mode == RecordMode.ALL:
             return False
@@ -272,11 +269,15 @@ class IterableCassette(Cassette):
         return self.data[found][1]
 
     def _mark(self, index: int) -> None:
-        if self.play_counts[index] == 0 and index < self._loaded_count:
+        """Count a recorded call as played, as vcrpy's play_response does."""
+        if self.play_counts[index] == 0 and index < self._loaded:
+            # The one private name of vcrpy used here: with drop_unused_requests, vcrpy saves the
+            # loaded interactions in this list and drops the rest. Only its own play_response adds
+            # to it (it has no public way to), and that one finds the call by trying every recorded one.
             self._played_interactions.append(self.data[index])
         self.play_counts[index] += 1
 
-    def _miss(self, call: Call, *, mark: bool) -> Miss:
+    def _miss(self, call: ScrubbedCall, *, mark: bool) -> Miss:
         closest = self._free(self._people.get(call.people))
         if closest is None:
             closest = self._free(self._routes.get(call.route))
@@ -294,14 +295,12 @@ class IterableCassette(Cassette):
 
     def find_requests_with_most_matches(self, request: Any) -> list[Any]:
         """For vcrpy's error about a call to another host: the closest of the other hosts' calls."""
-        filtered = self._before_record_request(request)
+        filtered = super().filter_request(request)
         if not filtered:
             return []
-        from vcr.matchers import get_matchers_results
-
         best: list[tuple[int, Any, Any, Any]] = []
         for index in self._others:
-            successes, fails = get_matchers_results(filtered, self.data[index][0], self.plain_match_on or self._match_on)
+            successes, fails = get_matchers_results(filtered, self.data[index][0], self.plain_match_on)
             best.append((len(successes), self.data[index][0], successes, fails))
         best.sort(key=lambda t: t[0], reverse=True)
         return [b[1:] for b in best if b[0] and b[0] == best[0][0]]
@@ -313,12 +312,12 @@ class IterableCassette(Cassette):
         return [index for index in self.calls if not self.play_counts[index]]
 
 
-def cassette_class(scrubber: Scrubber, *, collect: bool = False, accept: bool = False,
-                   plain_match_on: tuple[Callable[..., Any], ...] | None = None,
+def cassette_class(scrubber: Scrubber, *, collect: bool = False,
+                   plain_match_on: tuple[Callable[..., Any], ...] = PLAIN_MATCHERS,
                    passthrough: Callable[[Any], bool] | None = None) -> type[IterableCassette]:
     """An IterableCassette class carrying this configuration."""
     return type("IterableCassette", (IterableCassette,), {
-        "scrubber": scrubber, "collect": collect, "accept": accept, "plain_match_on": plain_match_on,
+        "scrubber": scrubber, "collect": collect, "plain_match_on": plain_match_on,
         "passthrough": staticmethod(passthrough) if passthrough else None})
 
 
@@ -341,12 +340,24 @@ class _TextScrubbingSerializer:
 class ScrubbingPersister:
     """Wraps the persister vcrpy writes with: every interaction is scrubbed once more just before it
     is serialized (whatever hooks, serializer or filters the user configured), and the text written
-    has every key seen replaced. `everything`: scrub calls to any host, not only Iterable's."""
+    has every key seen replaced. `everything`: scrub calls to any host, not only Iterable's.
+    `accept`: the cassette's Iterable calls are recorded afresh, so a cassette that holds calls is
+    loaded without its Iterable calls and without iterable_sim's note of the sends that made them."""
 
-    def __init__(self, inner: Any, scrubber: Scrubber, *, everything: bool = False) -> None:
-        self.inner, self.scrubber, self.everything = inner, scrubber, everything
+    def __init__(self, inner: Any, scrubber: Scrubber, *, everything: bool = False, accept: bool = False) -> None:
+        self.inner, self.scrubber, self.everything, self.accept = inner, scrubber, everything, accept
 
     def load_cassette(self, cassette_path: Any, serializer: Any) -> Any:
+        loaded = self._read(cassette_path, serializer)
+        requests, responses, *metadata = loaded
+        if not (self.accept and requests):
+            return loaded
+        kept = [(request, response) for request, response in zip(requests, responses)
+                if iterable_host(request.uri, request.headers) is None]
+        noted = {key: value for key, value in (metadata[0] if metadata else {}).items() if key != METADATA_KEY}
+        return [request for request, _ in kept], [response for _, response in kept], noted
+
+    def _read(self, cassette_path: Any, serializer: Any) -> Any:
         extra = getattr(self.inner, "extra_paths", None)
         if extra is None:
             return self.inner.load_cassette(cassette_path, serializer=serializer)
@@ -372,10 +383,10 @@ class ScrubbingPersister:
     def save_cassette(self, cassette_path: Any, cassette_dict: dict[str, Any], serializer: Any) -> None:
         requests, responses = [], []
         for request, response in zip(cassette_dict["requests"], cassette_dict["responses"], strict=True):
-            data = request._to_dict()
+            data = request_dict(request)
             iterable = iterable_host(data["uri"], data["headers"]) is not None
             if iterable or self.everything:
-                request = VcrRequest._from_dict(self.scrubber.request(data))
+                request = dict_request(self.scrubber.request(data))
                 response = self.scrubber.response(response, iterable=iterable)
             requests.append(request)
             responses.append(response)

@@ -8,6 +8,7 @@ mock's state does not change, so assert on what the client got, not on the mock.
 """
 from __future__ import annotations
 
+import os
 from typing import Any, Callable, Mapping
 
 from vcr import VCR
@@ -40,7 +41,7 @@ def configure(vcr: VCR, *, keys: Mapping[str, str | None] | None = None, persona
     vcr.before_record_response = scrubber.before_record_response
     vcr.decode_compressed_response = True
     plain = tuple(vcr.matchers[name] for name in PLAIN_MATCH_ON)
-    indexed = cassette_class(scrubber, collect=collect, accept=accept, plain_match_on=plain, passthrough=passthrough)
+    indexed = cassette_class(scrubber, collect=collect, plain_match_on=plain, passthrough=passthrough)
     _use(vcr, scrubber, everything=True, cassette=indexed, accept=accept)
     return vcr
 
@@ -54,20 +55,29 @@ def scrub_writes(vcr: VCR, keys: Mapping[str, str | None] | None = None) -> VCR:
 
 def _use(vcr: VCR, scrubber: Scrubber, *, everything: bool, cassette: type[Cassette] | None, accept: bool) -> None:
     """Make `vcr.use_cassette` wrap whatever persister it ends up with (the user's included), and
-    build `cassette` rather than vcrpy's Cassette unless the user chose their own `match_on`."""
+    build `cassette` rather than vcrpy's Cassette unless the user chose their own `match_on`.
 
-    def use(with_current_defaults: bool = False, **kwargs: Any) -> Any:
+    vcrpy has no option for either (its `use_cassette` always builds a Cassette with the persister
+    as configured), so this VCR's `use_cassette` is replaced by one that does what vcrpy's does
+    (a context manager or decorator, the configuration read when a cassette is opened) through
+    vcrpy's public `get_merged_config` and `Cassette.use_arg_getter`."""
+
+    def use_cassette(path: Any = None, **kwargs: Any) -> Any:
+        if path is not None and not isinstance(path, (str, os.PathLike)):  # `@vcr.use_cassette`, no arguments
+            return use_cassette(**kwargs)(path)
+        chosen = cassette if cassette is not None and "match_on" not in kwargs else Cassette
+
         def arguments() -> dict[str, Any]:
-            merged = vcr.get_merged_config(**kwargs)
-            merged["persister"] = ScrubbingPersister(merged["persister"], scrubber, everything=everything)
+            merged = vcr.get_merged_config(path=path, **kwargs)
+            merged["persister"] = ScrubbingPersister(merged["persister"], scrubber, everything=everything,
+                                                     accept=accept and chosen is cassette)
             if accept:
                 merged["record_mode"] = "new_episodes"
             return merged
 
-        chosen = cassette if cassette is not None and "match_on" not in kwargs else Cassette
         return chosen.use_arg_getter(arguments)
 
-    vcr._use_cassette = use  # type: ignore[method-assign]
+    vcr.use_cassette = use_cassette  # type: ignore[method-assign]
 
 
 def make_vcr(*, keys: Mapping[str, str | None] | None = None, personal_data: bool = True, **options: Any) -> VCR:

@@ -25,7 +25,7 @@ from iterable_sim.clock import ManualClock
 from iterable_sim.mock import MockIterable
 from iterable_sim.cassettes.bodydiff import MISSING, describe_who, diff_bodies, pair_indexes, show, who
 from iterable_sim.cassettes.matchers import subjects
-from iterable_sim.cassettes.scrub import Scrubber, iterable_host
+from iterable_sim.cassettes.scrub import Scrubber, iterable_host, request_dict
 from iterable_sim.cassettes.serializer import CassetteSerializer
 from iterable_sim.cassettes.sources import Send, SourceError, cassette_sends, find_cassettes
 
@@ -35,7 +35,7 @@ _COMPARED = Scrubber(personal_data=True)
 
 
 @dataclass(frozen=True)
-class Call:
+class ComparedCall:
     """One HTTP call as the drift report compares it."""
 
     method: str
@@ -48,26 +48,26 @@ class Call:
         return self.path.split("/api/", 1)[-1]
 
 
-def _call(data: dict[str, Any]) -> Call:
+def _call(data: dict[str, Any]) -> ComparedCall:
     data = _COMPARED.request(data)
     parts = urlsplit(data["uri"])
-    return Call(data["method"], parts.hostname or "", parts.path, _json(data.get("body")))
+    return ComparedCall(data["method"], parts.hostname or "", parts.path, _json(data.get("body")))
 
 
-def recorded_calls(path: str | os.PathLike[str]) -> list[Call]:
+def recorded_calls(path: str | os.PathLike[str]) -> list[ComparedCall]:
     """The Iterable calls a cassette holds, in the order they were made."""
     path = Path(path)
     serializer = jsonserializer if path.suffix == ".json" else CassetteSerializer()
     requests, *_ = deserialize(path.read_text("utf-8"), serializer)
-    return [_call(r._to_dict()) for r in requests if iterable_host(r.uri, r.headers) is not None]
+    return [_call(request_dict(r)) for r in requests if iterable_host(r.uri, r.headers) is not None]
 
 
-def current_calls(sends: Sequence[Send], settings: Mapping[str, Any] | None = None) -> list[Call]:
+def current_calls(sends: Sequence[Send], settings: Mapping[str, Any] | None = None) -> list[ComparedCall]:
     """The calls the current mapping makes for each send's events (read now) and settings
     (`settings`: Config keys to change), sent to a fresh in-process mock on a simulated clock."""
     from iterable_sim.send import send
 
-    calls: list[Call] = []
+    calls: list[ComparedCall] = []
     for entry in sends:
         resolved = entry.load_settings(settings)
         mock = MockIterable(entry.project_type, rate_limits=False, clock=ManualClock())
@@ -79,7 +79,7 @@ def current_calls(sends: Sequence[Send], settings: Mapping[str, Any] | None = No
     return calls
 
 
-def compare_calls(cassette: str, recorded: Sequence[Call], now: Sequence[Call]) -> list[dict[str, Any]]:
+def compare_calls(cassette: str, recorded: Sequence[ComparedCall], now: Sequence[ComparedCall]) -> list[dict[str, Any]]:
     """Rows (COLUMNS) for every difference between recorded and current calls; none when equal.
 
     Calls are paired by method, path and who they are about; calls left over are paired by method
@@ -161,7 +161,7 @@ def drift_report(frame: pd.DataFrame, compared: int) -> str:
     return "\n".join(lines)
 
 
-def _paired(cassette: str, index: int, recorded: Call, now: Call) -> list[dict[str, Any]]:
+def _paired(cassette: str, index: int, recorded: ComparedCall, now: ComparedCall) -> list[dict[str, Any]]:
     rows = []
     if recorded.host != now.host:
         rows.append(_row(cassette, index, now, None, who(now.body), "host", "changed", recorded.host, now.host))
@@ -171,7 +171,7 @@ def _paired(cassette: str, index: int, recorded: Call, now: Call) -> list[dict[s
     return rows
 
 
-def _row(cassette: str, request: int | None, call: Call, item: str | None, identity: Mapping[str, Any], field: str,
+def _row(cassette: str, request: int | None, call: ComparedCall, item: str | None, identity: Mapping[str, Any], field: str,
          change: str, recorded: Any, now: Any) -> dict[str, Any]:
     return {"cassette": cassette, "request": request, "method": call.method, "endpoint": call.endpoint, "item": item,
             "userId": identity.get("userId"), "email": identity.get("email"),

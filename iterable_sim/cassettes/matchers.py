@@ -14,10 +14,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from iterable_sim.exceptions import IterableSimError
 from iterable_sim.cassettes.bodydiff import bulk_items, describe, diff_bodies, same, who
 from iterable_sim.cassettes.scrub import ITERABLE_HOSTS
 
 _NOT_JSON = object()
+
+
+class RequestMismatch(IterableSimError, AssertionError):
+    """A matcher's verdict: this request is not the recorded one. vcrpy reads any AssertionError a
+    matcher raises as a mismatch, and shows its message for the closest recorded requests."""
 
 
 def body_json(request: Any) -> Any:
@@ -41,11 +47,11 @@ def iterable_body(r1: Any, r2: Any) -> None:
     now, recorded = body_json(r1), body_json(r2)
     if now is _NOT_JSON or recorded is _NOT_JSON:
         if r1.body != r2.body:
-            raise AssertionError("the bodies differ (not JSON)")
+            raise RequestMismatch("the bodies differ (not JSON)")
         return
     if not same(recorded, now):
         changes = diff_bodies(recorded, now)
-        raise AssertionError(describe(changes, f"{endpoint(r1)}: {len(changes)} difference(s) from the recording"))
+        raise RequestMismatch(describe(changes, f"{endpoint(r1)}: {len(changes)} difference(s) from the recording"))
 
 
 def subjects(body: Any) -> list[tuple[Any, Any, Any]]:
@@ -59,16 +65,16 @@ def iterable_who(r1: Any, r2: Any) -> None:
     now, recorded = subjects(body_json(r1)), subjects(body_json(r2))
     if now != recorded:
         if len(now) == len(recorded) == 1:
-            raise AssertionError("recorded for userId {!r}, email {!r}, createdAt {!r}; this request is for "
-                                 "userId {!r}, email {!r}, createdAt {!r}".format(*recorded[0], *now[0]))
-        raise AssertionError(f"recorded for {len(recorded)} item(s), this request carries {len(now)}, "
-                             "or other people or events (see the body's differences)")
+            raise RequestMismatch("recorded for userId {!r}, email {!r}, createdAt {!r}; this request is for "
+                                  "userId {!r}, email {!r}, createdAt {!r}".format(*recorded[0], *now[0]))
+        raise RequestMismatch(f"recorded for {len(recorded)} item(s), this request carries {len(now)}, "
+                              "or other people or events (see the body's differences)")
 
 
 def iterable_data_center(r1: Any, r2: Any) -> None:
     now, recorded = r1.host, r2.host
     if now in ITERABLE_HOSTS and recorded in ITERABLE_HOSTS and now != recorded:
-        raise AssertionError(f"recorded for {recorded}, this request goes to {now} (the data center changed)")
+        raise RequestMismatch(f"recorded for {recorded}, this request goes to {now} (the data center changed)")
 
 
 MATCHERS = {"iterable_who": iterable_who, "iterable_body": iterable_body, "iterable_data_center": iterable_data_center}

@@ -16,16 +16,22 @@ import tempfile
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+from iterable_sim.exceptions import IterableSimError
 from iterable_sim.mapping import map_events
 from iterable_sim.mock import MockIterable
 from iterable_sim.samples import SEED_PAGE_SETTINGS
 from iterable_sim.mapping.settings import Settings
 from iterable_sim.cassettes.config import make_vcr
-from iterable_sim.cassettes.sources import (KEY_PLACEHOLDERS, EventsFile, SourceError, cassette_sends, placeholder_keys, read_events, samples,
+from iterable_sim.archive.reader import EventsFile, read_events
+from iterable_sim.cassettes.sources import (KEY_PLACEHOLDERS, SourceError, cassette_sends, placeholder_keys, samples,
                       send_entry)
 
 RECORDING_KEYS = {"apiKey": "sim-record-api-key-5e2a9c41d7", "registerDeviceOrBrowserApiKey": "sim-record-device-key-0b8f3e62a4"}
 """The keys a recording against the mock server uses (the mock accepts them; cassettes never hold them)."""
+
+
+class RecordingError(IterableSimError, RuntimeError):
+    """A recording that wrote no cassette: its events map to no request."""
 
 
 def record(path: str | os.PathLike[str], sends: Sequence[tuple[Any, Mapping[str, Any]]], *, to: str | None = None,
@@ -57,7 +63,7 @@ def record(path: str | os.PathLike[str], sends: Sequence[tuple[Any, Mapping[str,
                 cassette.note_send(send_entry(events, settings, target, stable_event_ids=stable_event_ids,
                                               project_type=project_type))
         if not recording.exists():
-            raise RuntimeError(f"nothing was sent for cassette {target}: the events map to no request")
+            raise RecordingError(f"nothing was sent for cassette {target}: the events map to no request")
         shutil.move(str(recording), target)
     return target
 
@@ -67,14 +73,14 @@ def record_cassette(directory: str | os.PathLike[str], name: str, config: Mappin
                     stable_event_ids: bool = False, project_type: str = "hybrid", personal_data: bool = True) -> Path:
     """Send `events` under `config` (a RudderStack destination Config) and record every call into
     `directory/name.yaml`. `events`: a file path (read from there now and by every later diff),
-    events from `read_events`, None for the sample events, or a list, which is then written beside
-    the cassette as `<name>.events.json` for the diff to read."""
+    events from `read_events`, None for the sample events, or a list (or events read from standard
+    input), which is then written beside the cassette as `<name>.events.json` for the diff to read."""
     directory = Path(directory)
     if events is None:
         events = samples()
     elif isinstance(events, (str, os.PathLike)):
         events = read_events(events)
-    elif not isinstance(events, EventsFile):
+    elif not isinstance(events, EventsFile) or events.source is None:
         directory.mkdir(parents=True, exist_ok=True)
         copy = directory / f"{name}.events.json"
         copy.write_text(json.dumps(list(events), indent=2, ensure_ascii=False) + "\n", "utf-8")

@@ -37,29 +37,10 @@ def failure_message(cassette: IterableCassette, *, strict: bool, nodeid: str, re
         lines = [f"{title}: this test's Iterable calls have no cassette yet ({len(cassette.misses)} call(s) made).",
                  f"Record it:\n  {accept}"]
         return "\n".join(lines)
-    lines = [f"{title} ({_path(cassette)})."]
-    shown = cassette.misses[:MAX_CALLS_SHOWN]
-    for miss in shown:
-        lines += ["", miss.describe()]
-    if len(cassette.misses) > len(shown):
-        lines += ["", f"… and {len(cassette.misses) - len(shown)} more differing call(s): "
-                      f"`iterable-sim cassettes diff {_path(cassette)}` lists them all"]
+    lines = [f"{title} ({_path(cassette)})."] + _miss_lines(cassette)
     unmade = cassette.unplayed() if strict else []
     if unmade:
-        failures = list(_mapping_failures(reports, cassette.scrubber.personal_data))
-        lines += ["", "Recorded, not made now:"]
-        for index in unmade:
-            call = cassette.calls[index]
-            items = bulk_items(call.body)
-            people = "; ".join(describe_who(who(item)) for item in items[:5]) + \
-                (f"; … {len(items) - 5} more" if len(items) > 5 else "")
-            lines.append(f"  call {index + 1}: {call.method} {call.endpoint}: {people}")
-            for reason in _reasons_for(items, failures):
-                lines.append(f"    why: {reason}")
-        unmatched = [text for ids, text in failures if not any(
-            _about(item, ids) for index in unmade for item in bulk_items(cassette.calls[index].body))]
-        if unmatched:
-            lines += ["  Events the send report says were not sent:"] + [f"    {text}" for text in unmatched[:20]]
+        lines += _unmade_lines(cassette, unmade, reports)
     warned = list(dict.fromkeys(warnings))
     if warned:
         lines += ["", "Settings warnings:"] + [f"  {w}" for w in warned]
@@ -70,11 +51,47 @@ def failure_message(cassette: IterableCassette, *, strict: bool, nodeid: str, re
     return "\n".join(lines)
 
 
+def _miss_lines(cassette: IterableCassette) -> list[str]:
+    """Each call made now that the cassette does not hold, as it differs (the first MAX_CALLS_SHOWN)."""
+    lines: list[str] = []
+    shown = cassette.misses[:MAX_CALLS_SHOWN]
+    for miss in shown:
+        lines += ["", miss.describe()]
+    if len(cassette.misses) > len(shown):
+        lines += ["", f"… and {len(cassette.misses) - len(shown)} more differing call(s): "
+                      f"`iterable-sim cassettes diff {_path(cassette)}` lists them all"]
+    return lines
+
+
+def _unmade_lines(cassette: IterableCassette, unmade: list[int], reports: Sequence[Any]) -> list[str]:
+    """Each recorded call not made now, with the people it was about and why, when the send reports
+    know (an event that failed in mapping); then the failed events no such call was about."""
+    failures = list(_mapping_failures(reports, cassette.scrubber.personal_data))
+    lines = ["", "Recorded, not made now:"]
+    for index in unmade:
+        call = cassette.calls[index]
+        items = bulk_items(call.body)
+        lines.append(f"  call {index + 1}: {call.method} {call.endpoint}: {_people(items)}")
+        for reason in _reasons_for(items, failures):
+            lines.append(f"    why: {reason}")
+    unmatched = [text for ids, text in failures if not any(
+        _about(item, ids) for index in unmade for item in bulk_items(cassette.calls[index].body))]
+    if unmatched:
+        lines += ["  Events the send report says were not sent:"] + [f"    {text}" for text in unmatched[:20]]
+    return lines
+
+
+def _people(items: list[Any]) -> str:
+    """Who a call's items are about: the first five, and how many more."""
+    return "; ".join(describe_who(who(item)) for item in items[:5]) + \
+        (f"; … {len(items) - 5} more" if len(items) > 5 else "")
+
+
 def _path(cassette: IterableCassette) -> str:
     try:
-        return os.path.relpath(cassette._path)
+        return os.path.relpath(cassette.path)
     except ValueError:
-        return str(cassette._path)
+        return str(cassette.path)
 
 
 
@@ -85,16 +102,26 @@ def _mapping_failures(reports: Sequence[Any], personal: bool) -> Iterable[tuple[
             if outcome.fate != "failed" or outcome.stage not in ("mapping", "interrupted"):
                 continue
             event = report.events[outcome.index] if isinstance(report.events[outcome.index], dict) else {}
-            ids = {str(v) for v in (event.get("userId"), event.get("anonymousId")) if v}
-            traits = event.get("traits") or (event.get("context") or {}).get("traits") or {}
-            email = traits.get("email") if isinstance(traits, dict) else None
-            if isinstance(email, str) and email:
-                ids |= {email, pseudonymize_text(email)} if personal else {email}
-            name = event.get("event") or event.get("name")
-            label = ", ".join(x for x in (event.get("type"), show(name) if name else "",
-                                          f"userId {show(event['userId'])}" if event.get("userId") else "") if x)
             stage = "mapping" if outcome.stage == "mapping" else "an interrupted send"
-            yield ids, f"event {outcome.index} ({label}) failed in {stage}: {outcome.reason}"
+            yield _event_ids(event, personal), f"event {outcome.index} ({_label(event)}) failed in {stage}: {outcome.reason}"
+
+
+def _event_ids(event: dict[str, Any], personal: bool) -> set[str]:
+    """The identifiers a recorded call may know the event by: its userId, anonymousId and traits'
+    email (and its pseudonym, where the cassette pseudonymises personal data)."""
+    ids = {str(v) for v in (event.get("userId"), event.get("anonymousId")) if v}
+    traits = event.get("traits") or (event.get("context") or {}).get("traits") or {}
+    email = traits.get("email") if isinstance(traits, dict) else None
+    if isinstance(email, str) and email:
+        ids |= {email, pseudonymize_text(email)} if personal else {email}
+    return ids
+
+
+def _label(event: dict[str, Any]) -> str:
+    """'track "Order Completed", userId "u1"'."""
+    name = event.get("event") or event.get("name")
+    return ", ".join(x for x in (event.get("type"), show(name) if name else "",
+                                 f"userId {show(event['userId'])}" if event.get("userId") else "") if x)
 
 
 def _about(item: Any, ids: set[str]) -> bool:

@@ -30,6 +30,8 @@ import re
 from typing import Any, Mapping
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from vcr.request import Request
+
 from iterable_sim.hosts import HOSTS
 from iterable_sim.cassettes.personal import is_profile_call, pseudonymize_json, pseudonymize_text
 
@@ -66,6 +68,17 @@ def iterable_host(uri: str, headers: Mapping[str, Any]) -> str | None:
     return None
 
 
+def request_dict(request: Request) -> dict[str, Any]:
+    """vcrpy's dict form of a request, as its cassettes store one (headers as {name: [value]})."""
+    return {"method": request.method, "uri": request.uri, "body": request.body,
+            "headers": {name: [value] for name, value in request.headers.items()}}
+
+
+def dict_request(data: Mapping[str, Any]) -> Request:
+    """The vcrpy Request a dict form (`request_dict`) stands for."""
+    return Request(data["method"], data["uri"], data["body"], data["headers"])
+
+
 def is_secret_name(name: str) -> bool:
     """True for every spelling of an API-key header, parameter or field, and for Authorization."""
     folded = re.sub(r"[-_\s]", "", str(name).lower())
@@ -90,8 +103,8 @@ class Scrubber:
 
     # ---- vcrpy hooks ------------------------------------------------------------------------
 
-    def before_record_request(self, request: Any) -> Any:
-        return type(request)._from_dict(self.request(request._to_dict()))
+    def before_record_request(self, request: Request) -> Request:
+        return dict_request(self.request(request_dict(request)))
 
     def before_record_response(self, response: dict[str, Any]) -> dict[str, Any]:
         return self.response(response)

@@ -17,6 +17,7 @@ from typing import Any, Iterable, Mapping
 
 import yaml
 
+from iterable_sim.archive.reader import EventsFile, read_events
 from iterable_sim.exceptions import IterableSimError
 from iterable_sim.samples import sample_events
 from iterable_sim.mapping.settings import Settings
@@ -32,35 +33,6 @@ def placeholder_keys(config: Mapping[str, Any]) -> dict[str, Any]:
 
 class SourceError(IterableSimError, ValueError):
     """A cassette's events or settings cannot be found or read."""
-
-
-class EventsFile(list):  # type: ignore[type-arg]
-    """Events read from a file, remembering the file (`source`), so a cassette can name it."""
-
-    source: str
-
-    def __init__(self, events: Iterable[Any], source: str) -> None:
-        super().__init__(events)
-        self.source = source
-
-
-def read_events(path: str | os.PathLike[str]) -> EventsFile:
-    """RudderStack events from a JSON file (one event or a list) or a JSONL file (one a line)."""
-    path = Path(path)
-    if not path.exists():
-        raise SourceError(f"no such events file: {path}")
-    text = path.read_text("utf-8").strip()
-    try:
-        data = json.loads(text) if text else []
-    except json.JSONDecodeError:
-        data = []
-        for number, line in enumerate(text.splitlines(), 1):
-            if line.strip():
-                try:
-                    data.append(json.loads(line))
-                except json.JSONDecodeError as err:
-                    raise SourceError(f"{path}, line {number}: not JSON ({err})") from None
-    return EventsFile(data if isinstance(data, list) else [data], str(path.resolve()))
 
 
 def samples() -> EventsFile:

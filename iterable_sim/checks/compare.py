@@ -5,6 +5,7 @@ from typing import Any, Iterable, Sequence
 
 import pandas as pd
 
+from iterable_sim.exceptions import IterableSimError
 from iterable_sim.hosts import data_center_of
 from iterable_sim.mapping.jsvalues import UNDEFINED
 from iterable_sim.mapping import map_events
@@ -18,6 +19,10 @@ CHANGES = ("dropped", "now sent", "refused differently", "moved", "request added
 """The kinds of change `compare_settings` reports, most drastic first."""
 
 
+class CompareError(IterableSimError, ValueError):
+    """compare_settings() given the same label for both sides."""
+
+
 
 def compare_settings(events: Iterable[Any], a: Settings, b: Settings, *, labels: Sequence[str] = ("a", "b"),
                      changes_only: bool = False) -> pd.DataFrame:
@@ -29,7 +34,7 @@ def compare_settings(events: Iterable[Any], a: Settings, b: Settings, *, labels:
     """
     label_a, label_b = labels
     if label_a == label_b:
-        raise ValueError("compare_settings needs two different labels")
+        raise CompareError("compare_settings needs two different labels")
     events = list(events)
     rows = []
     for left, right in zip(map_events(events, a), map_events(events, b), strict=True):
@@ -76,34 +81,59 @@ def _describe_request(request: Request) -> str:
 
 
 def _change(left: EventResult, right: EventResult) -> tuple[str, str]:
+    """What the second settings do to an event against the first: the kinds of change ("moved",
+    "renamed", ...) and their details, or ("unchanged", "")."""
     if left.error is not None or right.error is not None:
-        if left.error is None:
-            return "dropped", f"refused: {right.error}"
-        if right.error is None:
-            return "now sent", f"was refused: {left.error}"
-        if str(left.error) != str(right.error):
-            return "refused differently", f"{left.error} → {right.error}"
-        return "unchanged", ""
+        return _refusal_change(left, right)
     kinds: list[str] = []
     details: list[str] = []
+    for part_kinds, part_details in (_host_change(left, right), _endpoint_change(left, right),
+                                     _body_changes(left, right)):
+        kinds += part_kinds
+        details += part_details
+    return (", ".join(kinds), "; ".join(details)) if kinds else ("unchanged", "")
+
+
+ChangeParts = tuple[list[str], list[str]]  # kinds of change, and their details
+
+
+def _refusal_change(left: EventResult, right: EventResult) -> tuple[str, str]:
+    """The change for an event that one of the settings (or both) refuse."""
+    if left.error is None:
+        return "dropped", f"refused: {right.error}"
+    if right.error is None:
+        return "now sent", f"was refused: {left.error}"
+    if str(left.error) != str(right.error):
+        return "refused differently", f"{left.error} → {right.error}"
+    return "unchanged", ""
+
+
+def _host_change(left: EventResult, right: EventResult) -> ChangeParts:
+    hosts = ({_host(r) for r in left.requests}, {_host(r) for r in right.requests})
+    if hosts[0] == hosts[1]:
+        return [], []
+    return ["moved"], [f"host: {', '.join(sorted(hosts[0]))} → {', '.join(sorted(hosts[1]))}"]
+
+
+def _endpoint_change(left: EventResult, right: EventResult) -> ChangeParts:
+    """Requests only added, only removed, or else the endpoints moved."""
     before = [r.endpoint for r in left.requests]
     after = [r.endpoint for r in right.requests]
-    hosts = ({_host(r) for r in left.requests}, {_host(r) for r in right.requests})
-    if hosts[0] != hosts[1]:
-        kinds.append("moved")
-        details.append(f"host: {', '.join(sorted(hosts[0]))} → {', '.join(sorted(hosts[1]))}")
-    if before != after:
-        added = [e for e in after if e not in before]
-        removed = [e for e in before if e not in after]
-        if added and not removed:
-            kinds.append("request added")
-            details.append(f"+ {', '.join(added)}")
-        elif removed and not added:
-            kinds.append("request removed")
-            details.append(f"- {', '.join(removed)}")
-        else:
-            kinds.append("moved")
-            details.append(f"endpoint: {', '.join(before)} → {', '.join(after)}")
+    if before == after:
+        return [], []
+    added = [e for e in after if e not in before]
+    removed = [e for e in before if e not in after]
+    if added and not removed:
+        return ["request added"], [f"+ {', '.join(added)}"]
+    if removed and not added:
+        return ["request removed"], [f"- {', '.join(removed)}"]
+    return ["moved"], [f"endpoint: {', '.join(before)} → {', '.join(after)}"]
+
+
+def _body_changes(left: EventResult, right: EventResult) -> ChangeParts:
+    """Each field that differs between the bodies of requests to the same endpoint: a new eventName
+    is "renamed", any other field "body changed"."""
+    details: list[str] = []
     renamed = body_changed = False
     for old in left.requests:
         new = next((r for r in right.requests if r.endpoint == old.endpoint), None)
@@ -115,8 +145,7 @@ def _change(left: EventResult, right: EventResult) -> tuple[str, str]:
             else:
                 body_changed = True
             details.append(f"{path}: {x!r} → {y!r}")
-    kinds += (["renamed"] if renamed else []) + (["body changed"] if body_changed else [])
-    return (", ".join(kinds), "; ".join(details)) if kinds else ("unchanged", "")
+    return (["renamed"] if renamed else []) + (["body changed"] if body_changed else []), details
 
 
 def _host(request: Request) -> str:

@@ -25,6 +25,7 @@ from iterable_sim.mapping.batching import Batch, route
 from iterable_sim.exceptions import IterableSimError
 from iterable_sim.mapping import map_event
 from iterable_sim.mapping.names import event_name
+from iterable_sim.progress import PROGRESS_DELAY
 from iterable_sim.redact import SECRET_HEADERS, mask, masked_headers
 from iterable_sim.mapping.request import MappingError, Request, json_bytes
 from iterable_sim.mapping.settings import Settings
@@ -36,13 +37,15 @@ CHUNK_SIZE = 500
 """Events per processor call: rudder-transformer's processor endpoint takes a list of events."""
 MAX_FIELDS = 20
 """Differing fields listed per event (or router batch); the rest are counted in one more row."""
-PROGRESS_DELAY = 2.0
-"""Seconds before a progress bar appears: short runs show none."""
 VALUE_WIDTH = 300
 
 
 class TransformerError(IterableSimError, RuntimeError):
     """The transformer could not be reached, or answered something other than rudder-transformer's contract."""
+
+
+class CrosscheckError(IterableSimError, ValueError):
+    """crosscheck() given a router call or chunk size below 1."""
 
 
 class _Absent:
@@ -114,9 +117,9 @@ def crosscheck(events: Iterable[Any], settings: Mapping[str, Any] | Settings, ur
     that is not rudder-transformer's.
     """
     if router is not None and router < 1:
-        raise ValueError(f"a router call needs at least 1 event, not {router}")
+        raise CrosscheckError(f"a router call needs at least 1 event, not {router}")
     if chunk_size < 1:
-        raise ValueError(f"chunk_size must be at least 1, not {chunk_size}")
+        raise CrosscheckError(f"chunk_size must be at least 1, not {chunk_size}")
     if isinstance(settings, Settings):
         ours, config = settings, {k: v for k, v in settings.to_rudder().items() if v is not None}
     else:

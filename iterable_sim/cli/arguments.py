@@ -1,5 +1,6 @@
 """The command line's input, shared by every `iterable-sim` command (cli.py and the cassette
-commands): events files, the settings file and flags, and the one-line `CliError`."""
+commands): events streamed for crosscheck, the settings file and flags, and the one-line `CliError`.
+A whole events file is read by `iterable_sim.archive.read_events`, archives by `read_archive`."""
 from __future__ import annotations
 
 import argparse
@@ -18,35 +19,6 @@ from iterable_sim.mapping.settings import FLAGS, RUDDER_KEYS, Settings
 
 class CliError(IterableSimError):
     """A problem with what was given on the command line, said in one line."""
-
-
-def read_events(source: str) -> list[Any]:
-    """Events from a JSON file (one event or a list), a JSONL file, or '-' for standard input."""
-    if source == "-":
-        name = "standard input"
-        try:
-            text = sys.stdin.read()
-        except UnicodeDecodeError:
-            raise CliError(f"{name} is not UTF-8 text: events are JSON or JSONL") from None
-    else:
-        name = source
-        text = read_text(source, "events")
-    stripped = text.strip()
-    if not stripped:
-        raise CliError(f"{name} holds no events")
-    try:
-        data = orjson.loads(stripped)
-    except orjson.JSONDecodeError:
-        events = []
-        for number, line in enumerate(stripped.splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                events.append(orjson.loads(line))
-            except orjson.JSONDecodeError as err:
-                raise CliError(f"{name}, line {number}: not JSON ({err})") from None
-        return events
-    return data if isinstance(data, list) else [data]
 
 
 def stream_events(source: str, unreadable: list[tuple[int, str]]) -> Iterator[Any]:

@@ -9,7 +9,8 @@ from iterable_sim.cli.arguments import CliError, add_settings_options, config_fr
 from iterable_sim.mapping.settings import RUDDER_KEYS
 from iterable_sim.cassettes.drift import drift_frame, drift_report, iterable_cassettes
 from iterable_sim.cassettes.record import record_cassette, record_seed_cassettes, rerecord
-from iterable_sim.cassettes.sources import SourceError, read_events
+from iterable_sim.archive.reader import ArchiveError, read_events
+from iterable_sim.cassettes.sources import SourceError
 
 DEFAULT_PLACES = ("tests", "cassettes")
 
@@ -45,7 +46,7 @@ def cmd_record(args: argparse.Namespace, out: TextIO) -> int:
         else:
             raise CliError("give --events FILE and a CASSETTE to record, CASSETTE... to record again from the events "
                            "and settings they note, or --samples for iterable_sim's own sample cassettes")
-    except SourceError as err:
+    except (SourceError, ArchiveError) as err:  # a cassette, or the events it names, unreadable
         raise CliError(str(err)) from None
     for path in paths:
         print(f"recorded {path}", file=out)
@@ -61,7 +62,7 @@ def cmd_cassettes(args: argparse.Namespace, out: TextIO) -> int:
         if not compared:
             raise CliError(f"no cassette recorded by iterable_sim under {', '.join(places)}")
         frame = drift_frame(places, settings=_config(args), cassettes=args.cassette)
-    except SourceError as err:
+    except (SourceError, ArchiveError) as err:  # a cassette, or the events it names, unreadable
         raise CliError(str(err)) from None
     print(drift_report(frame, compared), file=out)
     return 1 if len(frame) else 0

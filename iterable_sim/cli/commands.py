@@ -12,11 +12,11 @@ from typing import Any, Callable, Iterable, Sequence, TextIO
 import orjson
 import pandas as pd
 
-from iterable_sim.archive.reader import ArchiveError, MalformedLine, archive_files, events_only, read_archive
+from iterable_sim.archive.reader import ArchiveError, MalformedLine, archive_files, events_only, read_archive, read_events
 from iterable_sim.archive.mapping import CHUNK_EVENTS, iter_mapped_lines, map_archive
 from iterable_sim.archive.sending import send_stream
 from iterable_sim.cli.cassettes import cmd_cassettes, cmd_record, configure_cassettes, configure_record
-from iterable_sim.cli.arguments import CliError, add_settings_options, config_from_args, read_events, settings_from_args, stream_events
+from iterable_sim.cli.arguments import CliError, add_settings_options, config_from_args, settings_from_args, stream_events
 from iterable_sim.mapping.jsvalues import truthy
 from iterable_sim.limits import PAYLOAD_TOO_LARGE
 from iterable_sim.mapping.request import size_problem
@@ -366,8 +366,13 @@ def cmd_explore(args: argparse.Namespace, out: TextIO) -> int:
     except ImportError as err:
         raise CliError(f"the explorer page needs Voilà and the widgets ({err.name} is missing): "
                        "pip install 'iterable_sim[jupyter]'") from None
-    if args.events:
-        read_events(args.events)  # a bad file is said here, in one line, not in the page
+    if args.events:  # a bad file is said here, in one line, not in the page
+        try:
+            events = read_events(args.events)
+        except ArchiveError as err:
+            raise CliError(str(err)) from None
+        if not events:
+            raise CliError(f"{args.events} holds no events")
     config = config_from_args(args, base=None if args.settings else {"trackAllPages": True})
     print_warnings(Settings.from_rudder(config), sys.stderr)
     print(f"settings explorer on {args.events or 'the sample events'}: http://127.0.0.1:{args.port}/ "

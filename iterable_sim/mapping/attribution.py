@@ -15,11 +15,17 @@ import math
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
+from iterable_sim.exceptions import IterableSimError
 from iterable_sim.mapping.jsvalues import UNDEFINED, js_json, js_string, truthy
 from iterable_sim.mapping.request import Request
 
 SUCCESS = "success"
 BULK_ENDPOINTS = ("/api/users/bulkUpdate", "/api/events/trackBulk")
+
+
+class AttributionError(IterableSimError, ValueError):
+    """attribute() given job ids that do not pair one to one with a bulk request's items."""
+
 
 # Where a bulk answer lists the values it refused, and what each list means in plain words.
 USER_ID_LISTS = {
@@ -79,8 +85,8 @@ def _bulk_outcomes(request: Request, job_ids: Sequence[Any], body: Any) -> list[
         items = payload.get("users")
     items = items if isinstance(items, list) else []
     if len(items) != len(job_ids):
-        raise ValueError(f"{request.endpoint} carries {len(items)} item(s) but {len(job_ids)} job id(s) were given: "
-                         f"give one job id per item, in the items' order")
+        raise AttributionError(f"{request.endpoint} carries {len(items)} item(s) but {len(job_ids)} job id(s) were given: "
+                               f"give one job id per item, in the items' order")
     check = _failure_checker(body)
     outcomes = []
     for job_id, item in zip(job_ids, items, strict=True):

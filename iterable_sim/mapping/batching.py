@@ -27,15 +27,20 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator
 
 from iterable_sim.collector import without_collector
+from iterable_sim.exceptions import IterableSimError
 from iterable_sim.mapping.jsvalues import UNDEFINED, js_string
 from iterable_sim.limits import MAX_BODY_BYTES, MAX_BULK_ITEMS
 from iterable_sim.mapping import map_event
 from iterable_sim.mapping.request import MappingError, Request, json_bytes
-from iterable_sim.mapping.settings import Settings
+from iterable_sim.mapping.settings import Settings, SettingsTypeError
 
 Job = tuple[Any, ...]  # (job id, RudderStack message, settings[, destination ID])
 
 _TOKEN_ENDPOINTS = ("users/registerDeviceToken", "users/registerBrowserToken")
+
+
+class RouteError(IterableSimError, ValueError):
+    """route() given a chunk size or size limit that is not positive."""
 
 
 @dataclass(slots=True, repr=False)
@@ -76,7 +81,7 @@ def route(jobs: Iterable[Job], *, max_items: int = MAX_BULK_ITEMS, max_bytes: in
     chunk size and size limit; lower them to see the splitting at work.
     """
     if max_items < 1 or max_bytes < 1:
-        raise ValueError(f"max_items and max_bytes must be positive, got {max_items} and {max_bytes}")
+        raise RouteError(f"max_items and max_bytes must be positive, got {max_items} and {max_bytes}")
     groups: dict[tuple[Any, str], _Group] = {}
     keys: dict[int, tuple[Settings, str]] = {}  # id(settings) -> (settings, its Config key); the ref keeps ids unique
     for job in jobs:
@@ -84,8 +89,8 @@ def route(jobs: Iterable[Job], *, max_items: int = MAX_BULK_ITEMS, max_bytes: in
         known = keys.get(id(settings))
         if known is None:
             if not isinstance(settings, Settings):
-                raise TypeError(f"job {job_id!r}: the third item must be a Settings (Settings.from_rudder(config) "
-                                f"reads a RudderStack Config), not {type(settings).__name__}")
+                raise SettingsTypeError(f"job {job_id!r}: the third item must be a Settings (Settings.from_rudder(config) "
+                                        f"reads a RudderStack Config), not {type(settings).__name__}")
             known = keys[id(settings)] = (settings, settings.group_key)
         destination = job[3] if len(job) > 3 and job[3] else "default"  # `destination.ID || "default"`
         group = groups.get((destination, known[1]))

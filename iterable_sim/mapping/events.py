@@ -92,10 +92,10 @@ def _map(message: Any, settings: Settings, trace: Trace | None) -> list[Request]
 # ---------------------------------------------------------------- payload construction
 
 
-Plan = tuple[tuple[str, Any, bool, FieldRule], ...]  # (key, lookup, required, rule) of each rule
+RulePlan = tuple[tuple[str, Any, bool, FieldRule], ...]  # (key, lookup, required, rule) of each rule
 
 
-def _plan(rules: tuple[FieldRule, ...]) -> Plan:
+def _plan(rules: tuple[FieldRule, ...]) -> RulePlan:
     """The rules as constructPayload walks them, unpacked once (the loop below is the hottest)."""
     return tuple((rule.key, rule.lookup, rule.required, rule) for rule in rules)
 
@@ -106,7 +106,7 @@ _IDENTITY_PLAN, _DEVICE_USER_PLAN, _DEVICE_PLAN = (_plan(r) for r in (_IDENTITY_
 _CATALOG_PLAN = _plan(CATALOG.rules[:1])  # update; catalogId is the externalId's (transform.js)
 
 
-def _construct(plan: Plan, message: Any, trace: Trace | None) -> dict[str, Any]:
+def _construct(plan: RulePlan, message: Any, trace: Trace | None) -> dict[str, Any]:
     """RudderStack's constructPayload (src/v0/util/index.js) over a spec: present values only, required
     ones enforced."""
     payload: dict[str, Any] = {}

@@ -19,6 +19,13 @@ from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_tz
 from typing import Any, Callable
 
+from iterable_sim.exceptions import IterableSimError
+
+
+class JavaScriptTypeError(IterableSimError, TypeError):
+    """JavaScript's own TypeError, with its message, where RudderStack's Node.js code would throw one.
+    map_event answers it as RudderStack does: a MappingError with status 500 and the same text."""
+
 
 class _Marker:
     __slots__ = ("name",)
@@ -305,28 +312,40 @@ def date_ms(value: Any) -> Any:
 
 
 def _iso_ms(match: re.Match[str]) -> Any:
+    """Epoch milliseconds of a date-time `_ISO_DATE` matched (without an offset: UTC), or NAN where
+    V8 reads none: the year -000000, a month or day out of range, a time or an offset out of range."""
     g = match.groupdict()
-    year = int(g["year"])
     if g["year"] == "-000000":
         return NAN
     month = int(g["month"] or 1)
     day = int(g["day"] or 1)
-    hour, minute, second = int(g["hour"] or 0), int(g["minute"] or 0), int(g["second"] or 0)
     if not (1 <= month <= 12 and 1 <= day <= 31):  # V8 takes Feb 30 as Mar 1: days past the month's end roll over
         return NAN
-    if hour > 24 or minute > 59 or second > 59 or (hour == 24 and (minute or second or g["fraction"])):
+    time = _time_of_day_ms(g["hour"], g["minute"], g["second"], g["fraction"])
+    offset = _zone_offset_ms(g["zone"])
+    if time is None or offset is None:
         return NAN
-    millis = int((g["fraction"] or "0")[:3].ljust(3, "0"))
-    total = (_days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second) * 1000 + millis
-    zone = g["zone"]
-    if zone and zone.upper() != "Z":
-        sign = 1 if zone[0] == "+" else -1
-        digits = zone[1:].replace(":", "")
-        zone_hours, zone_minutes = int(digits[:2]), int(digits[2:])
-        if zone_hours > 23 or zone_minutes > 59:
-            return NAN
-        total -= sign * (zone_hours * 60 + zone_minutes) * 60000
-    return _time_clip(float(total))
+    return _time_clip(float(_days_from_civil(int(g["year"]), month, day) * 86_400_000 + time - offset))
+
+
+def _time_of_day_ms(hour: str | None, minute: str | None, second: str | None, fraction: str | None) -> int | None:
+    """Milliseconds since midnight, or None out of range; 24:00 (nothing after it) is the next midnight,
+    and digits of a fraction past milliseconds are dropped."""
+    h, m, s = int(hour or 0), int(minute or 0), int(second or 0)
+    if h > 24 or m > 59 or s > 59 or (h == 24 and (m or s or fraction)):
+        return None
+    return (h * 3600 + m * 60 + s) * 1000 + int((fraction or "0")[:3].ljust(3, "0"))
+
+
+def _zone_offset_ms(zone: str | None) -> int | None:
+    """How far ahead of UTC an offset ("+02:00", "-0530", "Z", none) is, in milliseconds; None out of range."""
+    if not zone or zone.upper() == "Z":
+        return 0
+    digits = zone[1:].replace(":", "")
+    hours, minutes = int(digits[:2]), int(digits[2:])
+    if hours > 23 or minutes > 59:
+        return None
+    return (1 if zone[0] == "+" else -1) * (hours * 60 + minutes) * 60_000
 
 
 def _days_from_civil(year: int, month: int, day: int) -> int:
@@ -371,10 +390,10 @@ def set_value_parts(path: Any) -> list[Any] | None:
         return None
     if isinstance(path, list):
         if any(isinstance(p, (dict, list)) for p in path):
-            raise TypeError("Object keys must be strings or symbols")
+            raise JavaScriptTypeError("Object keys must be strings or symbols")
         return list(path)
     if not isinstance(path, str):
-        raise TypeError("Object keys must be strings or symbols")
+        raise JavaScriptTypeError("Object keys must be strings or symbols")
     if "/" in path:  # preservePaths: a path holding a slash is one key
         return [path]
     parts, part, i = [], "", 0
@@ -407,7 +426,7 @@ def set_value(target: Any, path: Any, value: Any) -> Any:
     if unsafe is not None:
         # integrations-lib defines such a path as one own property, named by the joined parts
         if not isinstance(target, (dict, list)):
-            raise TypeError("Object.defineProperty called on non-object")
+            raise JavaScriptTypeError("Object.defineProperty called on non-object")
         if isinstance(target, list):
             return target  # a named property of an array: JSON.stringify does not write it
         root: dict[str, Any] | list[Any] = dict(target)

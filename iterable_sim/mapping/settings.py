@@ -36,6 +36,14 @@ class SettingsError(IterableSimError, ValueError):
     """A setting given directly has a value Settings does not accept."""
 
 
+class SettingsTypeError(IterableSimError, TypeError):
+    """Something other than a Settings given as the settings (such as the RudderStack Config to read one from)."""
+
+
+class EventsTypeError(IterableSimError, TypeError):
+    """One event (or text) given where a collection of events is expected."""
+
+
 @dataclass(frozen=True, repr=False)
 class Settings:
     """RudderStack's Iterable destination settings.
@@ -88,53 +96,12 @@ class Settings:
         if config is not None and not isinstance(config, Mapping):
             raise SettingsError(f"Settings.from_rudder takes a RudderStack destination Config, a mapping such as "
                                 f"{{'apiKey': ..., 'trackAllPages': True}}, not a value of type {type(config).__name__}")
-        config = dict(config or {})
-        warnings: list[str] = []
-        inner = config.get("config", config.get("Config"))
-        if isinstance(inner, Mapping) and not set(config) & set(RUDDER_KEYS.values()):
-            config = dict(inner)
-            warnings.append("a whole destination was given: pass its 'Config' (its settings were read from there)")
-        values: dict[str, Any] = {}
-        known = set(RUDDER_KEYS.values())
-        for key in config:
-            if key not in known:
-                hint = difflib.get_close_matches(key, known, n=1) if isinstance(key, str) else []
-                if key == "Config" and isinstance(config[key], Mapping):
-                    suffix = " (a whole destination was given: pass its 'Config')"
-                else:
-                    suffix = f" (did you mean {hint[0]!r}?)" if hint else ""
-                warnings.append(f"unknown key {key!r} is ignored{suffix}")
-        for name, key in RUDDER_KEYS.items():
-            if key not in config:
-                continue
-            values[name] = config[key]
-        center = values.get("data_center", "USDC")
-        if center is not None and not isinstance(center, str):  # JavaScript looks BASE_URL[dataCenter] up by its string form
-            warnings.append(f"dataCenter is a {type(center).__name__}, not a string: JavaScript reads it as "
-                            f"{js_string(center)!r}")
-            center = values["data_center"] = js_string(center)
-        if center not in BASE_URLS:
-            warnings.append(
-                f"dataCenter {center!r} is neither 'USDC' nor 'EUDC': RudderStack silently sends to the US host "
-                f"({BASE_URLS['USDC']})")
-            values["data_center"] = "USDC"
-        for name in KEY_FIELDS:
-            value = values.get(name)
-            if value is not None and not isinstance(value, str):
-                warnings.append(f"{RUDDER_KEYS[name]} is a {type(value).__name__}, not a string: it is sent as it is")
-        for name in ("prefer_user_id", "merge_nested_objects"):
-            if name in values and not isinstance(values[name], bool):
-                warnings.append(
-                    f"{RUDDER_KEYS[name]} is {values[name]!r}, not a boolean: RudderStack sends it as it is, "
-                    f"and Iterable rejects such a request (BadJsonBody: Boolean value expected)")
-        for name in PAGE_FLAGS:
-            if name in values and not isinstance(values[name], bool):
-                state = "on" if truthy(values[name]) else "off"
-                warnings.append(f"{RUDDER_KEYS[name]} is {values[name]!r}, not a boolean: JavaScript counts it as {state}")
-        if "map_to_single_event" in values and not isinstance(values["map_to_single_event"], bool):
-            warnings.append(
-                f"mapToSingleEvent is {values['map_to_single_event']!r}: RudderStack only honours the boolean true, "
-                f"so pages and screens keep their own names")
+        config, warnings = _settings_of(dict(config or {}))
+        warnings += _unknown_key_warnings(config)
+        values = {name: config[key] for name, key in RUDDER_KEYS.items() if key in config}
+        values["data_center"], surprises = _data_center(values.get("data_center", "USDC"))
+        warnings += surprises
+        warnings += _value_warnings(values)
         for name in PAGE_FLAGS:
             values.setdefault(name, False)
         settings = cls.__new__(cls)
@@ -188,15 +155,15 @@ class Settings:
 def require_settings(settings: Any) -> None:
     """A clear TypeError for what is not a Settings, such as the RudderStack Config it could be read from."""
     if not isinstance(settings, Settings):
-        raise TypeError(f"settings must be a Settings, not {type(settings).__name__}: Settings(api_key=...), or "
-                        f"Settings.from_rudder(config) for a RudderStack destination Config")
+        raise SettingsTypeError(f"settings must be a Settings, not {type(settings).__name__}: Settings(api_key=...), or "
+                                f"Settings.from_rudder(config) for a RudderStack destination Config")
 
 
 def require_events(events: Any) -> None:
     """A clear TypeError for one event (or text) given where a collection of events is expected."""
     if isinstance(events, (Mapping, str, bytes)):
-        raise TypeError(f"events must be a collection of events (a list of dicts), not a {type(events).__name__}: "
-                        f"for one event, pass [event]")
+        raise EventsTypeError(f"events must be a collection of events (a list of dicts), not a {type(events).__name__}: "
+                              f"for one event, pass [event]")
 
 
 def header_problem(name: str, key: Any) -> str | None:
@@ -211,6 +178,71 @@ def header_problem(name: str, key: Any) -> str | None:
         return None
     return (f"{name} has a character an HTTP header cannot carry at position {bad} (only printable ASCII can "
             f"travel: is it a placeholder, or pasted with a line break?). Nothing was sent")
+
+
+def _settings_of(config: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """The Config itself, and a warning, when `config` is a whole destination as RudderStack exports
+    it (`{"id": ..., "config": {...}}`, holding none of the Config's keys itself)."""
+    inner = config.get("config", config.get("Config"))
+    if isinstance(inner, Mapping) and not set(config) & set(RUDDER_KEYS.values()):
+        return dict(inner), ["a whole destination was given: pass its 'Config' (its settings were read from there)"]
+    return config, []
+
+
+def _unknown_key_warnings(config: Mapping[Any, Any]) -> list[str]:
+    """A warning per key RudderStack's Iterable destination does not read, with the known key it resembles."""
+    warnings = []
+    known = set(RUDDER_KEYS.values())
+    for key in config:
+        if key not in known:
+            hint = difflib.get_close_matches(key, known, n=1) if isinstance(key, str) else []
+            if key == "Config" and isinstance(config[key], Mapping):
+                suffix = " (a whole destination was given: pass its 'Config')"
+            else:
+                suffix = f" (did you mean {hint[0]!r}?)" if hint else ""
+            warnings.append(f"unknown key {key!r} is ignored{suffix}")
+    return warnings
+
+
+def _data_center(center: Any) -> tuple[str, list[str]]:
+    """The data center RudderStack sends to for a Config's dataCenter, and what surprises in it:
+    JavaScript looks BASE_URL[dataCenter] up by the value's string form, and a value that is neither
+    USDC nor EUDC silently sends to the US host."""
+    warnings = []
+    if center is not None and not isinstance(center, str):
+        warnings.append(f"dataCenter is a {type(center).__name__}, not a string: JavaScript reads it as "
+                        f"{js_string(center)!r}")
+        center = js_string(center)
+    if center not in BASE_URLS:
+        warnings.append(
+            f"dataCenter {center!r} is neither 'USDC' nor 'EUDC': RudderStack silently sends to the US host "
+            f"({BASE_URLS['USDC']})")
+        center = "USDC"
+    return center, warnings
+
+
+def _value_warnings(values: Mapping[str, Any]) -> list[str]:
+    """A warning per key or flag whose type RudderStack passes on unchecked: keys that are not
+    strings, booleans that are not booleans (sent as they are, or read as JavaScript reads them)."""
+    warnings = []
+    for name in KEY_FIELDS:
+        value = values.get(name)
+        if value is not None and not isinstance(value, str):
+            warnings.append(f"{RUDDER_KEYS[name]} is a {type(value).__name__}, not a string: it is sent as it is")
+    for name in ("prefer_user_id", "merge_nested_objects"):
+        if name in values and not isinstance(values[name], bool):
+            warnings.append(
+                f"{RUDDER_KEYS[name]} is {values[name]!r}, not a boolean: RudderStack sends it as it is, "
+                f"and Iterable rejects such a request (BadJsonBody: Boolean value expected)")
+    for name in PAGE_FLAGS:
+        if name in values and not isinstance(values[name], bool):
+            state = "on" if truthy(values[name]) else "off"
+            warnings.append(f"{RUDDER_KEYS[name]} is {values[name]!r}, not a boolean: JavaScript counts it as {state}")
+    if "map_to_single_event" in values and not isinstance(values["map_to_single_event"], bool):
+        warnings.append(
+            f"mapToSingleEvent is {values['map_to_single_event']!r}: RudderStack only honours the boolean true, "
+            f"so pages and screens keep their own names")
+    return warnings
 
 
 def _headers(key: Any, keep_null: bool = False) -> Mapping[str, str]:

@@ -14,12 +14,17 @@ from functools import cache
 from importlib import resources
 from typing import Any, Callable
 
+from iterable_sim.exceptions import IterableSimError
 from iterable_sim.mapping.jsvalues import (UNDEFINED, date_ms, js_get, js_string, parse_float, parse_int, path_getter, present,
                         split_path, truthy)
 
 SPEC_NAMES = ("identify", "track", "page", "purchase", "product", "device", "browser", "alias", "catalog")
 
 APPLE_PLATFORMS = frozenset({"ios", "watchos", "ipados", "tvos"})
+
+
+class SpecError(IterableSimError, ValueError):
+    """A spec file (specs/*.json) names a conversion that does not exist, or a field without its origin."""
 
 
 def _to_string(value: Any) -> Any:
@@ -204,9 +209,9 @@ def load_specs() -> dict[str, Spec]:
                 sources = generic[sources[1:]]
             listed = [sources] if isinstance(sources, str) else list(sources)
             if entry.get("convert") and entry["convert"] not in CONVERSIONS:
-                raise ValueError(f"spec {name}.json, field {entry['field']}: unknown convert {entry['convert']!r}")
+                raise SpecError(f"spec {name}.json, field {entry['field']}: unknown convert {entry['convert']!r}")
             if not entry.get("origin"):
-                raise ValueError(f"spec {name}.json, field {entry['field']}: no origin (the RudderStack rule it follows)")
+                raise SpecError(f"spec {name}.json, field {entry['field']}: no origin (the RudderStack rule it follows)")
             rules.append(FieldRule(
                 spec=name, field=entry["field"], sources=tuple(listed),
                 sources_text=json.dumps(sources, separators=(",", ":")), required=entry.get("required", False),

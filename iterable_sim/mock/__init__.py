@@ -10,11 +10,11 @@ and the adapters `transport` (httpx) and `server` (ASGI/uvicorn).
 from iterable_sim.clock import Clock, ManualClock, SystemClock
 from iterable_sim.mock.contract import MockResponse
 from iterable_sim.mock.core import MockIterable, Snapshot
-from iterable_sim.mock.errors import ApiError
+from iterable_sim.mock.errors import ApiError, MockSetupError
 from iterable_sim.mock.faults import Fault, FaultKind, Faults
 from iterable_sim.mock.options import MockOptions
 from iterable_sim.mock.urls import ENDPOINTS
 from iterable_sim.mock.state import KeyType
 
 __all__ = ["ApiError", "Clock", "ENDPOINTS", "Fault", "FaultKind", "Faults", "KeyType", "ManualClock", "MockIterable",
-           "MockOptions", "MockResponse", "Snapshot", "SystemClock"]
+           "MockOptions", "MockResponse", "MockSetupError", "Snapshot", "SystemClock"]

@@ -15,20 +15,20 @@ from typing import Any, Mapping, Sequence
 
 import orjson
 
+from iterable_sim.limits import MAX_CATALOG_ITEM_BYTES
 from iterable_sim.mock import errors
 from iterable_sim.mock.errors import ApiError, bad_params, batch_too_large, catalog_not_found, forgotten, invalid_email, \
     invalid_user_id, types_mismatched
 from iterable_sim.mock.fields import FieldPlan, merge_fields, normalize_dates, plan_fields
 from iterable_sim.mock.identity import IdentityError, check_identifiers, resolve_for_event, resolve_for_write
 from iterable_sim.mock.options import MockOptions
-from iterable_sim.mock.state import Catalog, Event, Project, Purchase, User, identifier_hash
+from iterable_sim.mock.state import Catalog, Project, Purchase, StoredEvent, User, identifier_hash
 from iterable_sim.mock.validation import is_valid_email, is_valid_user_id
 
 MAX_DEVICES = 500
 MAX_BROWSER_TOKENS = 500
 MAX_EVENT_ID_BYTES = 512
 MAX_CATALOG_DOCUMENTS = 1000
-MAX_CATALOG_ITEM_BYTES = 30 * 1024
 CATALOG_NAME = re.compile(r"^[A-Za-z0-9-]{1,255}$")
 CATALOG_ITEM_ID = CATALOG_NAME
 MILLISECONDS_FROM = 100_000_000_000  # createdAt above this is read as milliseconds (year 5138 in seconds)
@@ -409,7 +409,7 @@ class Backend:
         owner = self.upsert_user(user)
         owner.cart = [dict(item) for item in items]
         event_id = self.new_id()
-        self.project.events[event_id] = Event(
+        self.project.events[event_id] = StoredEvent(
             id=event_id, event_name="updateCart", event_type="updateCart", user_uid=owner.uid,
             created_at=_created_at_ms(None, self.now), data_fields={"updatedShoppingCartItems": list(owner.cart)})
         self._keep_within_limit(self.project.events)
@@ -490,14 +490,14 @@ class Backend:
             stored.event_name = event.event_name
             self._update(stored, event, user, plan.data)
             return event_id
-        events[event_id] = Event(
+        events[event_id] = StoredEvent(
             id=event_id, event_name=event.event_name, event_type="customEvent", user_uid=user.uid,
             created_at=_created_at_ms(event.created_at, self.now), data_fields=plan.data,
             campaign_id=event.campaign_id, template_id=event.template_id)
         self._keep_within_limit(events)
         return event_id
 
-    def _update(self, stored: Event | Purchase, sent: TrackedEvent | TrackedPurchase, user: User,
+    def _update(self, stored: StoredEvent | Purchase, sent: TrackedEvent | TrackedPurchase, user: User,
                 data: dict[str, Any]) -> None:
         """Iterable on an id it already holds, for events and purchases alike: "the event (purchase)
         will be updated" — an update, not a replacement: what the call leaves out (absent or null

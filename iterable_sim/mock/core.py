@@ -22,14 +22,14 @@ from iterable_sim.clock import Clock, SystemClock
 from iterable_sim.hosts import DATA_CENTERS, HOSTS, data_center_of
 from iterable_sim.mock import control, frames
 from iterable_sim.mock.backend import Backend, Device, TrackedEvent, TrackedPurchase, UserUpdate
-from iterable_sim.mock.errors import ApiError, action_not_found, bad_api_key, bad_json_body, batch_too_large, generic_error, \
+from iterable_sim.mock.errors import ApiError, MockSetupError, action_not_found, bad_api_key, bad_json_body, batch_too_large, generic_error, \
     insufficient_privileges, rate_limited
 from iterable_sim.mock.faults import Fault, Faults
 from iterable_sim.mock.journal import Journal
 from iterable_sim.mock.options import MockOptions
 from iterable_sim.mock.ratelimit import RateLimiter
 from iterable_sim.mock.contract import AddressedRequest, KeyHolder, MockResponse
-from iterable_sim.mock.responses import Call, Handler, project_json, user_json, user_view
+from iterable_sim.mock.responses import HandlerCall, Handler, project_json, user_json, user_view
 from iterable_sim.mock.urls import ROUTES
 from iterable_sim.mock.schemas import request_checks
 from iterable_sim.mock.state import PROJECT_TYPES, ApiKey, KeyType, Project
@@ -63,7 +63,7 @@ class Snapshot:
 
 def _checked(data_center: str) -> str:
     if data_center not in DATA_CENTERS:
-        raise ValueError(f"unknown data center {data_center!r}; use 'US' or 'EU'")
+        raise MockSetupError(f"unknown data center {data_center!r}; use 'US' or 'EU'")
     return data_center
 
 
@@ -87,7 +87,7 @@ class MockIterable:
         `seed`: seeds generated ids and fault draws. `journal_limit`: keep only the last N journal
         entries; `event_limit`: keep only the newest N events and N purchases per project (for long runs)."""
         if project_type not in PROJECT_TYPES:
-            raise ValueError(f"project_type must be one of {PROJECT_TYPES}, not {project_type!r}")
+            raise MockSetupError(f"project_type must be one of {PROJECT_TYPES}, not {project_type!r}")
         self.project_type = project_type
         self.options = options or MockOptions()
         self.clock: Clock = clock or SystemClock()
@@ -117,7 +117,7 @@ class MockIterable:
             ((data_center,) if isinstance(data_center, str) else tuple(data_center))
         unknown = set(centers) - set(DATA_CENTERS)
         if unknown:
-            raise ValueError(f"unknown data center(s) {sorted(unknown)}; use 'US' or 'EU'")
+            raise MockSetupError(f"unknown data center(s) {sorted(unknown)}; use 'US' or 'EU'")
         api_key = ApiKey(key, KeyType(key_type), frozenset(centers),
                          frozenset(d.split("/api/", 1)[-1].strip("/") for d in deny))
         with self._lock:
@@ -341,7 +341,7 @@ class MockIterable:
                 problems = validate(check, parsed)
                 if problems:
                     raise bad_json_body(raw_path, problems)
-            status, payload = handler(Call(self._backend(data_center, now), parsed, path_params, query))
+            status, payload = handler(HandlerCall(self._backend(data_center, now), parsed, path_params, query))
             return status, {}, payload
         except ApiError as error:
             return error.status, error.headers, error.body

@@ -35,6 +35,11 @@ class ApiError(IterableSimError, ValueError):
         return f"ApiError({self.status}, {self.code!r}, {str(self)!r})"
 
 
+class MockSetupError(IterableSimError, ValueError):
+    """A MockIterable or its faults set up with an argument the mock does not take (a project type,
+    a data center, a fault kind, status or rate): a mistake in the test, not an answer of Iterable's."""
+
+
 # ---- the request itself ---------------------------------------------------------------------------
 
 def action_not_found(method: str, path: str) -> bytes:

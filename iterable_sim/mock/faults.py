@@ -6,6 +6,8 @@ import random
 from dataclasses import dataclass
 from typing import Iterator, Literal, get_args
 
+from iterable_sim.mock.errors import MockSetupError
+
 FaultKind = Literal["latency", "5xx", "429", "drop"]
 KINDS: tuple[FaultKind, ...] = get_args(FaultKind)
 
@@ -44,11 +46,11 @@ class Faults:
         (e.g. "events/trackBulk", or None for all): a `status` 5xx answer, `seconds` of latency, a
         429 RateLimitExceeded, or a connection closed without an answer. `times` caps how often."""
         if kind not in KINDS:
-            raise ValueError(f"unknown fault kind {kind!r}; expected one of {KINDS}")
+            raise MockSetupError(f"unknown fault kind {kind!r}; expected one of {KINDS}")
         if kind == "5xx" and not 500 <= status <= 599:
-            raise ValueError("a 5xx fault needs a status from 500 to 599")
+            raise MockSetupError("a 5xx fault needs a status from 500 to 599")
         if not 0.0 <= rate <= 1.0:
-            raise ValueError("rate is a fraction from 0 to 1")
+            raise MockSetupError("rate is a fraction from 0 to 1")
         if endpoint is not None:
             endpoint = endpoint.split("/api/", 1)[-1].strip("/")
         fault = Fault(kind, endpoint, rate, status, seconds, times)

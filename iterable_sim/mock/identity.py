@@ -65,48 +65,71 @@ def resolve_for_write(project: Project, email: str | None, user_id: str | None, 
     kind = project.project_type
     if kind == "email":
         new_email = None  # email-based projects change email through users/updateEmail only
-    user: User | None
-    set_email = set_user_id = None
-    if kind == "email":
-        if email:
-            user = project.user_by_email(email)
-            set_user_id = user_id
-        else:
-            user = project.user_by_user_id(user_id)  # type: ignore[arg-type]
-            if user is None and prefer_user_id and create:
-                user = project.add_user(placeholder(), user_id, now)
-        set_user_id = new_user_id or set_user_id
+        user, set_email, set_user_id = _addressed_by_email(project, email, user_id, new_user_id, now=now,
+                                                           prefer_user_id=prefer_user_id, create=create,
+                                                           placeholder=placeholder)
     elif kind == "userId":
         user = project.user_by_user_id(user_id)  # type: ignore[arg-type]
-        set_email = new_email or email
-        set_user_id = new_user_id
+        set_email, set_user_id = new_email or email, new_user_id
     else:
-        by_email = project.user_by_email(email) if email else None
-        by_user_id = project.user_by_user_id(user_id) if user_id else None
-        if by_email is not None and by_user_id is not None and by_email is not by_user_id:
-            raise IdentityError("conflict", "userId", user_id)
-        user = by_email or by_user_id
-        moves_email = by_email is None and email and user is not None and user.email and not new_email
-        if moves_email and not userid_moves_email:
-            raise IdentityError("conflict", "email", email)
-        set_email = new_email or (email if user is not None and (user.email is None or moves_email) else None)
-        set_user_id = new_user_id or (user_id if by_email is not None else None)
+        user, set_email, set_user_id = _addressed_in_hybrid(project, email, user_id, new_email, new_user_id,
+                                                            userid_moves_email=userid_moves_email)
     if user is None:
         if not create or (kind == "email" and not email):
             raise IdentityError("notFound", *(("email", email) if email else ("userId", user_id)))
-        user_id_taken = kind != "email" and (new_user_id or user_id) and \
-            project.user_by_user_id(new_user_id or user_id) is not None  # type: ignore[arg-type]
-        if user_id_taken:
-            raise IdentityError("conflict", "userId", new_user_id or user_id)
-        if kind == "hybrid" and new_email and project.user_by_email(new_email) is not None:
-            raise IdentityError("conflict", "email", new_email)
-        return project.add_user(new_email or email, new_user_id or user_id, now)
+        return _new_user(project, new_email or email, new_user_id or user_id, new_email=new_email, now=now)
     _check_free(project, user, set_email, set_user_id)
     if set_email and set_email.lower() != user.email:
         project.set_email(user, set_email)
     if set_user_id and set_user_id != user.user_id:
         project.set_user_id(user, set_user_id)
     return user
+
+
+Addressed = tuple[User | None, str | None, str | None]  # the user found, and the email and userId to give it
+
+
+def _addressed_by_email(project: Project, email: str | None, user_id: str | None, new_user_id: str | None, *,
+                        now: float, prefer_user_id: bool, create: bool, placeholder: Callable[[], str]) -> Addressed:
+    """email-based: the email's user, its userId then a plain attribute to write; without an email, the
+    first user holding the userId, or with preferUserId a new one under a placeholder email."""
+    if email:
+        return project.user_by_email(email), None, new_user_id or user_id
+    user = project.user_by_user_id(user_id)  # type: ignore[arg-type]
+    if user is None and prefer_user_id and create:
+        user = project.add_user(placeholder(), user_id, now)
+    return user, None, new_user_id or None
+
+
+def _addressed_in_hybrid(project: Project, email: str | None, user_id: str | None, new_email: str | None,
+                         new_user_id: str | None, *, userid_moves_email: bool) -> Addressed:
+    """hybrid: the user holding the email, else the one holding the userId (two different users are a
+    conflict). A user found by userId alone takes the write's email when it has none, or, when
+    `userid_moves_email`, in place of its own; a user found by email takes the write's userId; the
+    new identifiers of dataFields, when given, replace either."""
+    by_email = project.user_by_email(email) if email else None
+    by_user_id = project.user_by_user_id(user_id) if user_id else None
+    if by_email is not None and by_user_id is not None and by_email is not by_user_id:
+        raise IdentityError("conflict", "userId", user_id)
+    user = by_email or by_user_id
+    moves_email = by_email is None and email and user is not None and user.email and not new_email
+    if moves_email and not userid_moves_email:
+        raise IdentityError("conflict", "email", email)
+    set_email = new_email or (email if user is not None and (user.email is None or moves_email) else None)
+    set_user_id = new_user_id or (user_id if by_email is not None else None)
+    return user, set_email, set_user_id
+
+
+def _new_user(project: Project, email: str | None, user_id: str | None, *, new_email: str | None,
+              now: float) -> User:
+    """A user for a write that found none, under the identifiers it gives; a conflict when another user
+    holds one that is unique in the project (the userId outside email-based projects, a new email in hybrid)."""
+    kind = project.project_type
+    if kind != "email" and user_id and project.user_by_user_id(user_id) is not None:
+        raise IdentityError("conflict", "userId", user_id)
+    if kind == "hybrid" and new_email and project.user_by_email(new_email) is not None:
+        raise IdentityError("conflict", "email", new_email)
+    return project.add_user(email, user_id, now)
 
 
 def _check_free(project: Project, user: User, email: str | None, user_id: str | None) -> None:

@@ -1,6 +1,6 @@
 """The endpoints as HTTP sees them: read a request, call the backend, shape Iterable's answer.
 
-Each handler takes a `Call` whose body has already passed its schema and returns (status, JSON
+Each handler takes a `HandlerCall` whose body has already passed its schema and returns (status, JSON
 body); failures come from the backend as `ApiError`s. Nothing here changes state itself: that is
 backend.py's, which MockIterable's Python set-up calls share.
 """
@@ -24,7 +24,10 @@ SYSTEM_USER_FIELDS = {"email": "string", "userId": "string", "signupDate": "date
 
 
 @dataclass(slots=True)
-class Call:
+class HandlerCall:
+    """A request as a handler receives it: the project's backend, the parsed body, the URL's path
+    parameters and its query."""
+
     backend: Backend
     body: Any = None
     path_params: tuple[str, ...] = ()
@@ -39,12 +42,12 @@ def _bulk_answer(result: BulkResult) -> dict[str, Any]:
 
 # ---- users ---------------------------------------------------------------------------------------
 
-def users_update(call: Call) -> Result:
+def users_update(call: HandlerCall) -> Result:
     call.backend.upsert_user(UserUpdate.from_json(call.body))
     return 200, envelope()
 
 
-def users_bulk_update(call: Call) -> Result:
+def users_bulk_update(call: HandlerCall) -> Result:
     body = call.body
     result = call.backend.bulk_upsert_users([UserUpdate.from_json(user) for user in body["users"]],
                                             create_new_fields=body.get("createNewFields"),
@@ -53,14 +56,14 @@ def users_bulk_update(call: Call) -> Result:
                  "noOpEmails": [], "noOpUserIds": [], "failedUpdates": result.lists}
 
 
-def users_update_email(call: Call) -> Result:
+def users_update_email(call: HandlerCall) -> Result:
     body = call.body
     call.backend.update_email(current_email=body.get("currentEmail"), current_user_id=body.get("currentUserId"),
                               new_email=body["newEmail"])
     return 200, envelope()
 
 
-def users_register_device_token(call: Call) -> Result:
+def users_register_device_token(call: HandlerCall) -> Result:
     body, device = call.body, call.body["device"]
     call.backend.register_device_token(
         UserUpdate(body.get("email"), body.get("userId"), prefer_user_id=bool(body.get("preferUserId"))),
@@ -68,13 +71,13 @@ def users_register_device_token(call: Call) -> Result:
     return 200, envelope()
 
 
-def users_register_browser_token(call: Call) -> Result:
+def users_register_browser_token(call: HandlerCall) -> Result:
     body = call.body
     call.backend.register_browser_token(UserUpdate(body.get("email"), body.get("userId")), body["browserToken"])
     return 200, envelope()
 
 
-def users_forget(call: Call) -> Result:
+def users_forget(call: HandlerCall) -> Result:
     call.backend.forget_user(email=call.body.get("email"), user_id=call.body.get("userId"))
     return 200, envelope()
 
@@ -126,41 +129,41 @@ def project_json(project: Project) -> dict[str, Any]:
     }
 
 
-def users_get_by_email(call: Call) -> Result:
+def users_get_by_email(call: HandlerCall) -> Result:
     return 200, user_view(call.backend.project.user_by_email(call.path_params[0]))
 
 
-def users_get_by_user_id(call: Call) -> Result:
+def users_get_by_user_id(call: HandlerCall) -> Result:
     return 200, user_view(call.backend.project.user_by_user_id(call.path_params[0]))
 
 
-def _required_query(call: Call, name: str) -> str:
+def _required_query(call: HandlerCall, name: str) -> str:
     value = call.query.get(name)
     if not value:
         raise bad_params(f"Missing query parameter: {name}")
     return value
 
 
-def users_get_by_email_query(call: Call) -> Result:
+def users_get_by_email_query(call: HandlerCall) -> Result:
     """GET users/getByEmail?email=...: the same answer as GET users/{email}."""
     return 200, user_view(call.backend.project.user_by_email(_required_query(call, "email")))
 
 
-def users_get_by_user_id_query(call: Call) -> Result:
+def users_get_by_user_id_query(call: HandlerCall) -> Result:
     """GET users/byUserId?userId=...: the same answer as GET users/byUserId/{userId}."""
     return 200, user_view(call.backend.project.user_by_user_id(_required_query(call, "userId")))
 
 
-def users_get_fields(call: Call) -> Result:
+def users_get_fields(call: HandlerCall) -> Result:
     return 200, {"fields": {**SYSTEM_USER_FIELDS, **call.backend.project.user_field_types}}
 
 
-def users_delete_by_email(call: Call) -> Result:
+def users_delete_by_email(call: HandlerCall) -> Result:
     call.backend.delete_user_by_email(call.path_params[0])
     return 200, envelope()
 
 
-def users_delete_by_user_id(call: Call) -> Result:
+def users_delete_by_user_id(call: HandlerCall) -> Result:
     user_id = call.path_params[0]
     call.backend.delete_users_by_user_id(user_id)
     return 200, envelope(f"All users associated with {user_id} were successfully deleted")
@@ -168,7 +171,7 @@ def users_delete_by_user_id(call: Call) -> Result:
 
 # ---- events --------------------------------------------------------------------------------------
 
-def events_track(call: Call) -> Result:
+def events_track(call: HandlerCall) -> Result:
     event = TrackedEvent.from_json(call.body)
     event_id = call.backend.track_event(event)
     if event_id is None:
@@ -176,7 +179,7 @@ def events_track(call: Call) -> Result:
     return 200, envelope(f"Event with id: {event_id} tracked.", params={"id": event_id})
 
 
-def events_track_bulk(call: Call) -> Result:
+def events_track_bulk(call: HandlerCall) -> Result:
     result = call.backend.track_events([TrackedEvent.from_json(event) for event in call.body["events"]])
     return 200, {**_bulk_answer(result), "disallowedEventNames": result.disallowed,
                  "filteredOutFields": result.filtered, "createdFields": result.created,
@@ -185,24 +188,24 @@ def events_track_bulk(call: Call) -> Result:
 
 # ---- commerce ------------------------------------------------------------------------------------
 
-def commerce_track_purchase(call: Call) -> Result:
+def commerce_track_purchase(call: HandlerCall) -> Result:
     purchase_id = call.backend.track_purchase(TrackedPurchase.from_json(call.body))
     return 200, envelope(params={"id": purchase_id})
 
 
-def commerce_update_cart(call: Call) -> Result:
+def commerce_update_cart(call: HandlerCall) -> Result:
     call.backend.update_cart(commerce_user(call.body), call.body["items"])
     return 200, envelope()
 
 
 # ---- catalogs ------------------------------------------------------------------------------------
 
-def catalogs_create(call: Call) -> Result:
+def catalogs_create(call: HandlerCall) -> Result:
     catalog = call.backend.create_catalog(call.path_params[0])
     return 201, envelope(params={"id": catalog.id, "name": catalog.name})
 
 
-def catalogs_bulk_items(call: Call) -> Result:
+def catalogs_bulk_items(call: HandlerCall) -> Result:
     name = call.path_params[0]
     call.backend.upsert_catalog_items(name, call.body["documents"],
                                       replace_uploaded_fields_only=call.body["replaceUploadedFieldsOnly"])
@@ -218,7 +221,7 @@ def _positive_int(query: dict[str, str], name: str, default: int) -> int:
     return int(text)
 
 
-def catalogs_list_items(call: Call) -> Result:
+def catalogs_list_items(call: HandlerCall) -> Result:
     catalog = call.backend.catalog(call.path_params[0])
     page, size = _positive_int(call.query, "page", 1), _positive_int(call.query, "pageSize", 10)
     ids = list(catalog.items)[(page - 1) * size: page * size]
@@ -230,4 +233,4 @@ def catalogs_list_items(call: Call) -> Result:
         "totalItemsCount": len(catalog.items)})
 
 
-Handler = Callable[[Call], Result]
+Handler = Callable[[HandlerCall], Result]

@@ -32,6 +32,10 @@ class ConnectionDropped(IterableSimError):
     """Raised mid-answer so that uvicorn closes the connection: the client sees it drop."""
 
 
+class MockServerError(IterableSimError, RuntimeError):
+    """The mock's HTTP server did not start (within 10 seconds, or its thread ended)."""
+
+
 class _DroppedResponse(Response):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await send({"type": "http.response.start", "status": 200,
@@ -126,7 +130,7 @@ class BackgroundServer:
         deadline = time.monotonic() + 10
         while not self._server.started:
             if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the mock Iterable server did not start")
+                raise MockServerError("the mock Iterable server did not start")
             time.sleep(0.01)
         return self.url
 

@@ -50,7 +50,9 @@ class User:
 
 
 @dataclass(slots=True)
-class Event:
+class StoredEvent:
+    """An event as the project keeps it (tracked, or a cart update), under its id."""
+
     id: str
     event_name: str
     event_type: str  # customEvent, purchase, updateCart
@@ -96,7 +98,7 @@ class Project:
     users: dict[int, User] = field(default_factory=dict)
     by_email: dict[str, int] = field(default_factory=dict)  # lower-cased email -> uid
     by_user_id: dict[str, list[int]] = field(default_factory=dict)  # userId -> uids (not unique in email projects)
-    events: dict[str, Event] = field(default_factory=dict)
+    events: dict[str, StoredEvent] = field(default_factory=dict)
     purchases: dict[str, Purchase] = field(default_factory=dict)
     catalogs: dict[str, Catalog] = field(default_factory=dict)  # lower-cased name -> catalog
     user_field_types: dict[str, str] = field(default_factory=lambda: {"email": "string", "userId": "string"})

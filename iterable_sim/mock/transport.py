@@ -18,7 +18,6 @@ if TYPE_CHECKING:
     from iterable_sim.mock.contract import MockResponse, Served
 
 _ASYNC_CALL = contextvars.ContextVar("iterable_sim_mock_async_call", default=False)
-_HTTPX_MOCK_MODULE = "httpx._transports.mock"  # where MockTransport's own methods live, unpatched
 
 
 class MockIterableTransport(httpx.MockTransport):
@@ -90,9 +89,9 @@ class MockIterableTransport(httpx.MockTransport):
 
 
 def _httpx_own(method: Any) -> bool:
-    """Whether `method` is httpx's own, not a replacement (vcrpy's keeps the name and module, and
-    says what it wraps in __wrapped__)."""
-    return getattr(method, "__module__", None) == _HTTPX_MOCK_MODULE and not hasattr(method, "__wrapped__")
+    """Whether `method` is httpx's own, defined with MockTransport, not a replacement (vcrpy's keeps
+    the name and module, and says what it wraps in __wrapped__)."""
+    return getattr(method, "__module__", None) == httpx.MockTransport.__module__ and not hasattr(method, "__wrapped__")
 
 
 def _waited(answer: MockResponse, read_timeout: float | None) -> float:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from typing import Any, Callable
 
+from iterable_sim.exceptions import IterableSimError
+
 Errors = list[tuple[str, str]]
 Check = Callable[[Any, str, Errors], None]
 Valid = Callable[[Any], bool]
@@ -26,6 +28,10 @@ MAX_EMAIL_LENGTH = 254
 MAX_USER_ID_LENGTH = 52
 MAX_DEPTH = 100  # nesting of objects and arrays in one body
 _PRINTABLE_ASCII = re.compile(r"^[\x20-\x7e]+$")
+
+
+class SchemaError(IterableSimError, ValueError):
+    """A request schema uses a JSON Schema node this validator does not implement."""
 
 
 def is_valid_email(value: str) -> bool:
@@ -163,7 +169,7 @@ def _compile(schema: dict[str, Any], definitions: dict[str, Any]) -> tuple[Check
         return _array(_compile(schema["items"], definitions) if "items" in schema else None)
     if kind in EXPECTED:
         return _scalar(kind, schema.get("format"), schema.get("enum"))
-    raise ValueError(f"unsupported schema node: {schema!r}")
+    raise SchemaError(f"unsupported schema node: {schema!r}")
 
 
 def validate(check: Check, body: Any) -> dict[str, str]:

@@ -22,6 +22,7 @@ from iterable_sim.mapping.batching import Batch, route
 from iterable_sim.mapping.request import Request, size_problem
 from iterable_sim.mapping.settings import Settings, check_keys, require_events, require_settings
 from iterable_sim.mock import MockIterable
+from iterable_sim.progress import PROGRESS_DELAY
 from iterable_sim.send.answers import readable
 from iterable_sim.send.client import AsyncIterableClient, Delivery, IterableClient, RetryPolicy
 from iterable_sim.send.report import Leg, SendReport, outcome_of
@@ -128,13 +129,13 @@ def _connect(to: Target, settings: Settings, client_class: type[Client],
     return destination.description, client_class(base_url=destination.url, **options), None
 
 
-Plan = list[tuple[Request, list[Any]]]  # each HTTP call to make, with the jobs (event indexes) it carries
+CallPlan = list[tuple[Request, list[Any]]]  # each HTTP call to make, with the jobs (event indexes) it carries
 
 
 def _prepare(events: list[Any], settings: Settings, to: Target, target: str, client: Client,
              mock: MockIterable | None,
              stable_event_ids: bool, progress: bool, options: dict[str, Any],
-             ) -> tuple[SendReport, Plan, dict[int, list[Leg]]]:
+             ) -> tuple[SendReport, CallPlan, dict[int, list[Leg]]]:
     """Route the events: the report to fill, the calls to make, and the mapping failures already known."""
     # a stable id adds ,"id":"<uuid>" to each item: leave room for it in every bulk body
     max_bytes = MAX_BODY_BYTES - (STABLE_ID_BYTES * MAX_BULK_ITEMS if stable_event_ids else 0)
@@ -146,7 +147,7 @@ def _prepare(events: list[Any], settings: Settings, to: Target, target: str, cli
     report = SendReport(events, settings, [], [], target, mock=mock, started=client.clock.now(),
                         _resend_options=resend_options, _send=send)
     legs: dict[int, list[Leg]] = {}
-    plan: Plan = []
+    plan: CallPlan = []
     for batch in batches:
         if not batch.requests:
             for job in batch.job_ids:
@@ -163,7 +164,7 @@ def _prepare(events: list[Any], settings: Settings, to: Target, target: str, cli
     return report, plan, legs
 
 
-def _lanes(plan: Plan) -> list[list[int]]:
+def _lanes(plan: CallPlan) -> list[list[int]]:
     """The plan's steps in lanes: calls that carry a common event share a lane, and go in order."""
     lanes: dict[int, list[int]] = {}
     lane_of: dict[Any, int] = {}
@@ -175,16 +176,12 @@ def _lanes(plan: Plan) -> list[list[int]]:
     return list(lanes.values())
 
 
-PROGRESS_DELAY = 2.0
-"""Seconds a send runs before its progress bar appears: a short send finishes without one."""
-
-
-def _progress_bar(plan: Plan, target: str, progress: bool) -> Any:
+def _progress_bar(plan: CallPlan, target: str, progress: bool) -> Any:
     return tqdm(total=len(plan), desc=f"sending to {target}", unit="req", disable=not progress or not plan,
                 delay=PROGRESS_DELAY)
 
 
-def _finish(report: SendReport, legs: dict[int, list[Leg]], unsent: Plan, now: float) -> SendReport:
+def _finish(report: SendReport, legs: dict[int, list[Leg]], unsent: CallPlan, now: float) -> SendReport:
     """Every event gets its outcome: one with a call never made failed, even if its other calls went."""
     for request, jobs in unsent:
         for job in jobs:

@@ -35,6 +35,10 @@ NEVER_SENT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout
 """Transport errors raised before the request left: Iterable cannot have acted on it."""
 
 
+class RetryPolicyError(IterableSimError, ValueError):
+    """A RetryPolicy that would never try at all (attempts below 1)."""
+
+
 @dataclass(slots=True)
 class Delivery:
     """What became of one request: Iterable's final answer, or the error that kept it from answering."""
@@ -69,7 +73,7 @@ class RetryPolicy:
 
     def __post_init__(self) -> None:
         if self.attempts < 1:
-            raise ValueError("RetryPolicy.attempts must be at least 1 (1 means: never retry)")
+            raise RetryPolicyError("RetryPolicy.attempts must be at least 1 (1 means: never retry)")
 
 
 class Pacer:

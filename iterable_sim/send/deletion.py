@@ -12,7 +12,7 @@ the config's apiKey).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Mapping
 from urllib.parse import quote, urlsplit
 
@@ -56,54 +56,81 @@ def delete_users(user_attributes: Any, config: Mapping[str, Any] | None,
     `result.mock`), a MockIterable, a URL (the mock server), or `LIVE` for Iterable itself. A
     `transport` (httpx.MockTransport, ...) is used as given, wherever `to` points.
     """
-    if not isinstance(user_attributes, list):
-        return DeletionResult(400, "userAttributes is not an array")
-    if not config:
-        return DeletionResult(400, "Config for deletion not present")
-    api_key = config.get("apiKey")
-    if not truthy(api_key):
-        return DeletionResult(400, "api key for deletion not present")
-    data_center = config.get("dataCenter")
-    iterable_url = BASE_URLS.get(data_center, BASE_URLS["USDC"]) if isinstance(data_center, str) else BASE_URLS["USDC"]
+    refusal = _refusal(user_attributes, config)
+    if refusal is not None:
+        return refusal
+    api_key = config.get("apiKey")  # type: ignore[union-attr]
     problem = header_problem("apiKey", api_key)
     if problem:
         raise SettingsError(problem)
     headers = {"Content-Type": "application/json", "api_key": js_string(api_key)}
     user_ids = [a["userId"] for a in user_attributes if isinstance(a, dict) and truthy(a.get("userId"))]
     target, server, transport, mock = _destination(to, transport, headers["api_key"])
-    base_url = iterable_url
-    if server is not None:  # a server standing in for Iterable: the Host header still names the data center
-        base_url = server.rstrip("/") + urlsplit(iterable_url).path
-        headers["Host"] = urlsplit(iterable_url).netloc
-
-    deleted: list[Any] = []
-    failed: list[tuple[Any, int, str]] = []
-    refusals: list[dict[str, Any]] = []  # RudderStack's list of per-user failures
-    fatal: tuple[int, str] | None = None  # the first failure that is not about one user
+    base_url, host = _base_url(config.get("dataCenter"), server)  # type: ignore[union-attr]
+    if host is not None:
+        headers["Host"] = host
+    deletions = _Deletions()
     with httpx.Client(transport=transport, timeout=30.0) as client:
         for user_id in user_ids:
-            url = f"{base_url}users/byUserId/{quote(js_string(user_id), safe=_SEGMENT_SAFE)}"
-            try:
-                response = client.delete(url, headers=headers)
-            except httpx.HTTPError as err:
-                fatal = fatal or (500, f"User deletion request failed : no answer from Iterable ({type(err).__name__})")
-                continue
-            message = _message(response)
-            if response.is_success or response.status_code == 404:
-                deleted.append(user_id)
-                continue
-            failed.append((user_id, response.status_code, js_string(message)))
-            if response.status_code == 400:
-                refusals.append({"userId": user_id} if message is UNDEFINED else {"userId": user_id, "Reason": message})
-            else:
-                fatal = fatal or (response.status_code, f"User deletion request failed : {js_string(message)}")
-    where: dict[str, Any] = {"target": target, "mock": mock}
-    if fatal is not None:
-        return DeletionResult(fatal[0], fatal[1], tuple(deleted), tuple(failed), **where)
-    if refusals:
-        return DeletionResult(400, f"User deletion request failed for userIds : {js_json(refusals)}",
-                              tuple(deleted), tuple(failed), **where)
-    return DeletionResult(200, None, tuple(deleted), **where)
+            deletions.delete(client, user_id, f"{base_url}users/byUserId/{quote(js_string(user_id), safe=_SEGMENT_SAFE)}",
+                             headers)
+    return deletions.result(target, mock)
+
+
+def _refusal(user_attributes: Any, config: Mapping[str, Any] | None) -> DeletionResult | None:
+    """RudderStack's answer to a request it refuses before sending anything, checked in its order."""
+    if not isinstance(user_attributes, list):
+        return DeletionResult(400, "userAttributes is not an array")
+    if not config:
+        return DeletionResult(400, "Config for deletion not present")
+    if not truthy(config.get("apiKey")):
+        return DeletionResult(400, "api key for deletion not present")
+    return None
+
+
+def _base_url(data_center: Any, server: str | None) -> tuple[str, str | None]:
+    """The URL the deletions go under (the Config's data center, the US one for anything but a known
+    name), and the Host header to send: a server standing in for Iterable is told the data center so."""
+    iterable_url = BASE_URLS.get(data_center, BASE_URLS["USDC"]) if isinstance(data_center, str) else BASE_URLS["USDC"]
+    if server is None:
+        return iterable_url, None
+    return server.rstrip("/") + urlsplit(iterable_url).path, urlsplit(iterable_url).netloc
+
+
+@dataclass
+class _Deletions:
+    """The DELETE calls of one request so far, summed up as RudderStack sums them up."""
+
+    deleted: list[Any] = field(default_factory=list)
+    failed: list[tuple[Any, int, str]] = field(default_factory=list)
+    refusals: list[dict[str, Any]] = field(default_factory=list)  # RudderStack's list of per-user failures
+    fatal: tuple[int, str] | None = None  # the first failure that is not about one user
+
+    def delete(self, client: httpx.Client, user_id: Any, url: str, headers: Mapping[str, str]) -> None:
+        """One user's DELETE: 2xx or 404 deleted, 400 that user refused, anything else (or no answer) fatal."""
+        try:
+            response = client.delete(url, headers=headers)
+        except httpx.HTTPError as err:
+            self.fatal = self.fatal or (500, f"User deletion request failed : no answer from Iterable ({type(err).__name__})")
+            return
+        message = _message(response)
+        if response.is_success or response.status_code == 404:
+            self.deleted.append(user_id)
+            return
+        self.failed.append((user_id, response.status_code, js_string(message)))
+        if response.status_code == 400:
+            self.refusals.append({"userId": user_id} if message is UNDEFINED else {"userId": user_id, "Reason": message})
+        else:
+            self.fatal = self.fatal or (response.status_code, f"User deletion request failed : {js_string(message)}")
+
+    def result(self, target: str, mock: MockIterable | None) -> DeletionResult:
+        where = {"target": target, "mock": mock}
+        if self.fatal is not None:
+            return DeletionResult(self.fatal[0], self.fatal[1], tuple(self.deleted), tuple(self.failed), **where)
+        if self.refusals:
+            return DeletionResult(400, f"User deletion request failed for userIds : {js_json(self.refusals)}",
+                                  tuple(self.deleted), tuple(self.failed), **where)
+        return DeletionResult(200, None, tuple(self.deleted), **where)
 
 
 def _destination(to: Target, transport: httpx.BaseTransport | None,

@@ -21,6 +21,11 @@ class ResendError(IterableSimError, RuntimeError):
     """resend() on a report that no send made."""
 
 
+class NoOutcomeError(IterableSimError, AssertionError):
+    """An event of a send was left with no outcome: a bug in iterable_sim's bookkeeping, never the event's
+    fault (every event maps to calls or to a mapping failure, and every call to an answer or an error)."""
+
+
 @dataclass(slots=True)
 class EventOutcome:
     """The fate of one event sent."""
@@ -178,7 +183,7 @@ def _indexes(indexes: list[int], shown: int = 10) -> str:
 
 def outcome_of(index: int, legs: list[Leg] | None) -> EventOutcome:
     if not legs:  # cannot happen: every event maps to calls or to a mapping failure
-        raise AssertionError(f"event {index} has no outcome")
+        raise NoOutcomeError(f"event {index} has no outcome")
     if len(legs) == 1:
         leg = legs[0]
         return EventOutcome(index, leg.fate, leg.status, leg.reason, leg.stage,

@@ -7,5 +7,7 @@ from iterable_sim.widgets.chart import EndpointChart
 from iterable_sim.widgets.explorer import SettingsExplorer
 from iterable_sim.widgets.live import LiveSender, NoApiKey
 from iterable_sim.widgets.simulator import FaultPanel, Simulator
+from iterable_sim.widgets._view import WidgetStateError
 
-__all__ = ["EndpointChart", "FaultPanel", "LiveSender", "NoApiKey", "SettingsExplorer", "Simulator"]
+__all__ = ["EndpointChart", "FaultPanel", "LiveSender", "NoApiKey", "SettingsExplorer", "Simulator",
+           "WidgetStateError"]

@@ -3,11 +3,14 @@ from __future__ import annotations
 
 import html
 import math
+from abc import ABC, abstractmethod
 from typing import Any, Iterable
 
 import ipywidgets as widgets
 import pandas as pd
 from itables.widget import ITable
+
+from iterable_sim.exceptions import IterableSimError
 
 # The mark on a widget's output that `notebook_files` looks for: outputs carrying it have a static view
 # of their own, so their live-widget part can be dropped when the notebook is saved.
@@ -15,7 +18,11 @@ OUTPUT_MARK = "iterable_sim"
 RUN_FOR_CONTROLS = "Static view: run this cell to get the live controls and tables."
 
 
-class View:
+class WidgetStateError(IterableSimError, RuntimeError):
+    """A widget asked for what it does not have yet: a report before anything was sent, a send before the dry run."""
+
+
+class View(ABC):
     """A composite of ipywidgets shown through `self.widget`.
 
     Its output carries the live widget, a short text repr (what nbval compares, instead of the widget
@@ -39,8 +46,9 @@ class View:
     def __repr__(self) -> str:
         return f"<{type(self).__name__}: {self.headline()}>"
 
+    @abstractmethod
     def headline(self) -> str:
-        raise NotImplementedError
+        """The one line the repr and the static view show."""
 
 
 def lines_html(lines: Iterable[str], *, tag: str = "ul") -> str:

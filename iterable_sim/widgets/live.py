@@ -20,7 +20,7 @@ from iterable_sim.mapping import map_events
 from iterable_sim.checks.preflight import preflight
 from iterable_sim.send import LIVE, SendReport, Target, send
 from iterable_sim.mapping.settings import Settings
-from iterable_sim.widgets._view import Grid, View, button
+from iterable_sim.widgets._view import Grid, View, WidgetStateError, button
 
 DEFAULT_ENV_VAR = "ITERABLE_API_KEY"
 
@@ -130,13 +130,13 @@ class LiveSender(View):
         if self._key is None:
             raise NoApiKey(f"no API key: set {self._env_var} or use the password field")
         if self.preview_frame is None:
-            raise RuntimeError("run the dry run (preview()) before sending")
+            raise WidgetStateError("run the dry run (preview()) before sending")
         return self._send(lambda: send(self.events, self._keyed_settings(), to=self._to, progress=self._progress))
 
     def resend(self) -> SendReport:
         """Send again the events whose delivery failed (Iterable's rejections are not retried)."""
         if self.report is None:
-            raise RuntimeError("nothing sent yet")
+            raise WidgetStateError("nothing sent yet")
         return self._send(self.report.resend)
 
     def _send(self, do_send: Callable[[], SendReport]) -> SendReport:

@@ -14,14 +14,20 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from iterable_sim.exceptions import IterableSimError
+
 PAGE = Path(__file__).with_name("explore.ipynb")
 EVENTS_ENV = "ITERABLE_SIM_EXPLORE_EVENTS"
 CONFIG_ENV = "ITERABLE_SIM_EXPLORE_CONFIG"
 
 
+class MissingDependency(IterableSimError, ImportError):
+    """A package the explorer page needs is not installed (`name` says which)."""
+
+
 def explorer_from_environment() -> Any:
     """The explorer the page shows: on the events file named in the environment (the samples without one)."""
-    from iterable_sim.cassettes.sources import read_events
+    from iterable_sim.archive.reader import read_events
     from iterable_sim.samples import sample_events
     from iterable_sim.mapping.settings import Settings
     from iterable_sim.widgets.explorer import SettingsExplorer
@@ -34,7 +40,7 @@ def explorer_from_environment() -> Any:
 def require_voila() -> None:
     """Voilà runs in a process of its own: without this check, all one would see is its traceback."""
     if importlib.util.find_spec("voila") is None:
-        raise ImportError("Voilà is not installed", name="voila")
+        raise MissingDependency("Voilà is not installed", name="voila")
 
 
 def serve(events_path: str | None, config: dict[str, Any], *, port: int, open_browser: bool) -> int:

@@ -17,7 +17,7 @@ from iterable_sim.mock.state import PROJECT_TYPES
 from iterable_sim.samples import sample_events
 from iterable_sim.send import SendReport, send
 from iterable_sim.mapping.settings import Settings
-from iterable_sim.widgets._view import Grid, View, button, lines_html, tabs
+from iterable_sim.widgets._view import Grid, View, WidgetStateError, button, lines_html, tabs
 from iterable_sim.widgets.chart import EndpointChart
 
 STAND_IN_API_KEY = "simulator-key"
@@ -177,12 +177,12 @@ class Simulator(View):
 
     def _report(self) -> SendReport:
         if self.report is None:
-            raise RuntimeError("nothing sent yet: call run()")
+            raise WidgetStateError("nothing sent yet: call run()")
         return self.report
 
     def _mock(self) -> MockIterable:
         if self.mock is None:
-            raise RuntimeError("nothing sent yet: call run()")
+            raise WidgetStateError("nothing sent yet: call run()")
         return self.mock
 
     # ---- views -------------------------------------------------------------------------------

@@ -101,6 +101,18 @@ def test_hybrid_email_change_through_data_fields(make_mock: Callable[..., MockIt
     assert api.user("other@example.com")["user"]["userId"] == "u1" and api.user("new@example.com") == {}
 
 
+def test_hybrid_a_new_user_cannot_take_an_identifier_another_user_holds(
+        make_mock: Callable[..., MockIterable], connect: Callable[[MockIterable], Api]) -> None:
+    mock = make_mock("hybrid")
+    api = connect(mock)
+    mock.create_user(email="a@example.com", user_id="ua")
+    r = api.post("users/update", {"email": "new@example.com", "dataFields": {"userId": "ua"}})
+    assert r.status_code == 409 and r.json()["code"] == "Conflict"
+    r = api.post("users/update", {"email": "fresh@example.com", "dataFields": {"email": "a@example.com"}})
+    assert r.status_code == 409 and r.json()["code"] == "Conflict"
+    assert len(mock.users_frame()) == 1  # nobody was created
+
+
 def test_hybrid_userid_moving_email_can_be_a_conflict_instead(
         make_mock: Callable[..., MockIterable], connect: Callable[[MockIterable], Api]) -> None:
     mock = make_mock("hybrid", options=MockOptions(userid_moves_email=False))

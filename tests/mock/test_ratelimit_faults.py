@@ -167,3 +167,10 @@ def test_async_client_drop() -> None:
             await client.get("https://api.iterable.com/api/users/getFields", headers={"api_key": KEY})
     with pytest.raises(httpx.RemoteProtocolError):
         asyncio.run(main())
+
+
+def test_manual_clock_is_exported_and_drives_a_mock():
+    clock = ManualClock()
+    mock = MockIterable("hybrid", clock=clock)
+    clock.advance(60)
+    assert mock.clock.now() == clock.now()

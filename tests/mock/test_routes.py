@@ -48,3 +48,20 @@ def test_an_encoded_newline_in_a_path_parameter_reaches_the_mock(mock: MockItera
     deleted = api.delete("users/a%0Ab@example.com")
     assert (deleted.status_code, deleted.json()["msg"]) == (400, "Invalid email: a\nb@example.com")
     assert [e.endpoint for e in mock.journal] == ["users/{email}"] * 3
+
+
+def test_the_clients_pacing_names_every_endpoint_as_the_mock_routes_it() -> None:
+    from iterable_sim.limits import RATE_LIMITS
+    from iterable_sim.mock import ENDPOINTS
+    from iterable_sim.mock.urls import endpoint_template
+
+    concrete = {"{email}": "ann%40example.com", "{userId}": "u-1", "{catalogName}": "shoes"}
+    for endpoint in ENDPOINTS:
+        method, template = endpoint.split(" ", 1)
+        path = template
+        for name, value in concrete.items():
+            path = path.replace(name, value)
+        assert endpoint_template(method.lower(), path) == endpoint
+    assert sorted(set(RATE_LIMITS) - set(ENDPOINTS)) == []  # a rate for an endpoint nobody routes is never applied
+    assert endpoint_template("GET", "users/getByEmail") == "GET users/getByEmail" != endpoint_template("GET", "users/a@b.c")
+    assert endpoint_template("GET", "users/getSentMessages") == "GET users/getSentMessages"  # Iterable's, not an email

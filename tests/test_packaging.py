@@ -1,0 +1,25 @@
+"""Installing and starting the project: pyproject's metadata as today's pip reads it, the Makefile's targets."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tomllib
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_the_license_is_an_spdx_string_with_a_setuptools_that_reads_it():
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))
+    assert pyproject["project"]["license"] == "MIT"  # the table form is deprecated: pip install warned
+    assert "setuptools>=77" in pyproject["build-system"]["requires"]  # 77 is the first to read the string form
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_make_jupyter_lets_root_start_jupyterlab():
+    dry_run = subprocess.run(["make", "-n", "jupyter"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    command = next(line for line in dry_run.splitlines() if "jupyter lab" in line)
+    assert ("--allow-root" in command) == (os.geteuid() == 0)
