@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-min test-browser notebooks jupyter clean
+.PHONY: demo test lint test-min test-browser notebooks jupyter clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,12 @@ test: $(STAMP)
 # The same against the lowest versions pyproject.toml allows, in a venv of their own (.venv-min).
 test-min:
 	bash .ci/min-versions
+
+# ruff and mypy as pyproject.toml configures them (the `lint` extra: both, and the stubs mypy reads).
+lint: $(STAMP)
+	$(PY) -m pip install --quiet -e ".[lint]"
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 # The notebooks and the `explore` page in JupyterLab / Voilà, in Debian's Chromium, clicked as a user would
 # (installs Chromium with apt when missing, and the `browser` extra).
@@ -46,4 +52,4 @@ jupyter: $(STAMP)
 		--ContentsManager.pre_save_hook=iterable_sim.widgets.notebook_files.pre_save_hook
 
 clean:
-	rm -rf $(VENV) .venv-min .pytest_cache .hypothesis
+	rm -rf $(VENV) .venv-min .pytest_cache .hypothesis .mypy_cache .ruff_cache

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Literal
 
 import httpx
 import pytest
@@ -108,7 +109,7 @@ def test_the_api_key_is_never_logged_nor_shown(caplog):
     assert KEY not in repr(result) and KEY not in (result.error or "")
 
 
-def mock_with_user(user_id: str, data_center: str = "USDC") -> its.MockIterable:
+def mock_with_user(user_id: str, data_center: Literal["USDC", "EUDC"] = "USDC") -> its.MockIterable:
     mock = its.MockIterable(clock=its.ManualClock())
     mock.add_api_key("k")
     its.send([{"type": "identify", "userId": user_id, "traits": {"email": f"{user_id}@example.com"}}],

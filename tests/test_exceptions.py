@@ -58,8 +58,8 @@ def _raised(node: ast.Raise) -> ast.expr | None:
 def test_nothing_raises_a_built_in_exception_directly() -> None:
     offenders = []
     for path, tree in _sources():
-        for node in ast.walk(tree):
-            raised = _raised(node) if isinstance(node, ast.Raise) else None
+        for node in (n for n in ast.walk(tree) if isinstance(n, ast.Raise)):
+            raised = _raised(node)
             if isinstance(raised, ast.Name) and raised.id in BUILTIN_EXCEPTIONS:
                 offenders.append(f"{path}:{node.lineno}: raise {raised.id}")
     assert offenders == []
@@ -69,8 +69,8 @@ def test_another_librarys_exception_is_raised_only_where_its_protocol_wants_it()
     found = set()
     for path, tree in _sources():
         foreign = _foreign_imports(tree)
-        for node in ast.walk(tree):
-            raised = _raised(node) if isinstance(node, ast.Raise) else None
+        for node in (n for n in ast.walk(tree) if isinstance(n, ast.Raise)):
+            raised = _raised(node)
             root = raised
             while isinstance(root, ast.Attribute):
                 root = root.value

@@ -358,12 +358,12 @@ def test_resend_leaves_out_what_would_fail_again_and_says_so():
 EVENT = {"type": "track", "event": "Clicked", "userId": "u1"}
 
 
-@pytest.mark.parametrize("call", [
-    lambda: its.map_event(EVENT, {"apiKey": "k"}),
-    lambda: its.map_events([EVENT], {"apiKey": "k"}),
-    lambda: its.explain(EVENT, {"apiKey": "k"}),
-    lambda: its.send([EVENT], {"apiKey": "k"}),
-    lambda: its.send([EVENT], None),
+@pytest.mark.parametrize("call", [  # the wrong types are the point
+    lambda: its.map_event(EVENT, {"apiKey": "k"}),  # type: ignore[arg-type]
+    lambda: its.map_events([EVENT], {"apiKey": "k"}),  # type: ignore[arg-type]
+    lambda: its.explain(EVENT, {"apiKey": "k"}),  # type: ignore[arg-type]
+    lambda: its.send([EVENT], {"apiKey": "k"}),  # type: ignore[arg-type]
+    lambda: its.send([EVENT], None),  # type: ignore[arg-type]
 ], ids=["map_event", "map_events", "explain", "send", "send-None"])
 def test_a_config_given_where_settings_belong_says_how_to_make_them(call):
     with pytest.raises(TypeError, match=r"settings must be a Settings, not \w+: .*Settings.from_rudder\(config\)"):

@@ -141,7 +141,7 @@ class IterableCassette(Cassette):
     scrubber: ClassVar[Scrubber] = Scrubber()
     collect: ClassVar[bool] = False
     plain_match_on: ClassVar[tuple[Callable[..., Any], ...]] = PLAIN_MATCHERS
-    passthrough: ClassVar[Callable[[Any], bool] | None] = None  # calls left to another mock (respx)
+    passthrough: ClassVar[staticmethod[[Any], bool] | None] = None  # calls left to another mock (respx)
     data: list[tuple[Any, Any]]  # vcrpy's: the (request, response) pairs
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -153,7 +153,7 @@ class IterableCassette(Cassette):
         self._others: list[int] = []  # recorded calls to other hosts
         self._made = 0
         self.misses: list[Miss] = []
-        self._last: tuple[Any, int | None] | None = None
+        self._last: tuple[Any, tuple[ScrubbedCall | None, int | None]] | None = None
         self._loaded = 0  # how many of `data`'s calls came from the file
 
     # ---- loading and recording --------------------------------------------------------------
@@ -352,7 +352,7 @@ class ScrubbingPersister:
         requests, responses, *metadata = loaded
         if not (self.accept and requests):
             return loaded
-        kept = [(request, response) for request, response in zip(requests, responses)
+        kept = [(request, response) for request, response in zip(requests, responses, strict=True)
                 if iterable_host(request.uri, request.headers) is None]
         noted = {key: value for key, value in (metadata[0] if metadata else {}).items() if key != METADATA_KEY}
         return [request for request, _ in kept], [response for _, response in kept], noted

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any, ClassVar, Literal, Union
 
 # The steps, named as rudder-server reports them (utils/types/reporting_types.go:24-43); "gateway" is the
 # gateway's answer to the HTTP request (a rejection is a response, not a report).
@@ -35,7 +35,7 @@ class Stopped:
     output: int | None = None
     more: tuple["Stopped", ...] = ()
 
-    passed = False
+    passed: ClassVar[Literal[False]] = False  # a Fate's tag: `if fate.passed` tells Passed from Stopped
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ class Passed:
     events: tuple[dict[str, Any], ...] = field(compare=False)
     stopped: tuple[Stopped, ...] = ()
 
-    passed = True
+    passed: ClassVar[Literal[True]] = True
 
 
 Fate = Union[Passed, Stopped]

@@ -306,7 +306,8 @@ def _read_import(value: Any, options: GatewayOptions) -> GatewayResponse:
         user = element.get("userId") if isinstance(element, dict) else None
         anonymous = element.get("anonymousId") if isinstance(element, dict) else None
         groups.setdefault(rudder_id(_gjson_string(user), _gjson_string(anonymous)), []).append(element)
-    texts, jobs = [], []
+    texts: list[str] = []
+    jobs: list[GatewayJob] = []
     for group in groups.values():  # each group is a "batch" request of its own
         size = len(go_json({"batch": group}))
         answer = _answer(read_batch(group, options, body_bytes=size))

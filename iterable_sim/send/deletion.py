@@ -124,7 +124,7 @@ class _Deletions:
             self.fatal = self.fatal or (response.status_code, f"User deletion request failed : {js_string(message)}")
 
     def result(self, target: str, mock: MockIterable | None) -> DeletionResult:
-        where = {"target": target, "mock": mock}
+        where: dict[str, Any] = {"target": target, "mock": mock}
         if self.fatal is not None:
             return DeletionResult(self.fatal[0], self.fatal[1], tuple(self.deleted), tuple(self.failed), **where)
         if self.refusals:

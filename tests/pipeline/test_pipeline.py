@@ -228,7 +228,7 @@ ITERABLE = PipelineConfig().destination()
 @given(kind=st.sampled_from(ITERABLE_SUPPORTED_MESSAGE_TYPES), left=st.text(" \t\n", max_size=2),
        right=st.text(" \t\n", max_size=2), upper=st.lists(st.booleans(), min_size=8, max_size=8))
 def test_a_supported_type_passes_in_any_letter_case_and_padding(kind, left, right, upper) -> None:
-    written = left + "".join(c.upper() if u else c for c, u in zip(kind, upper + [False] * 8)) + right
+    written = left + "".join(c.upper() if u else c for c, u in zip(kind, upper + [False] * 8, strict=False)) + right
     event = {"type": written}
     assert filter_event(event, ITERABLE) is None
     assert event == {"type": written}  # the type is compared, not rewritten
@@ -413,18 +413,18 @@ def test_settings_and_whole_destinations_are_read_for_their_config() -> None:
     assert _only(run_pipeline(event, its.Settings(api_key="k"), received_at=RECEIVED)).passed
 
 
-@pytest.mark.parametrize("call, error", [
+@pytest.mark.parametrize("call, error", [  # wrong types on purpose
     (lambda: run_pipeline({"type": "track"}), PipelineTypeError),
     (lambda: run_pipeline("events"), PipelineTypeError),
-    (lambda: run_pipeline(5), PipelineTypeError),
+    (lambda: run_pipeline(5), PipelineTypeError),  # type: ignore[arg-type]
     (lambda: run_pipeline([], 5), PipelineTypeError),
     (lambda: run_pipeline([], received_at="yesterday"), PipelineError),
     (lambda: run_pipeline([], received_at=[]), PipelineTypeError),
-    (lambda: run_pipeline([], seed="1"), PipelineTypeError),
+    (lambda: run_pipeline([], seed="1"), PipelineTypeError),  # type: ignore[arg-type]
     (lambda: PipelineConfig(transform_at="later"), PipelineError),
-    (lambda: PipelineConfig(user_transformation="code"), PipelineTypeError),
-    (lambda: PipelineConfig(destination_config=[]), PipelineTypeError),
-    (lambda: PipelineConfig(supported_message_types="track"), PipelineTypeError),
+    (lambda: PipelineConfig(user_transformation="code"), PipelineTypeError),  # type: ignore[arg-type]
+    (lambda: PipelineConfig(destination_config=[]), PipelineTypeError),  # type: ignore[arg-type]
+    (lambda: PipelineConfig(supported_message_types="track"), PipelineTypeError),  # type: ignore[arg-type]
 ])
 def test_bad_arguments_raise_iterable_sim_errors(call, error) -> None:
     with pytest.raises(error) as raised:

@@ -76,7 +76,9 @@ def test_every_case_file_is_read() -> None:
 def _timefields(case: dict[str, Any]) -> None:
     given, expected = case["input"], case["expected"]
     if case["id"].startswith("timefields.ut_test."):
-        fields = time_fields(given["event"], parse_rfc3339(given["batchReceivedAt"]))
+        received = parse_rfc3339(given["batchReceivedAt"])
+        assert received is not None
+        fields = time_fields(given["event"], received)
         assert fields == expected
     elif case["id"].startswith("timefields.getTimestampFromEvent."):
         default = RECEIVED_AT
@@ -85,7 +87,9 @@ def _timefields(case: dict[str, Any]) -> None:
         assert result.format_milli() == want
     else:  # enhance.*: eventMessage and singularEvent are one map in the processor (case notes)
         message = {**given["eventMessage"], **given["singularEvent"]}
-        enhanced = enhance_with_time_fields(message, parse_rfc3339(given["receivedAt"]))
+        received = parse_rfc3339(given["receivedAt"])
+        assert received is not None
+        enhanced = enhance_with_time_fields(message, received)
         assert {k: enhanced[k] for k in expected} == expected
         assert enhanced["receivedAt"] == given["receivedAt"]
 
