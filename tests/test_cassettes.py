@@ -340,7 +340,7 @@ class _ReplayedCassette:
 
     def __init__(self, misses, calls, unplayed):
         self.misses, self.calls, self._unplayed = misses, calls, unplayed
-        self.rewound, self._path = True, "tests/cassettes/t.yaml"
+        self.rewound, self.path = True, "tests/cassettes/t.yaml"
         self.scrubber = Scrubber()
 
     def __len__(self):
