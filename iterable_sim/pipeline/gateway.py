@@ -177,42 +177,62 @@ def read_batch(events: Sequence[Any], options: GatewayOptions, *, body_bytes: in
         if (event_type not in (EXTRACT_EVENT, RETL_EVENT) and not anonymous_id and not user_id
                 and not options.allow_without_ids):  # handle.go:379-382, 555-564
             return BatchRead((), NON_IDENTIFIABLE)
-        context = event.get("context")
-        if index == 0 and isinstance(context, dict):  # handle.go:384-394: the first event's sources ids win
-            sources = context.get("sources")
-            if isinstance(sources, dict):
-                if isinstance(sources.get("job_run_id"), str) and sources["job_run_id"]:
-                    job_run_id = sources["job_run_id"]
-                if isinstance(sources.get("task_run_id"), str) and sources["task_run_id"]:
-                    task_run_id = sources["task_run_id"]
+        if index == 0:
+            job_run_id, task_run_id = _sources_run_ids(event, job_run_id, task_run_id)
         if user_id in options.suppressed_user_ids:  # handle.go:423-426 (by userId)
             suppressed = True
             continue
-        event["rudderId"] = rudder_id(user_id, anonymous_id)  # handle.go:428-433
-        if "receivedAt" not in event:  # handle.go:434-436
-            event["receivedAt"] = now
-        if "request_ip" in event:  # handle.go:437-446: the event's own value becomes the request's IP
-            ip_addr = event["request_ip"] if isinstance(event["request_ip"], str) else ""
-        else:
-            event["request_ip"] = ip_addr
-        event["messageId"] = clean_message_id(event.get("messageId"), options.new_id)  # handle.go:447
+        ip_addr = _enrich(event, user_id, anonymous_id, now, ip_addr, options.new_id)
         contains_audience_list = contains_audience_list or event_type == "audiencelist"
         kept.append((job_user_id(options.anonymous_id_header, anonymous_id, user_id), event))
     if not kept and suppressed:  # handle.go:474-477: 200 ok, nothing stored
         return BatchRead((), None, suppressed=True)
     if body_bytes > options.max_request_bytes and not contains_audience_list:  # handle.go:479-482
         return BatchRead((), TOO_LARGE)
-    parameters = {"source_id": options.source_id, "source_job_run_id": job_run_id,
-                  "source_task_run_id": task_run_id, "traceparent": options.traceparent,
-                  "source_category": options.source_category}  # handle.go:484-493
-    if options.destination_id:
-        parameters["destination_id"] = options.destination_id
+    parameters = _job_parameters(options, job_run_id, task_run_id)
     jobs = []
     for user_id, event in kept:  # handle.go:509-549
         received_at = event["receivedAt"] if options.replay_source and isinstance(event["receivedAt"], str) else now
         jobs.append(GatewayJob(event=event, user_id=user_id, request_ip=ip_addr, received_at=received_at,
                                write_key=options.write_key, parameters=MappingProxyType(dict(parameters))))
     return BatchRead(tuple(jobs))
+
+
+def _sources_run_ids(event: dict[str, Any], job_run_id: str, task_run_id: str) -> tuple[str, str]:
+    """handle.go:384-394: the first event's `context.sources` run ids, where set, win over the request's."""
+    context = event.get("context")
+    sources = context.get("sources") if isinstance(context, dict) else None
+    if isinstance(sources, dict):
+        if isinstance(sources.get("job_run_id"), str) and sources["job_run_id"]:
+            job_run_id = sources["job_run_id"]
+        if isinstance(sources.get("task_run_id"), str) and sources["task_run_id"]:
+            task_run_id = sources["task_run_id"]
+    return job_run_id, task_run_id
+
+
+def _enrich(event: dict[str, Any], user_id: str, anonymous_id: str, now: str, ip_addr: str,
+            new_id: Callable[[], str]) -> str:
+    """What the gateway sets on a stored event (handle.go:428-447); returns the request's IP after it, since
+    an event's own `request_ip` becomes the request's."""
+    event["rudderId"] = rudder_id(user_id, anonymous_id)  # handle.go:428-433
+    if "receivedAt" not in event:  # handle.go:434-436
+        event["receivedAt"] = now
+    if "request_ip" in event:  # handle.go:437-446
+        ip_addr = event["request_ip"] if isinstance(event["request_ip"], str) else ""
+    else:
+        event["request_ip"] = ip_addr
+    event["messageId"] = clean_message_id(event.get("messageId"), new_id)  # handle.go:447
+    return ip_addr
+
+
+def _job_parameters(options: GatewayOptions, job_run_id: str, task_run_id: str) -> dict[str, Any]:
+    """A job's parameters (handle.go:484-493)."""
+    parameters = {"source_id": options.source_id, "source_job_run_id": job_run_id,
+                  "source_task_run_id": task_run_id, "traceparent": options.traceparent,
+                  "source_category": options.source_category}
+    if options.destination_id:
+        parameters["destination_id"] = options.destination_id
+    return parameters
 
 
 def _respond(text: str, jobs: tuple[GatewayJob, ...] = ()) -> GatewayResponse:
