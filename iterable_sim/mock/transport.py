@@ -18,6 +18,9 @@ if TYPE_CHECKING:
     from iterable_sim.mock.contract import MockResponse, Served
 
 _ASYNC_CALL = contextvars.ContextVar("iterable_sim_mock_async_call", default=False)
+# Where MockTransport's own methods live, read off them as httpx defines them (httpx renames its classes'
+# __module__ to "httpx", but not their methods'), before anything could have replaced them.
+_HTTPX_MOCK_MODULE = httpx.MockTransport.handle_request.__module__
 
 
 class MockIterableTransport(httpx.MockTransport):
@@ -91,7 +94,7 @@ class MockIterableTransport(httpx.MockTransport):
 def _httpx_own(method: Any) -> bool:
     """Whether `method` is httpx's own, defined with MockTransport, not a replacement (vcrpy's keeps
     the name and module, and says what it wraps in __wrapped__)."""
-    return getattr(method, "__module__", None) == httpx.MockTransport.__module__ and not hasattr(method, "__wrapped__")
+    return getattr(method, "__module__", None) == _HTTPX_MOCK_MODULE and not hasattr(method, "__wrapped__")
 
 
 def _waited(answer: MockResponse, read_timeout: float | None) -> float:

@@ -31,3 +31,11 @@ def test_cassette_records_and_replays_in_process_calls(tmp_path: Path) -> None:
             replayed = client.post("https://api.iterable.com/api/events/track", headers={"api_key": KEY}, json=body)
     assert replayed.status_code == 200 and replayed.json() == first.json()
     assert len(empty.journal) == 0
+
+
+def test_calls_go_to_the_mock_directly_unless_vcrpy_has_patched_httpx(tmp_path: Path) -> None:
+    transport = MockIterable(clock=ManualClock()).transport()
+    assert transport.calls_directly()  # the fast path send() takes to the in-process mock
+    with vcr.VCR(record_mode="all").use_cassette(str(tmp_path / "any.yaml")):
+        assert not transport.calls_directly()  # recording: every call goes through httpx, so vcrpy sees it
+    assert transport.calls_directly()
