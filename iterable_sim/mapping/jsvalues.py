@@ -19,6 +19,7 @@ from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_tz
 from typing import Any, Callable
 
+from iterable_sim.clock import days_from_civil
 from iterable_sim.exceptions import IterableSimError
 
 
@@ -325,7 +326,7 @@ def _iso_ms(match: re.Match[str]) -> Any:
     offset = _zone_offset_ms(g["zone"])
     if time is None or offset is None:
         return NAN
-    return _time_clip(float(_days_from_civil(int(g["year"]), month, day) * 86_400_000 + time - offset))
+    return _time_clip(float(days_from_civil(int(g["year"]), month, day) * 86_400_000 + time - offset))
 
 
 def _time_of_day_ms(hour: str | None, minute: str | None, second: str | None, fraction: str | None) -> int | None:
@@ -346,15 +347,6 @@ def _zone_offset_ms(zone: str | None) -> int | None:
     if hours > 23 or minutes > 59:
         return None
     return (1 if zone[0] == "+" else -1) * (hours * 60 + minutes) * 60_000
-
-
-def _days_from_civil(year: int, month: int, day: int) -> int:
-    year -= month <= 2
-    era = year // 400
-    yoe = year - era * 400
-    doy = (153 * (month + (-3 if month > 2 else 9)) + 2) // 5 + day - 1
-    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
-    return era * 146097 + doe - 719468
 
 
 def _time_clip(ms: float) -> Any:

@@ -17,18 +17,10 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from iterable_sim.clock import days_from_civil
+
 NS_PER_SECOND = 1_000_000_000
 _SECONDS_PER_DAY = 86_400
-
-
-def _days_from_civil(year: int, month: int, day: int) -> int:
-    """Days since 1970-01-01 of a proleptic Gregorian date (any year)."""
-    year -= month <= 2
-    era = year // 400
-    yoe = year - era * 400
-    doy = (153 * (month + (-3 if month > 2 else 9)) + 2) // 5 + day - 1
-    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
-    return era * 146_097 + doe - 719_468
 
 
 def _civil_from_days(days: int) -> tuple[int, int, int]:
@@ -60,7 +52,7 @@ class GoTime:
     @classmethod
     def from_civil(cls, year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0,
                    nanosecond: int = 0, offset: int = 0) -> "GoTime":
-        local = (_days_from_civil(year, month, day) * _SECONDS_PER_DAY + hour * 3600 + minute * 60 + second)
+        local = (days_from_civil(year, month, day) * _SECONDS_PER_DAY + hour * 3600 + minute * 60 + second)
         return cls((local - offset) * NS_PER_SECOND + nanosecond, offset)
 
     @classmethod
