@@ -138,3 +138,68 @@ def test_what_the_package_raises_is_an_iterable_sim_error_of_the_built_in_kind_i
     assert isinstance(err, IterableSimError) and isinstance(err, built_in), type(err).__mro__
     with pytest.raises(built_in, match=message):  # as tests and users have caught it before
         call()
+
+
+# ---------------------------------------------------------------- the rule a MappingError names
+
+MAPPING_SETTINGS = iterable_sim.Settings.from_rudder({"apiKey": "k", "registerDeviceOrBrowserApiKey": "dk"})
+RETL_USERS = {"mappedToDestination": True,
+              "externalId": [{"type": "ITERABLE-users", "identifierType": {"not": "a key"}, "id": 1}]}
+
+# event -> (RudderStack's message, status, spec, field, origin)
+BAD_EVENTS = [
+    ({}, "Event type is required", 400, None, "type", "transform.js process"),
+    ({"type": 5}, "message.type.toLowerCase is not a function", 500, None, "type",
+     "transform.js getCategory: message.type.toLowerCase()"),
+    ({"type": "group"}, "Message type group not supported", 400, None, "type", "transform.js getCategory"),
+    ({"type": "track", "event": "Signed Up"}, "userId or email is mandatory for this request", 400, "track",
+     "email/userId", "util.js validateMandatoryField, in trackEventPayloadBuilder"),
+    ({"type": "identify", "traits": {"plan": "pro"}}, "userId or email is mandatory for this request", 400, "identify",
+     "email/userId", "util.js validateMandatoryField, in updateUserEventPayloadBuilder"),
+    ({"type": "page", "name": "Home", "userId": "u"}, "Invalid page call", 400, "page", "settings",
+     "util.js pageOrScreenEventPayloadBuilder: trackAllPages, trackCategorisedPages, trackNamedPages"),
+    ({"type": "track", "event": "Order Completed", "userId": "u", "properties": {}},
+     'Missing required value from "properties.total"', 400, "purchase", "total",
+     "IterableTrackPurchaseConfig.json total; util.js purchaseEventPayloadBuilder: parseFloat"),
+    ({"type": "alias", "userId": "new@example.com"}, 'Missing required value from "previousId"', 400, "alias",
+     "currentEmail", "IterableAliasConfig.json currentEmail"),
+    ({"type": "identify", "userId": "u", "context": {"device": {"token": 5}}},
+     'The "data" argument must be of type string or an instance of Buffer, TypedArray, or DataView. '
+     "Received type number (5)", 500, "device", "device.token",
+     "transform.js responseBuilderForRegisterDeviceOrBrowserTokenEvents: MD5(token)"),
+    ({"type": "identify", "traits": {"a": 1}, "context": RETL_USERS}, "Object keys must be strings or symbols", 500,
+     "identify", "dataFields",
+     "src/v0/util/index.js addExternalIdToTraits: setValue(traits, externalId[0].identifierType, id)"),
+]
+
+
+@pytest.mark.parametrize("event,message,status,spec,field,origin", BAD_EVENTS, ids=[case[1][:40] for case in BAD_EVENTS])
+def test_a_mapping_error_names_its_spec_field_and_origin_and_keeps_rudderstacks_text(
+        event: Any, message: str, status: int, spec: str | None, field: str, origin: str) -> None:
+    with pytest.raises(iterable_sim.MappingError) as caught:
+        iterable_sim.map_event(event, MAPPING_SETTINGS)
+    err = caught.value
+    assert (str(err), err.args, err.status) == (message, (message,), status)  # RudderStack's text, nothing added
+    assert (err.spec, err.field, err.origin) == (spec, field, origin)
+    assert err.rule == (f"{spec}.json " if spec else "") + f"{field} ({origin})"
+    assert repr(err) == f"MappingError({message!r}, status={status}, rule={err.rule!r})"
+
+
+def test_a_missing_required_value_names_the_spec_rule_it_breaks() -> None:
+    from iterable_sim.mapping.spec import load_specs
+
+    with pytest.raises(iterable_sim.MappingError) as caught:
+        iterable_sim.map_event({"type": "alias", "userId": "new@example.com"}, MAPPING_SETTINGS)
+    rule = load_specs()["alias"].rule("currentEmail")
+    assert (caught.value.spec, caught.value.field, caught.value.origin) == (rule.spec, rule.field, rule.origin)
+    assert caught.value.rule == "alias.json currentEmail (IterableAliasConfig.json currentEmail)"
+
+
+def test_a_mapping_error_keeps_its_rule_through_pickling() -> None:
+    import pickle
+
+    with pytest.raises(iterable_sim.MappingError) as caught:
+        iterable_sim.map_event({"type": "track", "event": "Signed Up"}, MAPPING_SETTINGS)
+    copy = pickle.loads(pickle.dumps(caught.value))
+    assert (str(copy), copy.status, copy.spec, copy.field, copy.origin) == (
+        str(caught.value), 400, "track", "email/userId", caught.value.origin)

@@ -54,12 +54,14 @@ def _map(message: Any, settings: Settings, trace: Trace | None) -> list[Request]
     """transform.js process: getCategory by the lower-cased type, then the category's builder."""
     require_settings(settings)
     if not isinstance(message, dict):
-        raise MappingError(f"an event must be a JSON object, not {_js_type(message)}", field="type")
+        raise MappingError(f"an event must be a JSON object, not {_js_type(message)}", field="type",
+                           origin="iterable_sim's own check: RudderStack's transform.js process takes JSON objects only")
     event_type = message.get("type")
     if not truthy(event_type):
-        raise MappingError("Event type is required", field="type")
+        raise MappingError("Event type is required", field="type", origin="transform.js process")
     if not isinstance(event_type, str):
-        raise _type_error("message.type.toLowerCase is not a function")
+        raise _type_error("message.type.toLowerCase is not a function", field="type",
+                          origin="transform.js getCategory: message.type.toLowerCase()")
     kind = event_type.lower()
     if kind == "identify":  # reverse ETL: a catalog unless the ITERABLE- externalId is ITERABLE-users
         if truthy(_MAPPED_TO_DESTINATION(message)):
@@ -86,7 +88,7 @@ def _map(message: Any, settings: Settings, trace: Trace | None) -> list[Request]
         return [_track(message, settings, trace)]
     if kind == "alias":
         return [_post(settings, "users/updateEmail", _construct(_ALIAS_PLAN, message, trace))]
-    raise MappingError(f"Message type {kind} not supported", field="type")
+    raise MappingError(f"Message type {kind} not supported", field="type", origin="transform.js getCategory")
 
 
 # ---------------------------------------------------------------- payload construction
@@ -129,12 +131,15 @@ def _construct(plan: RulePlan, message: Any, trace: Trace | None) -> dict[str, A
 
 
 def _missing(rule: FieldRule) -> MappingError:
-    return MappingError(f"Missing required value from {rule.sources_text}", field=rule.field)
+    return MappingError(f"Missing required value from {rule.sources_text}", spec=rule.spec, field=rule.field,
+                        origin=rule.origin)
 
 
-def _require_identity(payload: dict[str, Any]) -> None:
+def _require_identity(payload: dict[str, Any], spec: str, builder: str) -> None:
+    """util.js validateMandatoryField, as `builder` calls it on the payload of `spec`."""
     if not truthy(payload.get("email")) and not truthy(payload.get("userId")):
-        raise MappingError(MANDATORY_IDENTITY, field="email/userId")
+        raise MappingError(MANDATORY_IDENTITY, spec=spec, field="email/userId",
+                           origin=f"util.js validateMandatoryField, in {builder}")
 
 
 def _setting(payload: dict[str, Any], name: str, value: Any, trace: Trace | None, spec: str, *,
@@ -181,7 +186,7 @@ def _user(message: dict[str, Any], settings: Settings, trace: Trace | None, *, t
     user = _construct(_IDENTITY_PLAN, message, trace)
     _setting(user, "preferUserId", settings.prefer_user_id, trace, "identify", top_level=top_level)
     _setting(user, "mergeNestedObjects", settings.merge_nested_objects, trace, "identify", top_level=top_level)
-    _require_identity(user)
+    _require_identity(user, "identify", "updateUserEventPayloadBuilder")
     return user
 
 
@@ -211,9 +216,10 @@ def _page(message: dict[str, Any], settings: Settings, kind: str, trace: Trace |
     elif truthy(settings.track_named_pages) and (truthy(_prop(properties, "name")) or truthy(message.get("name"))):
         pass
     else:
-        raise MappingError(f"Invalid {kind} call", field="settings")
+        raise MappingError(f"Invalid {kind} call", spec="page", field="settings", origin="util.js "
+                           "pageOrScreenEventPayloadBuilder: trackAllPages, trackCategorisedPages, trackNamedPages")
     payload = _construct(_PAGE_PLAN, message, trace)
-    _require_identity(payload)
+    _require_identity(payload, "page", "pageOrScreenEventPayloadBuilder")
     _dated(payload, _PAGE_DATED, trace)
     if settings.map_to_single_event is True:
         name = f"Loaded a {kind.capitalize()}"
@@ -228,7 +234,7 @@ def _page(message: dict[str, Any], settings: Settings, kind: str, trace: Trace |
 def _track(message: dict[str, Any], settings: Settings, trace: Trace | None) -> Request:
     """util.js trackEventPayloadBuilder."""
     payload = _construct(_TRACK_PLAN, message, trace)
-    _require_identity(payload)
+    _require_identity(payload, "track", "trackEventPayloadBuilder")
     _dated(payload, _TRACK_DATED, trace)
     return _post(settings, "events/track", payload)
 
@@ -286,15 +292,15 @@ def _token_registration(message: dict[str, Any], settings: Settings, event_type:
         if trace is not None:
             trace.append(("device", "device.platform", fields["platform"], source, _PLATFORM))
         payload["device"] = fields
-        _md5_of_token(_prop(device, "token"))
+        _md5_of_token(_prop(device, "token"), "device", "device.token")
         return _post(settings, "users/registerDeviceToken", payload, device_key=True)
     payload = _construct(_BROWSER_PLAN, message, trace)
-    _require_identity(payload)
-    _md5_of_token(_prop(_prop(context, "os"), "token"))
+    _require_identity(payload, "browser", "registerBrowserTokenEventPayloadBuilder")
+    _md5_of_token(_prop(_prop(context, "os"), "token"), "browser", "browserToken")
     return _post(settings, "users/registerBrowserToken", payload, device_key=True)
 
 
-def _md5_of_token(token: Any) -> None:
+def _md5_of_token(token: Any, spec: str, field: str) -> None:
     """transform.js logs MD5(token) after building a token registration; Node's crypto takes only a
     string there, so a token of another type fails the event (a TypeError: status 500)."""
     if isinstance(token, str):
@@ -306,7 +312,8 @@ def _md5_of_token(token: Any) -> None:
     else:
         received = "an instance of Array" if isinstance(token, list) else "an instance of Object"
     raise _type_error('The "data" argument must be of type string or an instance of Buffer, TypedArray, '
-                      f"or DataView. Received {received}")
+                      f"or DataView. Received {received}", spec=spec, field=field,
+                      origin="transform.js responseBuilderForRegisterDeviceOrBrowserTokenEvents: MD5(token)")
 
 
 def _catalog(message: dict[str, Any], settings: Settings, object_type: Any, external_id: Any,
@@ -371,7 +378,8 @@ def _with_external_id_in_traits(message: dict[str, Any]) -> dict[str, Any]:
     try:
         changed = set_value(traits, _EXTERNAL_ID_TYPE(message), _EXTERNAL_ID_VALUE(message))
     except TypeError as err:
-        raise _type_error(str(err)) from None
+        raise _type_error(str(err), spec="identify", field="dataFields", origin="src/v0/util/index.js "
+                          "addExternalIdToTraits: setValue(traits, externalId[0].identifierType, id)") from None
     if changed is traits:
         return message
     copied = dict(message)
@@ -399,6 +407,6 @@ def _js_type(value: Any) -> str:
         type(value), type(value).__name__)
 
 
-def _type_error(message: str) -> MappingError:
+def _type_error(message: str, *, spec: str | None = None, field: str, origin: str) -> MappingError:
     """Where RudderStack's JavaScript itself fails (a TypeError), it answers 500 with the error's text."""
-    return MappingError(message, status=500)
+    return MappingError(message, status=500, spec=spec, field=field, origin=origin)

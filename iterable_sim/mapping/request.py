@@ -46,15 +46,35 @@ def json_bytes(value: Any) -> tuple[bytes, bool]:
 
 
 class MappingError(IterableSimError):
-    """RudderStack would not send this event: `str(err)` is RudderStack's message, `status` its code."""
+    """RudderStack would not send this event: `str(err)` is RudderStack's message, `status` its code.
 
-    def __init__(self, message: str, status: int = 400, *, field: str | None = None) -> None:
+    It also names the rule that failed, as glom's PathAccessError names the path of its spec: `spec`,
+    the spec of mapping/specs/ the event took ("identify", "track", "page", ...; None for a check made
+    before one is chosen); `field`, the destination field or what the check reads ("eventName",
+    "email/userId", "type"); `origin`, the RudderStack file and entry the rule follows, or the file and
+    function of the check ("transform.js process"). `rule` says all three in one line; repr shows it.
+    """
+
+    def __init__(self, message: str, status: int = 400, *, spec: str | None = None, field: str | None = None,
+                 origin: str | None = None) -> None:
         super().__init__(message)
         self.status = status
+        self.spec = spec
         self.field = field
+        self.origin = origin
+
+    @property
+    def rule(self) -> str:
+        """The spec's field and where RudderStack has the rule: "track.json eventName (IterableTrackConfig.json
+        eventName)", or "type (transform.js process)" for a check before any spec."""
+        name = " ".join(part for part in (f"{self.spec}.json" if self.spec else None, self.field) if part)
+        return f"{name} ({self.origin})" if name and self.origin else name or self.origin or ""
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({str(self)!r}, status={self.status}, rule={self.rule!r})"
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (type(self), (str(self), self.status), {"field": self.field})
+        return (type(self), (str(self), self.status), {"spec": self.spec, "field": self.field, "origin": self.origin})
 
 
 # users/update and events/track bodies travel as items of a bulk call: {"users":[...]} / {"events":[...]}
