@@ -15,6 +15,7 @@ import orjson
 from iterable_sim.exceptions import IterableSimError
 from iterable_sim.hosts import BASE_URLS
 from iterable_sim.mapping.settings import FLAGS, RUDDER_KEYS, Settings
+from iterable_sim.pipeline.gotime import parse_rfc3339
 
 
 class CliError(IterableSimError):
@@ -90,8 +91,33 @@ def config_from_args(args: argparse.Namespace, *, base: dict[str, Any] | None = 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
     """Settings from --settings and the flags, read as RudderStack reads a Config: a setting not given
-    is off (so without --track-all-pages or another page setting, page and screen events are refused)."""
-    return Settings.from_rudder(config_from_args(args))
+    is off (so without --track-all-pages or another page setting, page and screen events are refused);
+    --no-rudder-server maps the events as the transformer's own input."""
+    return Settings.from_rudder(config_from_args(args), rudder_server=not getattr(args, "no_rudder_server", False))
+
+
+def gateway_from_args(args: argparse.Namespace) -> dict[str, Any]:
+    """`received_at` and `through_gateway` for map_events, send and the archive functions, from
+    --received-at and --through-gateway; a --received-at that is not an RFC 3339 time is a CliError."""
+    received_at = getattr(args, "received_at", None)
+    if received_at is not None and parse_rfc3339(received_at) is None:
+        raise CliError(f"--received-at {received_at!r} is not an RFC 3339 time such as 2026-01-05T10:00:07.123Z")
+    return {"received_at": received_at, "through_gateway": bool(getattr(args, "through_gateway", False))}
+
+
+def add_gateway_options(parser: argparse.ArgumentParser) -> argparse._ArgumentGroup:
+    """Add the options of rudder-server's steps in front of Iterable's code (docs/pipeline.md)."""
+    group = parser.add_argument_group("rudder-server's steps in front of Iterable's code")
+    group.add_argument("--received-at", metavar="TIME",
+                       help="when rudder-server's gateway receives the events (RFC 3339; default: now): events "
+                            "with sentAt and originalTimestamp but no timestamp get their createdAt from it")
+    group.add_argument("--through-gateway", action="store_true",
+                       help="the events were stored by a gateway already (their receivedAt is kept); archives "
+                            "of RudderStack's own say so themselves")
+    group.add_argument("--no-rudder-server", action="store_true",
+                       help="map the events as the transformer's own input: no gateway, integrations, consent "
+                            "or message-type filter")
+    return group
 
 
 def add_settings_options(parser: argparse.ArgumentParser) -> argparse._ArgumentGroup:
