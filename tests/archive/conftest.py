@@ -3,6 +3,7 @@ ITERABLE_SIM_TEST_S3_ENDPOINT), else moto's server started here, in this process
 from __future__ import annotations
 
 import os
+import socket
 import uuid
 from typing import Iterator
 
@@ -19,11 +20,13 @@ def s3_endpoint() -> Iterator[str]:
         return
     from moto.server import ThreadedMotoServer
 
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    with socket.socket() as probe:  # a free port: moto 5.0.0, the floor, cannot tell the port it took for 0
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
-    host, port = server.get_host_and_port()
     try:
-        yield f"http://{host}:{port}"
+        yield f"http://127.0.0.1:{port}"
     finally:
         server.stop()
 
