@@ -381,8 +381,9 @@ def cmd_explore(args: argparse.Namespace, out: TextIO) -> int:
 
 
 
-EVENTS_HELP = ("JSON lines files (.gz allowed), directories of them, globs, or - for stdin (default); "
-               "a JSON file holding one event or a list is read whole")
+EVENTS_HELP = ("JSON lines files (.gz allowed), directories of them, globs, s3:// or gs:// URLs (the storage extra), "
+               "or - for stdin (default); a JSON file holding one event or a list is read whole; RudderStack's "
+               "gateway archives, gw_jobs dumps and /v1/batch or replay bodies are told by their content")
 
 # each command: its help, its function, and what adds its arguments to its parser (whatever that returns is unused)
 COMMANDS: dict[str, tuple[str, Command, Callable[[argparse.ArgumentParser], object]]] = {
