@@ -363,3 +363,22 @@ def test_cli_reads_json_documents_and_sets_bad_lines_aside(fake, tmp_path, capsy
     error = capsys.readouterr().err.splitlines()[-1]
     assert error.startswith(f"iterable-sim crosscheck: {lines}, line 2: not JSON (")
     assert error.endswith(" (and 1 more unreadable line): not compared")
+
+
+def test_cli_reads_rudderstacks_own_files_through_the_one_reader(fake, tmp_path):
+    """A gateway archive (the archiver's gzipped `{"userId", "payload", "createdAt", "messageId"}` lines) and a
+    /v1/batch body are compared event by event, as the same events in plain JSONL."""
+    _, url = fake
+    settings = tmp_path / "settings.json"
+    settings.write_text(json.dumps({"Config": CONFIG}))
+    archive = tmp_path / "archive.json.gz"
+    archive.write_bytes(gzip.compress("".join(json.dumps({"userId": "<<>>u1<<>>u1", "payload": event,
+                                                          "createdAt": "2026-01-05T10:00:08.456789Z",
+                                                          "messageId": f"m-{n}"}) + "\n"
+                                              for n, event in enumerate(EVENTS)).encode()))
+    body = tmp_path / "batch.json"
+    body.write_text(json.dumps({"batch": EVENTS, "sentAt": "2026-01-05T10:00:05.000Z"}))
+    for events in (archive, body):
+        out = io.StringIO()
+        assert main(["crosscheck", str(events), "--settings", str(settings), "--transformer", url], out) == 0
+        assert out.getvalue() == "3 events: 3 identical\n"

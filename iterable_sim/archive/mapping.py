@@ -8,6 +8,8 @@ event as RudderStack's processor does (`map_event`), and writes, one part per in
 - `out/refused/part-NNNNN.parquet`: one row per event that cannot be sent: RudderStack would not
   map it (stage "mapping", its status and message) or it is too large for Iterable (stage "size",
   413; its requests are written too); and per malformed line (stage "input", the reason);
+- both with where RudderStack kept the event (`Event.origin`): source_id, archive_date, archive_hour (the
+  archiver's path; for a gw_jobs dump row its source_id), null when the file does not say;
 - `out/summary.json`: events, requests, refused, filtered, malformed_lines, requests per endpoint.
 
 With `settings.rudder_server` on, rudder-server's steps come first: an event they drop on purpose is a
@@ -45,13 +47,15 @@ from iterable_sim.progress import PROGRESS_DELAY
 CHUNK_EVENTS = 10_000
 
 _NAMES = pa.dictionary(pa.int32(), pa.string())
+# Where RudderStack kept the event (`Event.origin`: the archiver's path, a gw_jobs row), null where unknown.
+ORIGIN_FIELDS = [("source_id", _NAMES), ("archive_date", _NAMES), ("archive_hour", pa.int8())]
 REQUEST_SCHEMA = pa.schema([
     ("source", _NAMES), ("line", pa.int64()), ("type", _NAMES), ("name", pa.string()), ("endpoint", _NAMES),
     ("email", pa.string()), ("userId", pa.string()), ("eventName", pa.string()), ("method", _NAMES),
-    ("url", _NAMES), ("body", pa.string())])
+    ("url", _NAMES), ("body", pa.string()), *ORIGIN_FIELDS])
 REFUSED_SCHEMA = pa.schema([
     ("source", _NAMES), ("line", pa.int64()), ("type", _NAMES), ("name", pa.string()), ("stage", _NAMES),
-    ("status", pa.int32()), ("error", pa.string()), ("field", pa.string())])
+    ("status", pa.int32()), ("error", pa.string()), ("field", pa.string()), *ORIGIN_FIELDS])
 
 
 def new_summary() -> dict[str, Any]:
@@ -151,20 +155,24 @@ def map_records(records: Iterable[Record], settings: Settings, source: str | Non
     append_request = [requests[name].append for name in REQUEST_SCHEMA.names]
     for record in records:
         where = source if source is not None else record.source
+        origin = record.origin
+        kept = (None, None, None) if origin is None else (origin.source_id, origin.date, origin.hour)
         if isinstance(record, MalformedLine):
             for name, value in zip(REFUSED_SCHEMA.names,
-                                   (where, record.line, None, None, "input", None, record.reason, None), strict=True):
+                                   (where, record.line, None, None, "input", None, record.reason, None, *kept),
+                                   strict=True):
                 refused[name].append(value)
             continue
         event = record.event
         kind, label = type_and_name(event)
-        result = map_one(0, event, settings, server, keep_event=False, through_gateway=record.through_gateway or server.through_gateway)
+        result = map_one(0, event, settings, server, keep_event=False,
+                         through_gateway=record.through_gateway or server.through_gateway)
         if result.error is not None or result.stopped is not None:
             err = result.error
             stage = "mapping" if result.stopped is None else result.step
             for name, value in zip(REFUSED_SCHEMA.names,
                                    (where, record.line, kind, label, stage, result.status, result.message,
-                                    err.field if err is not None else None), strict=True):
+                                    err.field if err is not None else None, *kept), strict=True):
                 refused[name].append(value)
             if not result.requests:
                 continue
@@ -177,12 +185,13 @@ def map_records(records: Iterable[Record], settings: Settings, source: str | Non
             if len(text) >= MAX_CATALOG_ITEM_BYTES:  # smaller cannot pass any of Iterable's size limits
                 too_large = too_large or size_problem(request)
             values = (where, record.line, kind, label, request.endpoint, _text(email), _text(user_id),
-                      _text(sent_name), request.method, request.url, text.decode())
+                      _text(sent_name), request.method, request.url, text.decode(), *kept)
             for append, value in zip(append_request, values, strict=True):
                 append(value)
         if too_large is not None:
             for name, value in zip(REFUSED_SCHEMA.names,
-                                   (where, record.line, kind, label, "size", PAYLOAD_TOO_LARGE, too_large, None),
+                                   (where, record.line, kind, label, "size", PAYLOAD_TOO_LARGE, too_large, None,
+                                    *kept),
                                    strict=True):
                 refused[name].append(value)
     return requests, refused

@@ -1,11 +1,18 @@
 """Mapping a partitioned archive on a Dask cluster, into the same Parquet parts and summary as one process.
 
-A partition is a file of the archive (as object-storage destinations write them: many gzipped
-JSON lines files). Each file is one task, `archive_map.map_file`, which streams it in chunks and
+A partition is a file of the archive, taken hour folder by hour folder. rudder-server's archiver writes
+`<sourceID>/gw/<YYYY-MM-DD>/<H>/<INSTANCE_ID>/` folders, each holding one gzipped JSON lines file per upload
+of a source: at most 100,000 events, uploaded every 5 minutes, sooner when that limit is reached
+(archiver/archiver.go:72-87, archiver/worker.go:55-129), so a dozen files an hour or more for a busy source.
+A task per file spreads the work as far as the archiver itself cut it (a task per hour folder would map a
+dozen files or more in a row, and make no more tasks than hours); `archive_files` lists the files hour by hour (the hour folders in numeric order, not
+as text), so parts are numbered in time order, and each row names its hour (`archive_date`,
+`archive_hour`) for grouping. Each file is one task, `archive_map.map_file`, which streams it in chunks and
 writes its own `requests/part-NNNNN.parquet` and `refused/part-NNNNN.parquet`; the summaries the
 tasks return are added up into `summary.json`. So the output is the same, part for part, as
-`map_archive` on the same files, and the workers need the files and `out` at the same paths (one
-machine, or a shared file system).
+`map_archive` on the same files. The workers read local files at the same paths (one machine, or a
+shared file system), or storage URLs (`s3://...`, with the `storage` extra and the credentials and
+endpoint in their environment, e.g. `AWS_ENDPOINT_URL`), and write to `out` at the same path.
 
 What differs from one process: the work spreads only as far as there are files (split one large
 file to spread it, e.g. bench/make_events.py --parts); parts are written in any order; standard

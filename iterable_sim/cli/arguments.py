@@ -1,16 +1,12 @@
 """The command line's input, shared by every `iterable-sim` command (cli.py and the cassette
-commands): events streamed for crosscheck, the settings file and flags, and the one-line `CliError`.
-A whole events file is read by `iterable_sim.archive.read_events`, archives by `read_archive`."""
+commands): the settings file and flags, and the one-line `CliError`. A whole events file is read by
+`iterable_sim.archive.read_events`, archives (and crosscheck's events) by `read_archive`."""
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
-import sys
 from pathlib import Path
-from typing import Any, Iterator
-
-import orjson
+from typing import Any
 
 from iterable_sim.exceptions import IterableSimError
 from iterable_sim.hosts import BASE_URLS
@@ -20,36 +16,6 @@ from iterable_sim.pipeline.gotime import parse_rfc3339
 
 class CliError(IterableSimError):
     """A problem with what was given on the command line, said in one line."""
-
-
-def stream_events(source: str, unreadable: list[tuple[int, str]]) -> Iterator[Any]:
-    """Events from a JSONL file (gzipped too) or standard input, a line at a time, so memory does not grow
-    with the file; a line that is not JSON goes to `unreadable` and the rest go on. A JSON document over
-    several lines (one event, or a list) is read whole."""
-    if source == "-":
-        name, stream = "standard input", sys.stdin.buffer
-    elif not Path(source).exists():
-        raise CliError(f"no such events file: {source}")
-    else:
-        name, stream = source, (gzip.open if source.endswith(".gz") else open)(source, "rb")
-    with stream:
-        lines = enumerate(stream, 1)
-        started = False
-        for number, line in lines:
-            if not line.strip():
-                continue
-            try:
-                value = orjson.loads(line)
-            except orjson.JSONDecodeError as err:
-                if started:
-                    unreadable.append((number, str(err)))
-                    continue
-                try:
-                    value = orjson.loads(line + b"".join(rest for _, rest in lines))
-                except orjson.JSONDecodeError as whole:
-                    raise CliError(f"{name}: neither JSON nor JSONL ({whole})") from None
-            started = True
-            yield from value if isinstance(value, list) else [value]
 
 
 def read_text(source: str, what: str) -> str:

@@ -12,12 +12,12 @@ from typing import Any, Callable, Iterable, Sequence, TextIO
 import orjson
 import pandas as pd
 
-from iterable_sim.archive.reader import ArchiveError, Event, MalformedLine, archive_files, read_archive, read_events
+from iterable_sim.archive.reader import ArchiveError, Event, MalformedLine, archive_files, events_only, read_archive, read_events
 from iterable_sim.archive.mapping import CHUNK_EVENTS, iter_mapped_lines, map_archive, map_records_in_memory
 from iterable_sim.archive.sending import send_stream
 from iterable_sim.cli.cassettes import cmd_cassettes, cmd_record, configure_cassettes, configure_record
 from iterable_sim.cli.arguments import (CliError, add_gateway_options, add_settings_options, config_from_args,
-                                        gateway_from_args, settings_from_args, stream_events)
+                                        gateway_from_args, settings_from_args)
 from iterable_sim.mapping.jsvalues import truthy
 from iterable_sim.limits import PAYLOAD_TOO_LARGE
 from iterable_sim.mapping.request import size_problem
@@ -351,18 +351,18 @@ def cmd_crosscheck(args: argparse.Namespace, out: TextIO) -> int:
 
     config = config_from_args(args)
     print_warnings(Settings.from_rudder(config), sys.stderr)
-    unreadable: list[tuple[int, str]] = []
+    unreadable: list[MalformedLine] = []
+    records = archive_records([args.events])
     try:
-        report = crosscheck(stream_events(args.events, unreadable), config, args.transformer, router=args.router,
+        report = crosscheck(events_only(records, unreadable), config, args.transformer, router=args.router,
                             progress=not args.no_progress)
     except (TransformerError, ValueError) as err:  # ValueError: a --router below 1
         raise CliError(str(err)) from None
     print(report.summary(), file=out)
     if unreadable:
-        number, reason = unreadable[0]
         others = len(unreadable) - 1
         more = f" (and {others} more unreadable line{'s' if others > 1 else ''})" if others else ""
-        raise CliError(f"{args.events}, line {number}: not JSON ({reason}){more}: not compared")
+        raise CliError(f"{unreadable[0]}{more}: not compared")
     if report.ok:
         return 0
     frame = report.frame()
@@ -399,8 +399,9 @@ def cmd_explore(args: argparse.Namespace, out: TextIO) -> int:
 
 
 
-EVENTS_HELP = ("JSON lines files (.gz allowed), directories of them, globs, or - for stdin (default); "
-               "a JSON file holding one event or a list is read whole")
+EVENTS_HELP = ("JSON lines files (.gz allowed), directories of them, globs, s3:// or gs:// URLs (the storage extra), "
+               "or - for stdin (default); a JSON file holding one event or a list is read whole; RudderStack's "
+               "gateway archives, gw_jobs dumps and /v1/batch or replay bodies are told by their content")
 
 # each command: its help, its function, and what adds its arguments to its parser (whatever that returns is unused)
 COMMANDS: dict[str, tuple[str, Command, Callable[[argparse.ArgumentParser], object]]] = {
@@ -448,7 +449,8 @@ COMMANDS: dict[str, tuple[str, Command, Callable[[argparse.ArgumentParser], obje
     "crosscheck": ("send events to your own rudder-transformer and compare its output with iterable_sim's "
                    "(exit 0: identical, 1: differences, 2: transformer unreachable or not answering as one)",
                    cmd_crosscheck, lambda p: (
-                       p.add_argument("events", help="JSON or JSONL file (.gz too), or - for stdin"),
+                       p.add_argument("events", help="JSON or JSONL file (.gz too; RudderStack's archives and request "
+                                                    "bodies too), a storage URL, or - for stdin"),
                        p.add_argument("--transformer", required=True, metavar="URL",
                                       help="rudder-transformer's base URL, such as http://127.0.0.1:9090"),
                        p.add_argument("--router", type=int, metavar="N",
