@@ -65,7 +65,7 @@ GROUND = {"clock", "collector", "exceptions", "former_paths", "hosts", "limits",
 # stand on the ground floor alone; sending on both; everything else above.
 WING_RULES = {
     "ground": set(),
-    "mapping": set(),
+    "mapping": {"pipeline"},
     "pipeline": set(),
     "mock": set(),
     "send": {"mapping", "pipeline", "mock"},
