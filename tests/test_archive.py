@@ -17,6 +17,8 @@ from iterable_sim.samples import sample_events
 
 SETTINGS = Settings(api_key="k", register_device_or_browser_api_key="d")
 
+RECEIVED = "2026-01-05T10:00:07.123Z"  # the gateway's clock: events without a timestamp get it as createdAt
+
 
 def track(user, n=0):
     return {"type": "track", "event": "Clicked", "userId": user, "messageId": f"m-{user}-{n}",
@@ -35,7 +37,7 @@ def write_lines(path, lines, *, gz=False):
 
 @pytest.fixture
 def archive(tmp_path):
-    """Two files (one gzipped, one with a malformed line and an event RudderStack refuses) in a directory."""
+    """Two files (one gzipped, one with a malformed line and an event rudder-server filters) in a directory."""
     folder = tmp_path / "archive"
     folder.mkdir()
     write_lines(folder / "a.jsonl.gz", [json.dumps(track("u1")), json.dumps(track("u2"))], gz=True)
@@ -108,22 +110,22 @@ def test_one_read_events_under_each_documented_name():
 
 
 def test_map_archive_writes_parquet_and_a_summary_that_agree_with_map_events(archive, tmp_path):
-    summary = map_archive(archive, SETTINGS, tmp_path / "out", chunk_events=2, progress=False)
+    summary = map_archive(archive, SETTINGS, tmp_path / "out", chunk_events=2, progress=False, received_at=RECEIVED)
     events = [r.event for r in read_archive(archive) if isinstance(r, Event)]
-    expected = map_events(events, SETTINGS)
+    expected = map_events(events, SETTINGS, received_at=RECEIVED)
     assert summary == json.loads((tmp_path / "out" / "summary.json").read_text())
-    assert {k: summary[k] for k in ("files", "events", "requests", "refused", "malformed_lines")} == {
-        "files": 2, "events": 5, "requests": 4, "refused": 1, "malformed_lines": 1}
+    assert {k: summary[k] for k in ("files", "events", "requests", "refused", "filtered", "malformed_lines")} == {
+        "files": 2, "events": 5, "requests": 4, "refused": 0, "filtered": 1, "malformed_lines": 1}
     assert summary["requests_per_endpoint"] == {"events/track": 4}
     requests = pd.read_parquet(tmp_path / "out" / "requests")
     assert requests["userId"].tolist() == ["u1", "u2", "u3", "u5"]
     assert [json.loads(body) for body in requests["body"]] == [r.json for r in expected.requests]
     refused = pd.read_parquet(tmp_path / "out" / "refused").sort_values("line")
-    assert refused["line"].tolist() == [2, 4] and refused["stage"].tolist() == ["input", "mapping"]
-    assert pd.isna(refused["status"].iloc[0]) and refused["status"].iloc[1] == 400
-    assert refused["error"].iloc[1] == str(expected.errors[0].error)
+    assert refused["line"].tolist() == [2, 4] and refused["stage"].tolist() == ["input", "event_filter"]
+    assert pd.isna(refused["status"].iloc[0]) and refused["status"].iloc[1] == 298  # the group call: filtered
+    assert refused["error"].iloc[1] == expected.filtered[0].message == "Message type not supported"
     # chunking never changes what is written
-    assert map_archive(archive, SETTINGS, tmp_path / "again", chunk_events=1000, progress=False) == summary
+    assert map_archive(archive, SETTINGS, tmp_path / "again", chunk_events=1000, progress=False, received_at=RECEIVED) == summary
     assert pd.read_parquet(tmp_path / "again" / "requests").equals(requests)
 
 
@@ -183,7 +185,7 @@ def test_send_stream_sends_chunk_by_chunk_and_keeps_compact_outcomes(tmp_path):
     def events():
         for n in range(25):
             seen_by_mock_when_read.append(len(mock.events_frame()))
-            yield track(f"u{n}", n) if n != 7 else {"type": "group", "userId": "g"}
+            yield track(f"u{n}", n) if n != 7 else {"type": "alias", "userId": "g"}  # no previousId: refused
 
     failed = io.BytesIO()
     report = send_stream(events(), SETTINGS, to=mock, chunk_events=10, failed_out=failed, progress=False)
@@ -191,8 +193,8 @@ def test_send_stream_sends_chunk_by_chunk_and_keeps_compact_outcomes(tmp_path):
     assert report.summary()["sent"] == 25 and report.summary()["delivered"] == 24 and report.summary()["failed"] == 1
     frame = report.frame()
     assert frame["event"].tolist() == list(range(25)) and frame.loc[7, "stage"] == "mapping"
-    assert [json.loads(line) for line in failed.getvalue().splitlines()] == [{"type": "group", "userId": "g"}]
-    expected = send([track(f"u{n}", n) if n != 7 else {"type": "group", "userId": "g"} for n in range(25)],
+    assert [json.loads(line) for line in failed.getvalue().splitlines()] == [{"type": "alias", "userId": "g"}]
+    expected = send([track(f"u{n}", n) if n != 7 else {"type": "alias", "userId": "g"} for n in range(25)],
                     SETTINGS, progress=False)
     assert frame["fate"].astype(str).tolist() == [o.fate for o in expected.outcomes]
 
@@ -200,7 +202,8 @@ def test_send_stream_sends_chunk_by_chunk_and_keeps_compact_outcomes(tmp_path):
 def test_send_stream_counts_malformed_lines_and_bounds_the_mock_journal(archive):
     report = send_stream(read_archive(archive), SETTINGS, chunk_events=2, progress=False)
     s = report.summary()
-    assert (s["sent"], s["delivered"], s["failed"], s["malformed_lines"]) == (5, 4, 1, 1)
+    assert (s["sent"], s["delivered"], s["filtered"], s["failed"], s["malformed_lines"]) == (5, 4, 1, 0, 1)
+    assert report.frame().query("fate == 'filtered'")["stage"].tolist() == ["event_filter"]  # the group call
     bad = report.frame().query("stage == 'input'")
     assert bad["line"].tolist() == [2] and bad["source"].astype(str).str.endswith("b.jsonl").all()
     assert report.mock.journal._entries.maxlen == send([track("u1")], SETTINGS, progress=False).mock.journal._entries.maxlen
@@ -215,8 +218,10 @@ def test_cli_map_out_writes_parquet_and_summary_and_goes_on_past_bad_lines(archi
                  "--out", str(tmp_path / "out"), "--no-progress"], out)
     assert code == 1  # a malformed line is reported, the rest is mapped
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
-    assert (summary["events"], summary["requests"], summary["refused"], summary["malformed_lines"]) == (5, 4, 1, 1)
-    assert "5 events from 2 file(s): 4 requests (events/track 4); 1 refused, 1 malformed lines" in out.getvalue()
+    assert (summary["events"], summary["requests"], summary["refused"], summary["filtered"],
+            summary["malformed_lines"]) == (5, 4, 0, 1, 1)
+    assert ("5 events from 2 file(s): 4 requests (events/track 4); 0 refused, 1 filtered, 1 malformed lines"
+            in out.getvalue())
     assert len(pd.read_parquet(tmp_path / "out" / "requests")) == 4
 
 
@@ -233,21 +238,22 @@ def test_cli_send_streams_an_archive_larger_than_a_chunk(archive, tmp_path, monk
     monkeypatch.setattr("iterable_sim.cli.commands.CHUNK_EVENTS", 2)
     out, failed = io.StringIO(), tmp_path / "failed.jsonl"
     assert main(["send", str(archive), "--format", "table", "--no-progress", "--failed-out", str(failed)], out) == 1
-    assert "5 sent, 4 delivered, 0 rejected, 1 failed, 1 malformed lines" in out.getvalue()
-    assert [json.loads(line)["userId"] for line in failed.read_text().splitlines()] == ["u4"]
+    assert "5 sent, 4 delivered, 1 filtered, 0 rejected, 0 failed, 1 malformed lines" in out.getvalue()
+    assert failed.read_text() == ""  # the group call is filtered: sending it again changes nothing
     out = io.StringIO()
     main(["send", str(archive), "--format", "jsonl", "--no-progress"], out)
     rows = [json.loads(line) for line in out.getvalue().splitlines()]
     assert [(row["line"], row["fate"]) for row in rows] == [(1, "delivered"), (2, "delivered"), (1, "delivered"),
-                                                            (2, "failed"), (4, "failed"), (5, "delivered")]
+                                                            (2, "failed"), (4, "filtered"), (5, "delivered")]
 
 
 def test_dask_maps_a_partitioned_archive_into_the_same_output(archive, tmp_path):
     pytest.importorskip("distributed")
     from iterable_sim.archive.on_dask import map_archive_dask
 
-    single = map_archive(archive, SETTINGS, tmp_path / "single", progress=False)
-    spread = map_archive_dask(archive, SETTINGS, tmp_path / "dask", cluster="local:2", progress=False)
+    single = map_archive(archive, SETTINGS, tmp_path / "single", progress=False, received_at=RECEIVED)
+    spread = map_archive_dask(archive, SETTINGS, tmp_path / "dask", cluster="local:2", progress=False,
+                              received_at=RECEIVED)
     assert spread == single
     for kind in ("requests", "refused"):
         assert sorted(p.name for p in (tmp_path / "dask" / kind).iterdir()) == ["part-00000.parquet",

@@ -24,7 +24,7 @@ def test_demo_maps_the_samples_without_a_key():
     code, text = run(["demo"])
     assert code == 0
     assert "users/registerDeviceToken" in text and "commerce/trackPurchase" in text
-    assert "Message type group not supported" in text
+    assert "Message type not supported" in text  # the group call: rudder-server filters it (298)
     assert "demo-api-key" not in text  # keys are masked
 
 
@@ -56,7 +56,7 @@ def test_map_reports_bad_input_in_one_line(tmp_path, capsys):
     out = io.StringIO()
     assert main(["map", str(tmp_path / "bad.jsonl")], out) == 1  # the bad line is reported, the rest mapped
     assert "bad.jsonl, line 2: not JSON" in capsys.readouterr().err
-    assert "userId or email is mandatory" in out.getvalue()  # line 1, mapped and refused by RudderStack
+    assert "request neither has anonymousId nor userId" in out.getvalue()  # line 1: refused by the gateway
     assert main(["map", str(tmp_path / "missing.json")], io.StringIO()) == 2
     assert "no such events file" in capsys.readouterr().err
 
@@ -115,8 +115,9 @@ def test_send_to_the_mock_reports_each_event_and_writes_what_was_not_delivered(t
     code, text = run(["send", events, "--format", "jsonl", "--no-progress", "--failed-out", str(failed)])
     assert code == 1  # not everything was delivered
     rows = [json.loads(line) for line in text.splitlines()]
-    assert [(r["event"], r["fate"]) for r in rows] == [(0, "delivered"), (1, "rejected"), (2, "failed")]
-    assert [json.loads(line)["userId"] for line in failed.read_text().splitlines()] == ["u2", "u3"]
+    assert [(r["event"], r["fate"]) for r in rows] == [(0, "delivered"), (1, "rejected"), (2, "filtered")]
+    assert rows[2]["stage"] == "event_filter" and rows[2]["status"] == 298
+    assert [json.loads(line)["userId"] for line in failed.read_text().splitlines()] == ["u2"]  # not the filtered
 
 
 def test_send_to_live_iterable_needs_a_key_and_a_confirmation(tmp_path, monkeypatch, capsys):
@@ -208,8 +209,12 @@ def test_the_sample_events_file_maps_like_any_events_file(capsys):
 
 def test_map_exits_1_when_an_event_is_refused_and_0_when_all_map(tmp_path, capsys):
     refused = tmp_path / "refused.json"
-    refused.write_text(json.dumps([{"type": "group", "userId": "u"}]))
+    refused.write_text(json.dumps([{"type": "alias", "userId": "u"}]))  # no previousId
     assert cli(["map", str(refused)], capsys)[0] == 1
+    filtered = tmp_path / "filtered.json"
+    filtered.write_text(json.dumps([{"type": "group", "userId": "u"}]))
+    code, out, _ = cli(["map", str(filtered)], capsys)
+    assert code == 0 and "Events rudder-server drops" in out and "Message type not supported" in out
     fine = tmp_path / "fine.json"
     fine.write_text(json.dumps([{"type": "track", "event": "Clicked", "userId": "u"}]))
     assert cli(["map", str(fine)], capsys)[0] == 0
@@ -300,7 +305,7 @@ def test_the_data_center_flag_takes_either_case(capsys):
     assert all("api.eu.iterable.com" in json.loads(line).get("url", "api.eu.iterable.com") for line in out.splitlines())
 
 
-BIG_TRACK = {"type": "track", "event": "Big", "userId": "u1", "properties": {"blob": "x" * 5_000_000}}
+BIG_TRACK = {"type": "track", "event": "Big", "userId": "u1", "properties": {"blob": "x" * 4_050_000}}  # under the gateway's 4,096,000 bytes, over Iterable's 4,000,000
 
 
 def test_map_says_an_event_too_large_for_iterable_cannot_be_sent(tmp_path, capsys):

@@ -81,11 +81,13 @@ def test_changed_settings_never_shows_keys():
 
 
 def _result(*endpoints, error=None, host="api.iterable.com", **body):
-    """A stand-in for one event's mapping: requests to `endpoints` (each with `body`), or an error."""
+    """One event's mapping: requests to `endpoints` (stand-ins, each with `body`), or an error."""
     from types import SimpleNamespace
 
+    from iterable_sim.mapping.results import EventResult
+
     requests = [SimpleNamespace(endpoint=e, url=f"https://{host}/api/{e}", json=dict(body)) for e in endpoints]
-    return SimpleNamespace(error=error, requests=requests)
+    return EventResult(0, None, requests, error)
 
 
 def test_each_kind_of_change_between_two_mappings_of_an_event():

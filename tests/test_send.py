@@ -37,7 +37,7 @@ def track(i: int, **extra) -> dict:
 
 def counts_add_up(report) -> None:
     s = report.summary()
-    assert s["delivered"] + s["rejected"] + s["failed"] == s["sent"] == len(report.events)
+    assert s["delivered"] + s["filtered"] + s["rejected"] + s["failed"] == s["sent"] == len(report.events)
     assert [o.index for o in report.outcomes] == list(range(len(report.events)))
 
 
@@ -53,8 +53,9 @@ def test_sample_events_each_get_an_outcome_and_one_bad_item_does_not_sink_its_bu
     assert report.requests_frame()["status"].tolist().count(400) >= 1
     assert len(report.mock.events_frame().query("eventType == 'customEvent'")) == 7
     # events RudderStack refuses never reach Iterable, and say why
-    assert frame.loc[5, "stage"] == "mapping" and "mandatory" in frame.loc[5, "reason"]
-    assert frame.loc[22, "reason"] == "Message type group not supported"
+    assert frame.loc[5, "stage"] == "gateway" and "neither has anonymousId nor userId" in frame.loc[5, "reason"]
+    assert (frame.loc[22, "fate"], frame.loc[22, "stage"], frame.loc[22, "status"]) == ("filtered", "event_filter", 298)
+    assert frame.loc[22, "reason"].startswith("Message type not supported: ")
 
 
 def test_partial_failure_in_a_bulk_update_is_attributed_to_its_event():
@@ -343,8 +344,9 @@ def test_resend_leaves_out_what_would_fail_again_and_says_so():
     first = its.send(sample_events(), ALL_PAGES, to=mock, progress=False)
     by_stage = first.frame().groupby(["fate", "stage"], dropna=False)["event"].apply(list).to_dict()
     undelivered = by_stage[("failed", "delivery")]
-    unmappable = by_stage[("failed", "mapping")]
-    assert undelivered and unmappable
+    unmappable = by_stage[("failed", "mapping")] + by_stage[("failed", "gateway")]
+    filtered = by_stage[("filtered", "event_filter")]  # the group call: rudder-server drops it, never re-sent
+    assert undelivered and unmappable and filtered
     mock.faults.clear()
     again = first.resend()
     assert again.events == [first.events[i] for i in undelivered]
@@ -352,7 +354,8 @@ def test_resend_leaves_out_what_would_fail_again_and_says_so():
     assert f"re-sent events {', '.join(map(str, undelivered))}" in repr(again)
     assert f"{len(unmappable)} that cannot succeed unchanged" in again.resent and "include_unmappable=True" in again.resent
     everything = first.resend(include_unmappable=True, include_rejected=True)
-    assert everything.summary()["sent"] == first.summary()["sent"] - first.summary()["delivered"]
+    assert everything.summary()["sent"] == (first.summary()["sent"] - first.summary()["delivered"]
+                                            - first.summary()["filtered"])
 
 
 EVENT = {"type": "track", "event": "Clicked", "userId": "u1"}

@@ -8,7 +8,10 @@ event as RudderStack's processor does (`map_event`), and writes, one part per in
 - `out/refused/part-NNNNN.parquet`: one row per event that cannot be sent: RudderStack would not
   map it (stage "mapping", its status and message) or it is too large for Iterable (stage "size",
   413; its requests are written too); and per malformed line (stage "input", the reason);
-- `out/summary.json`: events, requests, refused, malformed_lines, requests per endpoint.
+- `out/summary.json`: events, requests, refused, filtered, malformed_lines, requests per endpoint.
+
+With `settings.rudder_server` on, rudder-server's steps come first: an event they drop on purpose is a
+refused row whose stage is the step (e.g. "event_filter", status 298) and is counted as filtered, not refused.
 
 Rows are written in chunks, so memory holds one chunk at a time. `dask_archive.map_archive_dask`
 writes the same parts and summary from a Dask cluster.
@@ -26,12 +29,16 @@ import pyarrow.parquet as pq
 from tqdm.auto import tqdm
 
 from iterable_sim.archive.reader import STDIN, Event, MalformedLine, Record, archive_files, read_file
+from iterable_sim.clock import SystemClock
 from iterable_sim.collector import collector_paused
 from iterable_sim.limits import MAX_CATALOG_ITEM_BYTES, PAYLOAD_TOO_LARGE
 from iterable_sim.mapping.request import size_problem
-from iterable_sim.mapping import map_event
+from iterable_sim.mapping.results import EventResult, MappingResults, map_one
+from iterable_sim.mapping.rudder_server import RudderServer
+from iterable_sim.pipeline.eventfilter import FILTER_EVENT_CODE
+from iterable_sim.pipeline.fates import STEPS
 from iterable_sim.mapping.names import event_name, identity
-from iterable_sim.mapping.request import MappingError, json_bytes
+from iterable_sim.mapping.request import json_bytes
 from iterable_sim.mapping.settings import Settings
 from iterable_sim.progress import PROGRESS_DELAY
 
@@ -48,7 +55,8 @@ REFUSED_SCHEMA = pa.schema([
 
 
 def new_summary() -> dict[str, Any]:
-    return {"files": 0, "events": 0, "requests": 0, "refused": 0, "malformed_lines": 0, "requests_per_endpoint": {}}
+    return {"files": 0, "events": 0, "requests": 0, "refused": 0, "filtered": 0, "malformed_lines": 0,
+            "requests_per_endpoint": {}}
 
 
 def merge_summaries(summaries: Iterable[dict[str, Any]], warnings: Iterable[str] = ()) -> dict[str, Any]:
@@ -56,7 +64,7 @@ def merge_summaries(summaries: Iterable[dict[str, Any]], warnings: Iterable[str]
     total = new_summary()
     endpoints: Counter[str] = Counter()
     for part in summaries:
-        for key in ("files", "events", "requests", "refused", "malformed_lines"):
+        for key in ("files", "events", "requests", "refused", "filtered", "malformed_lines"):
             total[key] += part[key]
         endpoints.update(part["requests_per_endpoint"])
     total["requests_per_endpoint"] = dict(sorted(endpoints.items()))
@@ -65,13 +73,15 @@ def merge_summaries(summaries: Iterable[dict[str, Any]], warnings: Iterable[str]
 
 
 def map_archive(sources: Iterable[str | Path] | str | Path, settings: Settings, out: str | Path, *,
-                chunk_events: int = CHUNK_EVENTS, progress: bool = True) -> dict[str, Any]:
-    """Map every event of the archive into Parquet parts under `out`; return (and write) the summary."""
+                chunk_events: int = CHUNK_EVENTS, progress: bool = True, received_at: Any = None) -> dict[str, Any]:
+    """Map every event of the archive into Parquet parts under `out`; return (and write) the summary.
+    `received_at`: the gateway's clock for events no gateway stored yet (see `RudderServer`); default now."""
     files = archive_files(sources)
+    received_at = run_instant(received_at)
     out = prepare_output(out)
     bar = tqdm(desc="mapping", unit=" events", delay=PROGRESS_DELAY, disable=not progress)
     try:
-        parts = [map_file(name, part, settings, out, chunk_events=chunk_events, bar=bar)
+        parts = [map_file(name, part, settings, out, chunk_events=chunk_events, bar=bar, received_at=received_at)
                  for part, name in enumerate(files)]
     finally:
         bar.close()
@@ -94,7 +104,7 @@ def write_summary(out: Path, summary: dict[str, Any]) -> dict[str, Any]:
 
 
 def map_file(name: str, part: int, settings: Settings, out: str | Path, *, chunk_events: int = CHUNK_EVENTS,
-             bar: Any = None) -> dict[str, Any]:
+             bar: Any = None, received_at: Any = None) -> dict[str, Any]:
     """Map one file into part `part` of `out`'s requests and refused; its summary."""
     out = Path(out)
     summary = new_summary()
@@ -105,17 +115,20 @@ def map_file(name: str, part: int, settings: Settings, out: str | Path, *, chunk
     with pq.ParquetWriter(out / "requests" / file_name, REQUEST_SCHEMA) as requests_out, \
             pq.ParquetWriter(out / "refused" / file_name, REFUSED_SCHEMA) as refused_out:
         records = read_file(name)
+        server = RudderServer(settings, received_at=received_at)
         while True:
             with collector_paused():  # the chunk's objects are garbage together after it: no cycles to hunt
                 chunk = list(itertools.islice(records, chunk_events))
-                requests, refused = map_records(chunk, settings, label)
+                requests, refused = map_records(chunk, settings, label, server)
             if not chunk:
                 break
             events = sum(1 for r in chunk if isinstance(r, Event))
             summary["events"] += events
             summary["malformed_lines"] += len(chunk) - events
             summary["requests"] += len(requests["line"])
-            summary["refused"] += sum(1 for stage in refused["stage"] if stage != "input")
+            dropped = sum(1 for row in zip(refused["stage"], refused["status"], strict=True) if _filtered(*row))
+            summary["filtered"] += dropped
+            summary["refused"] += sum(1 for stage in refused["stage"] if stage != "input") - dropped
             endpoints.update(requests["endpoint"])
             requests_out.write_table(pa.table(requests, schema=REQUEST_SCHEMA))
             refused_out.write_table(pa.table(refused, schema=REFUSED_SCHEMA))
@@ -126,8 +139,10 @@ def map_file(name: str, part: int, settings: Settings, out: str | Path, *, chunk
 
 
 def map_records(records: Iterable[Record], settings: Settings, source: str | None = None,
-                ) -> tuple[dict[str, list[Any]], dict[str, list[Any]]]:
-    """Map a chunk of records: the columns of its requests and of its refused events and malformed lines."""
+                server: RudderServer | None = None) -> tuple[dict[str, list[Any]], dict[str, list[Any]]]:
+    """Map a chunk of records: the columns of its requests and of its refused (or filtered) events and
+    malformed lines. `server`: rudder-server's steps, by default `RudderServer(settings)`."""
+    server = server if server is not None else RudderServer(settings)
     requests: dict[str, list[Any]] = {name: [] for name in REQUEST_SCHEMA.names}
     refused: dict[str, list[Any]] = {name: [] for name in REFUSED_SCHEMA.names}
     append_request = [requests[name].append for name in REQUEST_SCHEMA.names]
@@ -140,16 +155,18 @@ def map_records(records: Iterable[Record], settings: Settings, source: str | Non
             continue
         event = record.event
         kind, label = type_and_name(event)
-        try:
-            mapped = map_event(event, settings)
-        except MappingError as err:
+        result = map_one(0, event, settings, server, keep_event=False, through_gateway=_through_gateway(record))
+        if result.error is not None or result.stopped is not None:
+            err = result.error
+            stage = "mapping" if result.stopped is None else result.step
             for name, value in zip(REFUSED_SCHEMA.names,
-                                   (where, record.line, kind, label, "mapping", err.status, str(err), err.field),
-                                   strict=True):
+                                   (where, record.line, kind, label, stage, result.status, result.message,
+                                    err.field if err is not None else None), strict=True):
                 refused[name].append(value)
-            continue
+            if not result.requests:
+                continue
         too_large = None
-        for request in mapped:
+        for request in result.requests:
             body = request.json
             email, user_id = identity(body)
             sent_name = body.get("eventName") if isinstance(body, dict) else None
@@ -168,24 +185,63 @@ def map_records(records: Iterable[Record], settings: Settings, source: str | Non
     return requests, refused
 
 
-def iter_mapped_lines(records: Iterable[Record], settings: Settings) -> Iterator[dict[str, Any]]:
-    """One JSON-ready line per request, per refused event and per malformed line, as events stream by."""
+def iter_mapped_lines(records: Iterable[Record], settings: Settings, *,
+                      received_at: Any = None) -> Iterator[dict[str, Any]]:
+    """One JSON-ready line per request, per refused or filtered event and per malformed line, as events
+    stream by."""
     index = 0
+    server = RudderServer(settings, received_at=received_at)
     for record in records:
         if isinstance(record, MalformedLine):
             yield {"source": record.source, "line": record.line, "error": record.reason, "stage": "input"}
             continue
-        try:
-            requests = map_event(record.event, settings)
-        except MappingError as err:
-            yield {"event": index, "error": str(err), "status": err.status}
+        result = map_one(index, record.event, settings, server, keep_event=False,
+                         through_gateway=_through_gateway(record))
+        if result.stopped is not None:  # rudder-server's step: a drop is not an error
+            yield {"event": index, "filtered" if result.filtered else "error": result.message,
+                   "status": result.status, "stage": result.step}
+        elif result.error is not None:
+            yield {"event": index, "error": str(result.error), "status": result.error.status}
         else:
+            requests = result.requests
             for request in requests:
                 yield {"event": index, "method": request.method, "url": request.url, "json": request.json}
             too_large = next(filter(None, map(size_problem, requests)), None)
             if too_large is not None:
                 yield {"event": index, "error": too_large, "status": PAYLOAD_TOO_LARGE}
         index += 1
+
+
+def map_records_in_memory(records: Iterable[Record], settings: Settings,
+                          malformed: list[MalformedLine] | None = None, *, received_at: Any = None) -> MappingResults:
+    """`map_events` over archive records, each event taken as its record says (through a gateway or not);
+    malformed lines are appended to `malformed` when given, else skipped."""
+    server = RudderServer(settings, received_at=received_at)
+    results: list[EventResult] = []
+    for record in records:
+        if isinstance(record, MalformedLine):
+            if malformed is not None:
+                malformed.append(record)
+            continue
+        results.append(map_one(len(results), record.event, settings, server,
+                               through_gateway=_through_gateway(record)))
+    return MappingResults(settings, results)
+
+
+def run_instant(received_at: Any) -> Any:
+    """The gateway's clock for a whole run: `received_at`, else now (seconds since the epoch), read once so
+    that every file and every Dask task of the run sees the same instant."""
+    return received_at if received_at is not None else SystemClock().now()
+
+
+def _filtered(stage: str, status: int | None) -> bool:
+    """A refused row that rudder-server dropped on purpose (298 filtered, 200 a suppressed user's event)."""
+    return stage in STEPS and status in (FILTER_EVENT_CODE, 200)
+
+
+def _through_gateway(record: Event) -> bool:
+    """Whether a gateway stored the record's event (an archive's payload)."""
+    return record.through_gateway
 
 
 def type_and_name(event: Any) -> tuple[str | None, str | None]:

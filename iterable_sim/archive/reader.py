@@ -38,6 +38,7 @@ class Event:
     source: str
     line: int
     event: Any
+    through_gateway: bool = False  # a gateway stored the event already (an archive's payload)
 
 
 @dataclass(frozen=True, slots=True)

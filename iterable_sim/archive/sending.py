@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 MOCK_EVENT_LIMIT = 10_000  # the events (and purchases) per project a mock made here keeps: the newest
-FATES = ("delivered", "rejected", "failed")
+FATES = ("delivered", "filtered", "rejected", "failed")
 OUTCOME_COLUMNS = ["event", "source", "line", "type", "name", "fate", "status", "reason", "stage", "endpoints",
                    "attempts", "possible_duplicates"]
 
@@ -78,7 +78,7 @@ class StreamReport:
         state = ", interrupted" if self.interrupted else ""
         doubts = f", {s['possibly_duplicated']:,} possibly stored more than once" if s["possibly_duplicated"] else ""
         return (f"<StreamReport to {self.target}: {s['sent']:,} sent, {s['delivered']:,} delivered, "
-                f"{s['rejected']:,} rejected, {s['failed']:,} failed, {s['malformed_lines']:,} malformed lines{doubts}; "
+                f"{s['filtered']:,} filtered, {s['rejected']:,} rejected, {s['failed']:,} failed, {s['malformed_lines']:,} malformed lines{doubts}; "
                 f"{s['requests']:,} requests{state}>")
 
 
@@ -91,11 +91,14 @@ def send_stream(events: Iterable[Any], settings: Settings, to: Target = None, *,
     `to` is as for `send()`; None makes one in-process mock on simulated time for the whole stream
     (its journal keeps the last MOCK_JOURNAL_LIMIT entries, its projects the newest MOCK_EVENT_LIMIT
     events and purchases: profiles are all kept). `failed_out` receives each event not
-    delivered (failed or rejected) as a JSON line; `on_outcome` each outcome row as it is known.
-    Other keyword arguments go to `send()` (retry, timeout, pace, stable_event_ids, clock).
+    delivered (failed or rejected; not the ones rudder-server filters) as a JSON line; `on_outcome` each
+    outcome row as it is known. An archive record says whether a gateway stored its event
+    (`Event.through_gateway`); `through_gateway=` stands for plain events. Other keyword arguments go to
+    `send()` (retry, timeout, pace, stable_event_ids, clock, received_at).
     """
     if chunk_events < 1:
         raise StreamError(f"chunk_events must be positive, got {chunk_events}")
+    default_through = bool(send_options.pop("through_gateway", False))  # for plain events; a record knows
     made_mock = None
     if to is None:
         made_mock = to = fresh_mock(settings, send_options.pop("clock", None), event_limit=MOCK_EVENT_LIMIT)
@@ -106,10 +109,12 @@ def send_stream(events: Iterable[Any], settings: Settings, to: Target = None, *,
     bar = tqdm(desc="sending", unit=" events", delay=PROGRESS_DELAY, disable=not progress)
     try:
         while chunk := list(itertools.islice(records, chunk_events)):
-            events = [r.event if isinstance(r, Event) else r for r in chunk if not isinstance(r, MalformedLine)]
+            kept = [r for r in chunk if not isinstance(r, MalformedLine)]
+            events = [r.event if isinstance(r, Event) else r for r in kept]
             outcomes: Iterable[EventOutcome] = ()
             if events:
-                sent = send(events, settings, to=to, progress=False, **send_options)
+                through = [r.through_gateway if isinstance(r, Event) else default_through for r in kept]
+                sent = send(events, settings, to=to, progress=False, through_gateway=through, **send_options)
                 report.target = sent.target
                 report.duration += sent.duration
                 report.counts["requests"] += len(sent.deliveries)
@@ -161,7 +166,7 @@ class _Keeper:
         kind, name = type_and_name(event)
         self._row(source, line, kind, name, outcome.fate, outcome.status, outcome.reason, outcome.stage,
                   ", ".join(outcome.endpoints), outcome.attempts, outcome.possible_duplicates)
-        if self.failed_out is not None and outcome.fate != "delivered":
+        if self.failed_out is not None and outcome.fate in ("failed", "rejected"):
             self.failed_out.write(json_bytes(event)[0] + b"\n")
 
     def _row(self, source: str | None, line: int | None, kind: Any, name: Any, fate: str, status: int | None,

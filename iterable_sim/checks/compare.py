@@ -5,6 +5,7 @@ from typing import Any, Iterable, Sequence
 
 import pandas as pd
 
+from iterable_sim.clock import SystemClock
 from iterable_sim.exceptions import IterableSimError
 from iterable_sim.hosts import data_center_of
 from iterable_sim.mapping.jsvalues import UNDEFINED
@@ -25,19 +26,23 @@ class CompareError(IterableSimError, ValueError):
 
 
 def compare_settings(events: Iterable[Any], a: Settings, b: Settings, *, labels: Sequence[str] = ("a", "b"),
-                     changes_only: bool = False) -> pd.DataFrame:
+                     changes_only: bool = False, received_at: Any = None) -> pd.DataFrame:
     """One row per event: what it maps to under settings `a` and under `b`, side by side, and the change.
 
     `change` joins the kinds in `CHANGES` that apply ("renamed, body changed"); `detail` says what
     changed ("eventName: 'Pricing page' → 'Loaded a Page'"). The `labels` name the two columns that
-    describe each side. `changes_only` keeps only the events whose outcome differs.
+    describe each side. `changes_only` keeps only the events whose outcome differs. Both sides are mapped
+    as received by rudder-server's gateway at one instant, `received_at` (default now), so that only the
+    settings differ.
     """
     label_a, label_b = labels
     if label_a == label_b:
         raise CompareError("compare_settings needs two different labels")
     events = list(events)
     rows = []
-    for left, right in zip(map_events(events, a), map_events(events, b), strict=True):
+    received_at = received_at if received_at is not None else SystemClock().now()
+    for left, right in zip(map_events(events, a, received_at=received_at),
+                           map_events(events, b, received_at=received_at), strict=True):
         change, detail = _change(left, right)
         event = left.event if isinstance(left.event, dict) else {}
         rows.append({"event": left.index, "type": event.get("type"), "name": event_name(event), "change": change,
@@ -63,6 +68,10 @@ def changed_settings(a: Settings, b: Settings) -> dict[str, tuple[Any, Any]]:
 
 def describe(result: EventResult) -> str:
     """A short account of one event's outcome: its requests ("events/track 'Pricing page'"), or its refusal."""
+    if result.filtered:
+        return f"filtered by rudder-server ({result.step}): {result.message}"
+    if result.stopped is not None:
+        return f"refused by rudder-server ({result.step}): {result.message}"
     if result.error is not None:
         return f"refused: {result.error}"
     if not result.requests:
@@ -83,7 +92,7 @@ def _describe_request(request: Request) -> str:
 def _change(left: EventResult, right: EventResult) -> tuple[str, str]:
     """What the second settings do to an event against the first: the kinds of change ("moved",
     "renamed", ...) and their details, or ("unchanged", "")."""
-    if left.error is not None or right.error is not None:
+    if not left.ok or not right.ok:
         return _refusal_change(left, right)
     kinds: list[str] = []
     details: list[str] = []
@@ -98,13 +107,13 @@ ChangeParts = tuple[list[str], list[str]]  # kinds of change, and their details
 
 
 def _refusal_change(left: EventResult, right: EventResult) -> tuple[str, str]:
-    """The change for an event that one of the settings (or both) refuse."""
-    if left.error is None:
-        return "dropped", f"refused: {right.error}"
-    if right.error is None:
-        return "now sent", f"was refused: {left.error}"
-    if str(left.error) != str(right.error):
-        return "refused differently", f"{left.error} → {right.error}"
+    """The change for an event that one of the settings (or both) refuse or filter."""
+    if left.ok:
+        return "dropped", describe(right)
+    if right.ok:
+        return "now sent", f"was {describe(left)}"
+    if describe(left) != describe(right):
+        return "refused differently", f"{left.message} → {right.message}"
     return "unchanged", ""
 
 

@@ -12,8 +12,8 @@ from typing import Any, Callable, Iterable, Sequence, TextIO
 import orjson
 import pandas as pd
 
-from iterable_sim.archive.reader import ArchiveError, MalformedLine, archive_files, events_only, read_archive, read_events
-from iterable_sim.archive.mapping import CHUNK_EVENTS, iter_mapped_lines, map_archive
+from iterable_sim.archive.reader import ArchiveError, Event, MalformedLine, archive_files, read_archive, read_events
+from iterable_sim.archive.mapping import CHUNK_EVENTS, iter_mapped_lines, map_archive, map_records_in_memory
 from iterable_sim.archive.sending import send_stream
 from iterable_sim.cli.cassettes import cmd_cassettes, cmd_record, configure_cassettes, configure_record
 from iterable_sim.cli.arguments import SETTINGS_HELP, CliError, add_settings_options, settings_from_args, stream_events
@@ -95,7 +95,7 @@ def cmd_map(args: argparse.Namespace, out: TextIO) -> int:
     if args.format == "jsonl":
         return map_streamed(args, records, settings, out)
     bad: list[MalformedLine] = []
-    results = map_events(events_only(records, bad), settings)
+    results = map_records_in_memory(records, settings, bad)
     nothing_readable(len(results), bad)
     print_warnings(settings, sys.stderr)
     print_malformed(bad, sys.stderr)
@@ -112,7 +112,17 @@ def cmd_map(args: argparse.Namespace, out: TextIO) -> int:
                 for r in results if r.index in too_large]
         errors = pd.concat([errors, pd.DataFrame(rows, columns=errors.columns)]).sort_values("event", kind="stable")
     print_frame(errors, out, max_colwidth=60)
+    print_filtered(results, out)
     return args.exit_code
+
+
+def print_filtered(results: MappingResults, out: TextIO) -> None:
+    """The events rudder-server drops before the transformer, when there are any (not an error: exit 0)."""
+    filtered = results.filtered_frame()
+    if len(filtered):
+        print("\nEvents rudder-server drops before Iterable's transformer (filtered: neither sent nor failed):",
+              file=out)
+        print_frame(filtered, out, max_colwidth=90)
 
 
 def map_streamed(args: argparse.Namespace, records: Iterable[Any], settings: Settings, out: TextIO) -> int:
@@ -145,7 +155,8 @@ def map_to_directory(args: argparse.Namespace, settings: Settings, out: TextIO) 
     args.exit_code = 1 if summary["refused"] or summary["malformed_lines"] else 0
     endpoints = ", ".join(f"{name} {count:,}" for name, count in summary["requests_per_endpoint"].items())
     print(f"{summary['events']:,} events from {summary['files']:,} file(s): {summary['requests']:,} requests "
-          f"({endpoints or 'none'}); {summary['refused']:,} refused, {summary['malformed_lines']:,} malformed "
+          f"({endpoints or 'none'}); {summary['refused']:,} refused, {summary['filtered']:,} filtered, "
+          f"{summary['malformed_lines']:,} malformed "
           f"lines. Written to {args.out}/requests, {args.out}/refused (Parquet) and {args.out}/summary.json",
           file=out)
     return args.exit_code
@@ -205,6 +216,7 @@ def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
     print_frame(results.requests_frame()[REQUEST_COLUMNS], out)
     print("\nEvents RudderStack would not send:", file=out)
     print_frame(results.errors_frame(), out, max_colwidth=60)
+    print_filtered(results, out)
     print(f"\n{results!r}", file=out)
     print("\n" + "=" * 100 + "\nThe same events sent to the embedded mock Iterable (in-process, no key, nothing leaves "
           "this machine):\n", file=out)
@@ -244,11 +256,12 @@ def cmd_send(args: argparse.Namespace, out: TextIO) -> int:
 
 def send_small(args: argparse.Namespace, records: list[Any], settings: Settings, to: str | None, out: TextIO) -> int:
     """A send that fits in one chunk: every event's fate and every call shown as tables."""
-    bad: list[MalformedLine] = []
-    events = list(events_only(records, bad))
+    bad = [record for record in records if isinstance(record, MalformedLine)]
+    kept = [record for record in records if isinstance(record, Event)]
     print_malformed(bad, sys.stderr)
     try:
-        report = send(events, settings, to=to, stable_event_ids=args.stable_event_ids, progress=not args.no_progress)
+        report = send([record.event for record in kept], settings, to=to, stable_event_ids=args.stable_event_ids,
+                      progress=not args.no_progress, through_gateway=[record.through_gateway for record in kept])
     except ValueError as err:  # a --to that is neither mock, live nor a URL; a key no header can carry
         raise CliError(str(err)) from None
     # the outcome and the events to re-send are settled before any output, which a closed pipe may cut short
@@ -268,7 +281,7 @@ def send_streamed(args: argparse.Namespace, records: Iterable[Any], settings: Se
     args.exit_code = 0
 
     def write_row(row: dict[str, Any]) -> None:
-        if row["fate"] != "delivered":
+        if row["fate"] not in ("delivered", "filtered"):
             args.exit_code = 1
         out.write(orjson.dumps(row).decode() + "\n")
 

@@ -64,9 +64,25 @@ def _put(columns: dict[str, list[Any]], key: str, row: int, value: Any) -> None:
     cells.append(value)
 
 
+ERROR_COLUMNS = ["event", "type", "name", "step", "status", "error", "field"]
+FILTERED_COLUMNS = ["event", "type", "name", "step", "status", "reason"]
+
+
 def errors_frame(results: "MappingResults") -> pd.DataFrame:
-    rows = [{"event": r.index, "type": r.event.get("type") if isinstance(r.event, dict) else None,
-             "name": event_name(r.event), "status": r.error.status, "error": str(r.error),
-             "field": r.error.field}
-            for r in results.errors if r.error is not None]
-    return pd.DataFrame(rows, columns=["event", "type", "name", "status", "error", "field"])
+    """The events refused: `step` is "transformer" (RudderStack's Iterable code) or the rudder-server step."""
+    rows = [{"event": r.index, "type": _type(r.event), "name": event_name(r.event), "step": r.step,
+             "status": r.status, "error": r.message, "field": r.error.field if r.error is not None else None}
+            for r in results.errors]
+    return pd.DataFrame(rows, columns=ERROR_COLUMNS)
+
+
+def filtered_frame(results: "MappingResults") -> pd.DataFrame:
+    """The events rudder-server drops on purpose, with the rule that drops each and its source."""
+    rows = [{"event": r.index, "type": _type(r.event), "name": event_name(r.event), "step": r.step,
+             "status": r.status, "reason": r.stopped.reason if r.stopped is not None else ""}
+            for r in results.filtered]
+    return pd.DataFrame(rows, columns=FILTERED_COLUMNS)
+
+
+def _type(event: Any) -> Any:
+    return event.get("type") if isinstance(event, dict) else None

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import difflib
 import json
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from functools import cached_property
 from types import MappingProxyType
 from typing import Any, Literal, Mapping
@@ -12,8 +12,9 @@ from iterable_sim.exceptions import IterableSimError
 from iterable_sim.hosts import BASE_URLS
 from iterable_sim.mapping.jsvalues import js_string, truthy
 from iterable_sim.pipeline.definition import KNOWN_KEYS
-from iterable_sim.pipeline.workspace import IterableDestination
+from iterable_sim.pipeline.run import PipelineConfig
 from iterable_sim.pipeline.usertransform import UserTransformation
+from iterable_sim.pipeline.workspace import IterableDestination
 from iterable_sim.redact import mask
 
 
@@ -55,6 +56,12 @@ class Settings:
     RudderStack destination Config as RudderStack does: values pass through unchanged, and each
     surprise RudderStack would not tell you about is recorded in `warnings`.
 
+    `rudder_server` (default on) puts rudder-server's steps in front of the mapping, as a deployment
+    does: the gateway's enrichment, the `integrations` object, consent, the supported message types and
+    a user transformation (`iterable_sim.pipeline`); off, the events are taken as the transformer's own
+    input, as the conformance checks feed it. `pipeline` gives those steps a context beyond the Config
+    (destination and source IDs, a user transformation): see `pipeline_config()`.
+
     The page settings differ between the two: built directly, Track All Pages is on unless you say
     otherwise; read from a Config, a page setting the Config does not hold is off, as RudderStack's
     code reads it (`if (trackAllPages)`), and so it is for the command line's flags.
@@ -75,6 +82,8 @@ class Settings:
     # The RudderStack Config these settings were read from (from_rudder), as given: it decides the
     # null api_key header and, as RudderStack's router groups events, which jobs share batches.
     rudder_config: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
+    rudder_server: bool = True
+    pipeline: PipelineConfig | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.data_center, str) or self.data_center not in BASE_URLS:
@@ -83,20 +92,23 @@ class Settings:
             value = getattr(self, name)
             if value is not None and not isinstance(value, str):
                 raise SettingsError(f"{name} must be a string or None, got {type(value).__name__}")
-        for name in FLAGS:
+        for name in (*FLAGS, "rudder_server"):
             value = getattr(self, name)
             if not isinstance(value, bool):
                 raise SettingsError(f"{name} must be True or False, got {value!r}")
+        _check_pipeline(self.pipeline)
         object.__setattr__(self, "warnings", tuple(self.warnings) + tuple(_page_warnings(self)))
         object.__setattr__(self, "rudder_config", None)  # built directly (or replaced): no Config stands behind it
 
     @classmethod
-    def from_rudder(cls, config: Mapping[str, Any] | None) -> "Settings":
+    def from_rudder(cls, config: Mapping[str, Any] | None, *, rudder_server: bool = True,
+                    pipeline: PipelineConfig | None = None) -> "Settings":
         """Read a RudderStack destination Config exactly as RudderStack's Iterable destination does.
 
         Any value is taken as RudderStack takes it (with a warning when that surprises); only a
         `config` that is not a mapping at all raises SettingsError. A whole destination as RudderStack
-        exports it (`{"id": ..., "config": {...}}`) is read by its config.
+        exports it (`{"id": ..., "config": {...}}`) is read by its config. `rudder_server` and `pipeline`
+        are the fields of that name.
         """
         if config is not None and not isinstance(config, Mapping):
             raise SettingsError(f"Settings.from_rudder takes a RudderStack destination Config, a mapping such as "
@@ -110,6 +122,10 @@ class Settings:
         for name in PAGE_FLAGS:
             values.setdefault(name, False)
         settings = cls.__new__(cls)
+        if not isinstance(rudder_server, bool):
+            raise SettingsError(f"rudder_server must be True or False, got {rudder_server!r}")
+        _check_pipeline(pipeline)
+        values.update(rudder_server=rudder_server, pipeline=pipeline)
         for f in fields(cls):
             if f.name != "rudder_config":
                 object.__setattr__(settings, f.name, values.get(f.name, f.default))
@@ -120,6 +136,17 @@ class Settings:
     def to_rudder(self) -> dict[str, Any]:
         """The RudderStack destination Config these settings stand for."""
         return {key: getattr(self, name) for name, key in RUDDER_KEYS.items()}
+
+    def pipeline_config(self) -> PipelineConfig | None:
+        """What rudder-server's steps read for these settings (None when `rudder_server` is off): the
+        `pipeline` given, with this Config as its destination Config (the one the consent and
+        connection-mode filters read: `rudder_config`, else `to_rudder()`)."""
+        if not self.rudder_server:
+            return None
+        config = dict(self.rudder_config) if self.rudder_config is not None else self.to_rudder()
+        if self.pipeline is None:
+            return PipelineConfig(destination_config=config)
+        return replace(self.pipeline, destination_config=config)
 
     @cached_property
     def base_url(self) -> str:
@@ -168,13 +195,19 @@ class Settings:
     def __repr__(self) -> str:
         parts = []
         for f in fields(self):
-            if f.name in ("warnings", "rudder_config"):
+            if f.name in ("warnings", "rudder_config", "pipeline") or (f.name == "rudder_server" and self.rudder_server):
                 continue
             value = getattr(self, f.name)
             parts.append(f"{f.name}={mask(value) if f.name in KEY_FIELDS and value is not None else repr(value)}")
         if self.warnings:
             parts.append(f"warnings=<{len(self.warnings)}>")
         return f"Settings({', '.join(parts)})"
+
+
+def _check_pipeline(pipeline: Any) -> None:
+    if pipeline is not None and not isinstance(pipeline, PipelineConfig):
+        raise SettingsTypeError(f"pipeline must be an iterable_sim.pipeline.PipelineConfig or None, not "
+                                f"{type(pipeline).__name__}")
 
 
 def require_settings(settings: Any) -> None:

@@ -127,7 +127,8 @@ def as_pipeline_config(config: Any) -> PipelineConfig:
                             f"not {type(config).__name__}")
 
 
-def _time(received_at: Any, clock: Clock | None) -> GoTime:
+def time_of(received_at: Any, clock: Clock | None = None) -> GoTime:
+    """The gateway's clock reading for `received_at` (see `run_pipeline`), else `clock.now()`."""
     if received_at is None:
         return GoTime.from_unix((clock or SystemClock()).now())
     if isinstance(received_at, GoTime):
@@ -295,7 +296,7 @@ def run_pipeline(events: Iterable[Any], config: Any = None, *, already_through_g
         raise PipelineTypeError("new_id must be a callable returning a new messageId")
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
         raise PipelineTypeError("seed must be an int")
-    now = _time(received_at, clock)
+    now = time_of(received_at, clock)
     if already_through_gateway:
         stored = [_as_stored(i, event, now) for i, event in enumerate(events)]
     else:

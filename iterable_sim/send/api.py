@@ -1,8 +1,9 @@
 """send(): map, route, deliver and attribute a set of events, and account for every one of them.
 
-The report says, for each event sent, what became of it: delivered; rejected, with Iterable's
-reason; failed (in mapping, or undeliverable after retries); and how many attempts it took.
-delivered + rejected + failed == sent, always, interrupted or not. Events go to an in-process mock
+The report says, for each event sent, what became of it: delivered; filtered by rudder-server's steps
+before the transformer (298 and the like); rejected, with Iterable's reason; failed (at a step of
+rudder-server, in mapping, or undeliverable after retries); and how many attempts it took.
+delivered + filtered + rejected + failed == sent, always, interrupted or not. Events go to an in-process mock
 Iterable unless the caller names a URL, or names live Iterable *and* gives an API key.
 """
 from __future__ import annotations
@@ -16,16 +17,19 @@ from tqdm.auto import tqdm
 
 from iterable_sim.clock import Clock
 from iterable_sim.collector import without_collector
+from iterable_sim.exceptions import IterableSimError
 from iterable_sim.limits import MAX_BODY_BYTES, MAX_BULK_ITEMS, PAYLOAD_TOO_LARGE
 from iterable_sim.mapping.attribution import attribute
 from iterable_sim.mapping.batching import Batch, route
 from iterable_sim.mapping.request import Request, size_problem
+from iterable_sim.mapping.rudder_server import RudderServer
 from iterable_sim.mapping.settings import Settings, check_keys, require_events, require_settings
 from iterable_sim.mock import MockIterable
+from iterable_sim.pipeline.fates import Stopped
 from iterable_sim.progress import PROGRESS_DELAY
 from iterable_sim.send.answers import readable
 from iterable_sim.send.client import AsyncIterableClient, Delivery, IterableClient, RetryPolicy
-from iterable_sim.send.report import Leg, SendReport, outcome_of
+from iterable_sim.send.report import Leg, SendReport, outcome_of, stopped_leg
 from iterable_sim.send.targets import LiveSendRefused, Target, fresh_mock, resolve_target
 
 STABLE_ID_NAMESPACE = uuid.UUID("5c0a4f8e-7f3b-4d55-9a51-2e8f3e0b6a11")
@@ -38,10 +42,15 @@ _BULK_ITEM = re.compile(r"obj\.(users|events)\[(\d+)\]")
 Client = Union[IterableClient, AsyncIterableClient]
 
 
+class SendArgumentError(IterableSimError, ValueError):
+    """send() given arguments that do not fit together (per-event flags for another number of events)."""
+
+
 @without_collector
 def send(events: Iterable[Any], settings: Settings, to: Target = None, *, stable_event_ids: bool = False,
          progress: bool = True, retry: RetryPolicy | None = None, timeout: float = 10.0, pace: bool = True,
-         clock: Clock | None = None) -> SendReport:
+         clock: Clock | None = None, received_at: Any = None,
+         through_gateway: bool | Sequence[bool] = False) -> SendReport:
     """Map, route, deliver and attribute `events`, and report every event's fate.
 
     `to`: None (a fresh in-process MockIterable on simulated time, kept on the report as `report.mock`),
@@ -53,12 +62,17 @@ def send(events: Iterable[Any], settings: Settings, to: Target = None, *, stable
     Events sent again after an attempt that got no answer, on a call Iterable cannot deduplicate,
     are marked `possibly_duplicated` in the report, with how many extra copies Iterable may hold.
     Interrupting it (Ctrl-C, Jupyter's stop button) ends the send early and still returns the report.
+    With `settings.rudder_server` on, rudder-server's steps come first, as in `map_events` (`received_at`
+    defaults to the send's clock; `through_gateway` as there, or one flag per event): an event they drop is
+    `filtered`, one they refuse `failed` at that step, and neither is sent.
     """
     require_events(events)
     events = list(events)
     options = {"retry": retry, "timeout": timeout, "pace": pace, "clock": clock}
     target, client, mock = _connect(to, settings, IterableClient, **options)
-    report, plan, legs = _prepare(events, settings, to, target, client, mock, stable_event_ids, progress, options)
+    gateway = {"received_at": received_at, "through_gateway": through_gateway}
+    report, plan, legs = _prepare(events, settings, to, target, client, mock, stable_event_ids, progress, options,
+                                  gateway)
     bar = _progress_bar(plan, target, progress)
     done = 0
     call: tuple[Request, list[Any]] | None  # a plan's call, then the call _take says comes next
@@ -79,7 +93,8 @@ def send(events: Iterable[Any], settings: Settings, to: Target = None, *, stable
 @without_collector
 async def asend(events: Iterable[Any], settings: Settings, to: Target = None, *, concurrency: int = 8,
                 stable_event_ids: bool = False, progress: bool = True, retry: RetryPolicy | None = None,
-                timeout: float = 10.0, pace: bool = True, clock: Clock | None = None) -> SendReport:
+                timeout: float = 10.0, pace: bool = True, clock: Clock | None = None, received_at: Any = None,
+                through_gateway: bool | Sequence[bool] = False) -> SendReport:
     """`send`, from asyncio, with up to `concurrency` requests in flight (`await asend(...)` in Jupyter).
 
     Calls that carry the same event (a user's bulk update, then their device token) still go in
@@ -89,7 +104,9 @@ async def asend(events: Iterable[Any], settings: Settings, to: Target = None, *,
     events = list(events)
     options = {"retry": retry, "timeout": timeout, "pace": pace, "clock": clock}
     target, client, mock = _connect(to, settings, AsyncIterableClient, max_concurrency=concurrency, **options)
-    report, plan, legs = _prepare(events, settings, to, target, client, mock, stable_event_ids, progress, options)
+    gateway = {"received_at": received_at, "through_gateway": through_gateway}
+    report, plan, legs = _prepare(events, settings, to, target, client, mock, stable_event_ids, progress, options,
+                                  gateway)
     bar = _progress_bar(plan, target, progress)
     sent: set[int] = set()
 
@@ -134,19 +151,34 @@ CallPlan = list[tuple[Request, list[Any]]]  # each HTTP call to make, with the j
 
 def _prepare(events: list[Any], settings: Settings, to: Target, target: str, client: Client,
              mock: MockIterable | None,
-             stable_event_ids: bool, progress: bool, options: dict[str, Any],
+             stable_event_ids: bool, progress: bool, options: dict[str, Any], gateway: dict[str, Any],
              ) -> tuple[SendReport, CallPlan, dict[int, list[Leg]]]:
-    """Route the events: the report to fill, the calls to make, and the mapping failures already known."""
+    """rudder-server's steps, then route the events: the report to fill, the calls to make, and the
+    outcomes already known (events stopped before the transformer, mapping failures)."""
+    through = gateway["through_gateway"]
+    server = RudderServer(settings, clock=client.clock, received_at=gateway["received_at"],
+                          through_gateway=through if isinstance(through, bool) else False)
+    flags = None if isinstance(through, bool) else list(through)
+    if flags is not None and len(flags) != len(events):
+        raise SendArgumentError(f"through_gateway has {len(flags)} flags for {len(events)} events: one each, "
+                                f"or one bool for all")
+    legs: dict[int, list[Leg]] = {}
+    router_jobs: list[tuple[int, Any, Settings]] = []  # what rudder-server stores for its router: (event, output)
+    for index, event in enumerate(events):
+        fate = server.fate(index, event, through_gateway=None if flags is None else bool(flags[index]))
+        if isinstance(fate, Stopped):
+            legs[index] = [stopped_leg(fate)]
+        else:
+            router_jobs.extend((index, output, settings) for output in fate.events)
     # a stable id adds ,"id":"<uuid>" to each item: leave room for it in every bulk body
     max_bytes = MAX_BODY_BYTES - (STABLE_ID_BYTES * MAX_BULK_ITEMS if stable_event_ids else 0)
-    batches = route([(index, event, settings) for index, event in enumerate(events)], max_bytes=max_bytes)
+    batches = route(router_jobs, max_bytes=max_bytes)
     if stable_event_ids:
         _give_stable_ids(batches, events)
     resend_options = {"to": mock if to is None else to, "stable_event_ids": stable_event_ids, "progress": progress,
-                      **options}
+                      **options, **gateway, "through_gateway": through if flags is None else flags}
     report = SendReport(events, settings, [], [], target, mock=mock, started=client.clock.now(),
                         _resend_options=resend_options, _send=send)
-    legs: dict[int, list[Leg]] = {}
     plan: CallPlan = []
     for batch in batches:
         if not batch.requests:

@@ -8,13 +8,19 @@ from typing import TYPE_CHECKING, Any, Callable, Literal
 from iterable_sim.exceptions import IterableSimError
 from iterable_sim.mapping.settings import Settings
 from iterable_sim.mock import MockIterable
+from iterable_sim.pipeline.fates import FILTERED, STEPS, SUPPRESSED, Stopped
 from iterable_sim.send.answers import answer_fields, item_count
 from iterable_sim.send.client import Delivery
 
 if TYPE_CHECKING:
     import pandas as pd
 
-Fate = Literal["delivered", "rejected", "failed"]
+Fate = Literal["delivered", "filtered", "rejected", "failed"]
+# Where a failure (or a drop) happened: the mapping, rudder-server's step (iterable_sim.pipeline.STEPS),
+# the delivery, or an interrupted send.
+Stage = Literal["mapping", "gateway", "destination_filter", "user_transformer", "event_filter", "delivery",
+                "interrupted"]
+UNSENDABLE_STAGES = frozenset(("mapping", *STEPS))  # failed before any call: sending again changes nothing
 
 
 class ResendError(IterableSimError, RuntimeError):
@@ -34,7 +40,7 @@ class EventOutcome:
     fate: Fate
     status: int | None
     reason: str
-    stage: Literal["mapping", "delivery", "interrupted"] | None = None  # where a failure happened
+    stage: Stage | None = None  # where a failure or a drop happened
     endpoints: list[str] = field(default_factory=list)
     attempts: int = 0
     # how many extra copies Iterable may hold: the times a call carrying it, which Iterable cannot
@@ -54,12 +60,20 @@ class Leg:
     fate: Fate
     status: int | None
     reason: str
-    stage: Literal["mapping", "delivery", "interrupted"] | None
+    stage: Stage | None
     attempts: int
     endpoint: str | None = None
 
 
-_SEVERITY = {"failed": 0, "rejected": 1, "delivered": 2}
+def stopped_leg(stopped: Stopped) -> Leg:
+    """The outcome of an event rudder-server stops before the transformer: filtered (a drop, 298) or failed
+    at that step (aborted, rejected), with rudder-server's status and words."""
+    fate: Fate = "filtered" if stopped.state in (FILTERED, SUPPRESSED) else "failed"
+    reason = f"{stopped.text}: {stopped.reason}" if stopped.text else stopped.reason
+    return Leg(fate, stopped.status, reason, stopped.step, 0)  # type: ignore[arg-type]
+
+
+_SEVERITY = {"failed": 0, "rejected": 1, "filtered": 2, "delivered": 3}
 
 
 @dataclass
@@ -87,7 +101,7 @@ class SendReport:
         return self.finished - self.started
 
     def summary(self) -> dict[str, int]:
-        counts = {"sent": len(self.outcomes), "delivered": 0, "rejected": 0, "failed": 0}
+        counts = {"sent": len(self.outcomes), "delivered": 0, "filtered": 0, "rejected": 0, "failed": 0}
         for outcome in self.outcomes:
             counts[outcome.fate] += 1
         counts["requests"] = len(self.deliveries)
@@ -139,7 +153,7 @@ class SendReport:
         chosen: dict[str, list[int]] = {"failed in delivery": [], "unmappable": [], "rejected": []}
         for o in self.outcomes:
             if o.fate == "failed":
-                chosen["unmappable" if o.stage == "mapping" else "failed in delivery"].append(o.index)
+                chosen["unmappable" if o.stage in UNSENDABLE_STAGES else "failed in delivery"].append(o.index)
             elif o.fate == "rejected":
                 chosen["rejected"].append(o.index)
         sent, left = list(chosen["failed in delivery"]), []
@@ -153,7 +167,10 @@ class SendReport:
         sent.sort()
         if self._send is None:
             raise ResendError("this report was not made by send() or asend(): there is nothing to re-send it with")
-        again = self._send([self.events[i] for i in sent], self.settings, **{**self._resend_options, **overrides})
+        options = {**self._resend_options, **overrides}
+        if isinstance(options.get("through_gateway"), list):  # one flag per event: those of the events re-sent
+            options["through_gateway"] = [options["through_gateway"][i] for i in sent]
+        again = self._send([self.events[i] for i in sent], self.settings, **options)
         for before, after in zip((self.outcomes[i] for i in sent), again.outcomes, strict=True):
             if before.status is None and before.stage == "delivery" and after.index in again._exposed \
                     and after.attempts > 0:
@@ -167,12 +184,13 @@ class SendReport:
         state = ", interrupted" if self.interrupted else ""
         doubts = f", {s['possibly_duplicated']} possibly stored more than once" if s["possibly_duplicated"] else ""
         resent = f"; {self.resent}" if self.resent else ""
-        return (f"<SendReport to {self.target}: {s['sent']} sent, {s['delivered']} delivered, {s['rejected']} rejected, "
+        return (f"<SendReport to {self.target}: {s['sent']} sent, {s['delivered']} delivered, "
+                f"{s['filtered']} filtered, {s['rejected']} rejected, "
                 f"{s['failed']} failed{doubts}; {s['requests']} requests{state}{resent}>")
 
 
-_LEFT_OUT = {"unmappable": "that cannot succeed unchanged (RudderStack would not map them, or they are too large "
-                           "for Iterable): fix them first",
+_LEFT_OUT = {"unmappable": "that cannot succeed unchanged (rudder-server or RudderStack's mapping refuses them, or "
+                           "they are too large for Iterable): fix them first",
              "rejected": "rejected by Iterable"}
 
 

@@ -10,6 +10,7 @@ import pandas as pd
 
 from iterable_sim.checks.compare import compare_settings, changed_settings
 from iterable_sim.mapping.jsvalues import truthy
+from iterable_sim.clock import SystemClock
 from iterable_sim.mapping import map_events
 from iterable_sim.mapping.results import MappingResults
 from iterable_sim.checks.preflight import requests_with_preflight
@@ -40,10 +41,13 @@ class SettingsExplorer(View):
     """
 
     def __init__(self, events: Iterable[Any] | None = None, settings: Settings | None = None, *,
-                 baseline: Settings | None = None) -> None:
+                 baseline: Settings | None = None, received_at: Any = None) -> None:
         """`events`: RudderStack events (default: the sample events); `settings`: where the controls
-        start (default `Settings()`); `baseline`: what changes are measured against (default: the start)."""
+        start (default `Settings()`); `baseline`: what changes are measured against (default: the start);
+        `received_at`: when rudder-server's gateway receives the events (default: now, once, so that
+        flipping a setting changes only what the setting changes)."""
         self.events = list(events) if events is not None else sample_events()
+        self.received_at = received_at if received_at is not None else SystemClock().now()
         start = settings or Settings()
         self._api_key = start.api_key
         self._device_key = start.register_device_or_browser_api_key
@@ -115,10 +119,11 @@ class SettingsExplorer(View):
 
     def _refresh(self) -> None:
         settings = self.settings
-        self._results = map_events(self.events, settings)
+        self._results = map_events(self.events, settings, received_at=self.received_at)
         self._requests_frame = _with_host(requests_with_preflight(self._results), self._results)
         self._changes_frame = compare_settings(self.events, self.baseline, settings,
-                                               labels=("baseline", "current"), changes_only=True)
+                                               labels=("baseline", "current"), changes_only=True,
+                                               received_at=self.received_at)
         self._status.value = self._status_html()
         self._requests.show(self._requests_frame)
         self._errors.show(self.errors_frame())
