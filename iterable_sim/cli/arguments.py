@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import json
 import sys
 from pathlib import Path
 from typing import Any, Iterator, Mapping
@@ -52,21 +51,6 @@ def stream_events(source: str, unreadable: list[tuple[int, str]]) -> Iterator[An
                     raise CliError(f"{name}: neither JSON nor JSONL ({whole})") from None
             started = True
             yield from value if isinstance(value, list) else [value]
-
-
-def read_text(source: str, what: str) -> str:
-    """A file's UTF-8 text, or a one-line CliError saying why it cannot be read."""
-    path = Path(source)
-    if not path.exists():
-        raise CliError(f"no such {what} file: {source}")
-    if path.is_dir():
-        raise CliError(f"{source} is a directory: give a JSON or JSONL {what} file")
-    try:
-        return path.read_text("utf-8")
-    except UnicodeDecodeError:
-        raise CliError(f"{source} is not UTF-8 text (a binary file?): give a JSON or JSONL {what} file") from None
-    except OSError as err:
-        raise CliError(f"cannot read {source}: {err.strerror}") from None
 
 
 def flag_overrides(args: argparse.Namespace) -> dict[str, Any]:

@@ -211,7 +211,7 @@ def config_kind(value: Mapping[str, Any]) -> str:
     if value and all(isinstance(v, Mapping) and "sources" in _go_keys(v) for v in value.values()):
         return NAMESPACE
     keys = _go_keys(value)
-    if not DEFINITION_KEYS & set(value) and (isinstance(keys.get("config"), Mapping) or "destinationdefinition" in keys):
+    if not DEFINITION_KEYS & set(value) and ("config" in keys or "destinationdefinition" in keys):
         return DESTINATION
     return CONFIG
 
@@ -225,55 +225,67 @@ def _go_keys(obj: Mapping[str, Any]) -> dict[str, Any]:
     return {key.lower(): value for key, value in obj.items() if isinstance(key, str)}
 
 
-def _struct(obj: Any, where: str, names: tuple[str, ...]) -> dict[str, Any]:
-    """The values of the Go struct fields `names` (lower case) that `obj` holds; {} for null."""
+class _Fields(dict[str, Any]):
+    """The values of a Go struct's fields, by lower-cased name; `spelled` keeps each key as the file spells it."""
+
+    def __init__(self, values: Mapping[str, Any] = MappingProxyType({}), spelled: Mapping[str, str] = MappingProxyType({})) -> None:
+        super().__init__(values)
+        self.spelled = dict(spelled)
+
+    def name(self, field_name: str) -> str:
+        return self.spelled.get(field_name, field_name)
+
+
+def _struct(obj: Any, where: str, names: tuple[str, ...]) -> _Fields:
+    """The values of the Go struct fields `names` (lower case) that `obj` holds; none for null."""
     if obj is None:
-        return {}
+        return _Fields()
     if not isinstance(obj, Mapping):
         raise _type_error(where, obj, "an object")
     keys = _go_keys(obj)
-    return {name: keys[name] for name in names if name in keys}
+    spelled = {key.lower(): key for key in obj if isinstance(key, str)}
+    return _Fields({name: keys[name] for name in names if name in keys}, spelled)
 
 
-def _string(fields: Mapping[str, Any], name: str, where: str) -> str:
+def _string(fields: _Fields, name: str, where: str) -> str:
     value = fields.get(name)
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise _type_error(f"{where}{name}", value, "a string")
+        raise _type_error(f"{where}{fields.name(name)}", value, "a string")
     return value
 
 
-def _bool(fields: Mapping[str, Any], name: str, where: str) -> bool:
+def _bool(fields: _Fields, name: str, where: str) -> bool:
     value = fields.get(name)
     if value is None:
         return False
     if not isinstance(value, bool):
-        raise _type_error(f"{where}{name}", value, "true or false")
+        raise _type_error(f"{where}{fields.name(name)}", value, "true or false")
     return value
 
 
-def _list(fields: Mapping[str, Any], name: str, where: str) -> list[Any]:
+def _list(fields: _Fields, name: str, where: str) -> list[Any]:
     value = fields.get(name)
     if value is None:
         return []
     if not isinstance(value, list):
-        raise _type_error(f"{where}{name}", value, "a list")
+        raise _type_error(f"{where}{fields.name(name)}", value, "a list")
     return value
 
 
-def _map(fields: Mapping[str, Any], name: str, where: str) -> dict[str, Any]:
+def _map(fields: _Fields, name: str, where: str) -> dict[str, Any]:
     value = fields.get(name)
     if value is None:
         return {}
     if not isinstance(value, Mapping):
-        raise _type_error(f"{where}{name}", value, "an object")
+        raise _type_error(f"{where}{fields.name(name)}", value, "an object")
     return dict(value)
 
 
 def _type_error(where: str, value: Any, wanted: str) -> RudderConfigError:
-    return RudderConfigError(f"{where} is a JSON {_json_type(value)} where rudder-server reads {wanted}: it refuses "
-                             f"the whole config (backend-config/single_workspace.go:152-157)")
+    return RudderConfigError(f"{where} is a JSON {_json_type(value)} where rudder-server reads {wanted}: its decoder "
+                             f"refuses such a config whole (backend-config/single_workspace.go:152-157)")
 
 
 def _json_type(value: Any) -> str:
@@ -305,7 +317,7 @@ class _Definition:
     transform_at: str
 
 
-def _definition(fields: Mapping[str, Any], where: str, *, export: bool) -> _Definition:
+def _definition(fields: _Fields, where: str, *, export: bool) -> _Definition:
     """The definition's name, message types and transformAtV1. In a workspace config they are read as
     rudder-server reads them: only a list of types filters (`GetSupportedMessageTypes`,
     `processor/eventfilter/eventfilter.go:24-44`; a non-string item is read as ""), a `transformAtV1` that is not a
@@ -313,9 +325,9 @@ def _definition(fields: Mapping[str, Any], where: str, *, export: bool) -> _Defi
     rudder-server: Iterable's definition stands for what it leaves out, and the object form of the types
     (`{"cloud": [...], "device": {...}}`, intcfg@db-config.json:55-60) gives its cloud list, as the control plane
     is taken to send (pipeline.md, "What the source does not tell" 1)."""
-    definition = _struct(fields.get("destinationdefinition"), f"{where}destinationDefinition",
-                         ("id", "name", "displayname", "config"))
-    inner = f"{where}destinationDefinition."
+    inner = f"{where}{fields.name('destinationdefinition')}"
+    definition = _struct(fields.get("destinationdefinition"), inner, ("id", "name", "displayname", "config"))
+    inner += "."
     config = _map(definition, "config", inner)
     name = _string(definition, "name", inner) if definition or not export else ITERABLE_NAME
     types = config.get("supportedMessageTypes")
@@ -335,19 +347,21 @@ def _workspace(value: Any, workspace_id: str, found: _Found, path: str | None, p
     fields = _struct(value, prefix.rstrip(".") or "the workspace config", ("workspaceid", "sources"))
     workspace_id = workspace_id or _string(fields, "workspaceid", prefix)
     for s, source in enumerate(_list(fields, "sources", prefix)):
-        where = f"{prefix}sources[{s}]."
+        where = f"{prefix}{fields.name('sources')}[{s}]."
         source_fields = _struct(source, where.rstrip("."), (
             "id", "name", "enabled", "workspaceid", "sourcedefinition", "destinations"))
-        definition = _struct(source_fields.get("sourcedefinition"), f"{where}sourceDefinition",
-                             ("id", "name", "category", "type"))
+        inner = f"{where}{source_fields.name('sourcedefinition')}"
+        definition = _struct(source_fields.get("sourcedefinition"), inner, ("id", "name", "category", "type"))
+        inner += "."
         context = {"workspace_id": workspace_id or _string(source_fields, "workspaceid", where),
                    "source_id": _string(source_fields, "id", where), "source_name": _string(source_fields, "name", where),
-                   "source_category": _string(definition, "category", f"{where}sourceDefinition."),
-                   "source_definition_name": _string(definition, "name", f"{where}sourceDefinition."),
-                   "source_definition_type": _string(definition, "type", f"{where}sourceDefinition.")}
+                   "source_category": _string(definition, "category", inner),
+                   "source_definition_name": _string(definition, "name", inner),
+                   "source_definition_type": _string(definition, "type", inner)}
         source_enabled = _bool(source_fields, "enabled", where)
         for d, destination in enumerate(_list(source_fields, "destinations", where)):
-            _destination(destination, f"{where}destinations[{d}].", kind, context, source_enabled, found, path)
+            _destination(destination, f"{where}{source_fields.name('destinations')}[{d}].", kind, context,
+                         source_enabled, found, path)
 
 
 def _destination(value: Any, where: str, kind: str, context: Mapping[str, str], source_enabled: bool,
@@ -382,10 +396,10 @@ def _destination(value: Any, where: str, kind: str, context: Mapping[str, str], 
         found.skipped.append((iterable, reason))
 
 
-def _transformations(fields: Mapping[str, Any], where: str) -> tuple[str, ...]:
+def _transformations(fields: _Fields, where: str) -> tuple[str, ...]:
     ids = []
     for t, transformation in enumerate(_list(fields, "transformations", where)):
-        inner = f"{where}transformations[{t}]"
+        inner = f"{where}{fields.name('transformations')}[{t}]"
         ids.append(_string(_struct(transformation, inner, ("id", "versionid")), "id", f"{inner}.") or f"#{t + 1}")
     return tuple(ids)
 

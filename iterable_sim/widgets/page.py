@@ -7,7 +7,6 @@ reads them back from the environment (`EVENTS_ENV`, `SETTINGS_ENV`, `DESTINATION
 from __future__ import annotations
 
 import importlib.util
-import json
 import os
 import signal
 import subprocess
