@@ -5,7 +5,6 @@ from pathlib import Path
 
 import pytest
 
-from iterable_sim import Settings
 from iterable_sim.cli.commands import main
 from iterable_sim.samples import sample_events
 from iterable_sim.widgets import page
