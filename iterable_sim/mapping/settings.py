@@ -195,7 +195,7 @@ class Settings:
     def __repr__(self) -> str:
         parts = []
         for f in fields(self):
-            if f.name in ("warnings", "rudder_config", "pipeline") or (f.name == "rudder_server" and self.rudder_server):
+            if f.name in ("warnings", "rudder_config", "pipeline", "destination") or (f.name == "rudder_server" and self.rudder_server):
                 continue
             value = getattr(self, f.name)
             parts.append(f"{f.name}={mask(value) if f.name in KEY_FIELDS and value is not None else repr(value)}")
