@@ -5,7 +5,8 @@
 Each timed pass maps events parsed from the file just before it (not timed), as users have them
 and as RudderStack's `bench` mode does; after one warm-up pass, in this one process. Shown: the
 median events/s of --runs passes and the share of the time spent in the garbage collector, for a
-plain loop of map_event (the collector left as it is) and for map_events (which pauses it).
+plain loop of map_event (the collector left as it is) and for map_events (which pauses it), with
+rudder-server's steps in front (the default) and without (`rudder_server=False`, the transformer alone).
 Compare with RudderStack's process() in the same minute:
 
     node ../shared/rudderstack/rudderstack-iterable.cjs bench --events ../shared/bench/events-10k.jsonl.gz \
@@ -38,9 +39,12 @@ def main() -> None:
     timings, collector, (requests, errors) = fresh_passes(lines, args.runs, lambda events: map_each(events, settings))
     print(f"events: {len(lines):,}  requests: {requests:,}  mapping errors: {errors:,}")
     print(rate_line("map_event loop", len(lines), timings, collector))
-    timings, collector, results = fresh_passes(
-        lines, args.runs, lambda events: map_events(events, settings, progress=False))
-    print(rate_line("map_events", len(lines), timings, collector))
+    transformer_only = Settings.from_rudder(settings.rudder_config, rudder_server=False)
+    for label, chosen in (("map_events, rudder-server's steps on", settings),
+                          ("map_events, transformer only", transformer_only)):
+        timings, collector, results = fresh_passes(
+            lines, args.runs, lambda events, chosen=chosen: map_events(events, chosen, progress=False))
+        print(rate_line(label, len(lines), timings, collector))
     print(f"process max RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
 
 

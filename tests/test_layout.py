@@ -61,8 +61,9 @@ def _graph(*, with_packages: bool = False) -> dict[str, set[str]]:
 
 # The ground floor: what every wing may use.
 GROUND = {"clock", "collector", "exceptions", "former_paths", "hosts", "limits", "progress", "redact", "samples", "version"}
-# wing -> the wings it may import (itself and the ground floor always). RudderStack's side and the mock
-# stand on the ground floor alone; sending on both; everything else above.
+# wing -> the wings it may import (itself and the ground floor always). rudder-server's steps and the mock
+# stand on the ground floor alone, the transformer's mapping on rudder-server's steps (they come first);
+# sending on those; everything else above.
 WING_RULES = {
     "ground": set(),
     "mapping": {"pipeline"},

@@ -73,15 +73,18 @@ def merge_summaries(summaries: Iterable[dict[str, Any]], warnings: Iterable[str]
 
 
 def map_archive(sources: Iterable[str | Path] | str | Path, settings: Settings, out: str | Path, *,
-                chunk_events: int = CHUNK_EVENTS, progress: bool = True, received_at: Any = None) -> dict[str, Any]:
+                chunk_events: int = CHUNK_EVENTS, progress: bool = True, received_at: Any = None,
+                through_gateway: bool = False) -> dict[str, Any]:
     """Map every event of the archive into Parquet parts under `out`; return (and write) the summary.
-    `received_at`: the gateway's clock for events no gateway stored yet (see `RudderServer`); default now."""
+    `received_at`: the gateway's clock for events no gateway stored yet (see `RudderServer`); default now.
+    `through_gateway=True` takes plain events as stored by a gateway too (RudderStack's archives say so)."""
     files = archive_files(sources)
     received_at = run_instant(received_at)
     out = prepare_output(out)
     bar = tqdm(desc="mapping", unit=" events", delay=PROGRESS_DELAY, disable=not progress)
     try:
-        parts = [map_file(name, part, settings, out, chunk_events=chunk_events, bar=bar, received_at=received_at)
+        parts = [map_file(name, part, settings, out, chunk_events=chunk_events, bar=bar, received_at=received_at,
+                          through_gateway=through_gateway)
                  for part, name in enumerate(files)]
     finally:
         bar.close()
@@ -104,7 +107,7 @@ def write_summary(out: Path, summary: dict[str, Any]) -> dict[str, Any]:
 
 
 def map_file(name: str, part: int, settings: Settings, out: str | Path, *, chunk_events: int = CHUNK_EVENTS,
-             bar: Any = None, received_at: Any = None) -> dict[str, Any]:
+             bar: Any = None, received_at: Any = None, through_gateway: bool = False) -> dict[str, Any]:
     """Map one file into part `part` of `out`'s requests and refused; its summary."""
     out = Path(out)
     summary = new_summary()
@@ -115,7 +118,7 @@ def map_file(name: str, part: int, settings: Settings, out: str | Path, *, chunk
     with pq.ParquetWriter(out / "requests" / file_name, REQUEST_SCHEMA) as requests_out, \
             pq.ParquetWriter(out / "refused" / file_name, REFUSED_SCHEMA) as refused_out:
         records = read_file(name)
-        server = RudderServer(settings, received_at=received_at)
+        server = RudderServer(settings, received_at=received_at, through_gateway=through_gateway)
         while True:
             with collector_paused():  # the chunk's objects are garbage together after it: no cycles to hunt
                 chunk = list(itertools.islice(records, chunk_events))
@@ -155,7 +158,7 @@ def map_records(records: Iterable[Record], settings: Settings, source: str | Non
             continue
         event = record.event
         kind, label = type_and_name(event)
-        result = map_one(0, event, settings, server, keep_event=False, through_gateway=_through_gateway(record))
+        result = map_one(0, event, settings, server, keep_event=False, through_gateway=record.through_gateway or server.through_gateway)
         if result.error is not None or result.stopped is not None:
             err = result.error
             stage = "mapping" if result.stopped is None else result.step
@@ -186,17 +189,17 @@ def map_records(records: Iterable[Record], settings: Settings, source: str | Non
 
 
 def iter_mapped_lines(records: Iterable[Record], settings: Settings, *,
-                      received_at: Any = None) -> Iterator[dict[str, Any]]:
+                      received_at: Any = None, through_gateway: bool = False) -> Iterator[dict[str, Any]]:
     """One JSON-ready line per request, per refused or filtered event and per malformed line, as events
     stream by."""
     index = 0
-    server = RudderServer(settings, received_at=received_at)
+    server = RudderServer(settings, received_at=received_at, through_gateway=through_gateway)
     for record in records:
         if isinstance(record, MalformedLine):
             yield {"source": record.source, "line": record.line, "error": record.reason, "stage": "input"}
             continue
         result = map_one(index, record.event, settings, server, keep_event=False,
-                         through_gateway=_through_gateway(record))
+                         through_gateway=record.through_gateway or server.through_gateway)
         if result.stopped is not None:  # rudder-server's step: a drop is not an error
             yield {"event": index, "filtered" if result.filtered else "error": result.message,
                    "status": result.status, "stage": result.step}
@@ -213,10 +216,11 @@ def iter_mapped_lines(records: Iterable[Record], settings: Settings, *,
 
 
 def map_records_in_memory(records: Iterable[Record], settings: Settings,
-                          malformed: list[MalformedLine] | None = None, *, received_at: Any = None) -> MappingResults:
+                          malformed: list[MalformedLine] | None = None, *, received_at: Any = None,
+                          through_gateway: bool = False) -> MappingResults:
     """`map_events` over archive records, each event taken as its record says (through a gateway or not);
     malformed lines are appended to `malformed` when given, else skipped."""
-    server = RudderServer(settings, received_at=received_at)
+    server = RudderServer(settings, received_at=received_at, through_gateway=through_gateway)
     results: list[EventResult] = []
     for record in records:
         if isinstance(record, MalformedLine):
@@ -224,7 +228,7 @@ def map_records_in_memory(records: Iterable[Record], settings: Settings,
                 malformed.append(record)
             continue
         results.append(map_one(len(results), record.event, settings, server,
-                               through_gateway=_through_gateway(record)))
+                               through_gateway=record.through_gateway or server.through_gateway))
     return MappingResults(settings, results)
 
 
@@ -237,11 +241,6 @@ def run_instant(received_at: Any) -> Any:
 def _filtered(stage: str, status: int | None) -> bool:
     """A refused row that rudder-server dropped on purpose (298 filtered, 200 a suppressed user's event)."""
     return stage in STEPS and status in (FILTER_EVENT_CODE, 200)
-
-
-def _through_gateway(record: Event) -> bool:
-    """Whether a gateway stored the record's event (an archive's payload)."""
-    return record.through_gateway
 
 
 def type_and_name(event: Any) -> tuple[str | None, str | None]:

@@ -35,7 +35,7 @@ class ClusterError(IterableSimError, ValueError):
 
 def map_archive_dask(sources: Iterable[str | Path] | str | Path, settings: Settings, out: str | Path, *,
                      cluster: Any = "local:2", chunk_events: int = CHUNK_EVENTS,
-                     progress: bool = True, received_at: Any = None) -> dict[str, Any]:
+                     progress: bool = True, received_at: Any = None, through_gateway: bool = False) -> dict[str, Any]:
     """Map every file of the archive on a Dask cluster into `out`; return (and write) the summary.
 
     `cluster`: "local:N" (a LocalCluster of N worker processes, closed after), a scheduler address
@@ -50,7 +50,8 @@ def map_archive_dask(sources: Iterable[str | Path] | str | Path, settings: Setti
     received_at = run_instant(received_at)  # one gateway clock for every task, as map_archive has
     with _connected(cluster) as client:
         futures = [client.submit(map_file, name, part, settings, str(out),
-                                 chunk_events=chunk_events, received_at=received_at, key=f"iterable-sim-map-{part:05d}-{name}", pure=False)
+                                 chunk_events=chunk_events, received_at=received_at,
+                                 through_gateway=through_gateway, key=f"iterable-sim-map-{part:05d}-{name}", pure=False)
                    for part, name in enumerate(files)]
         with tqdm(total=len(futures), desc="mapping on Dask", unit=" files", delay=PROGRESS_DELAY,
                   disable=not progress) as bar:

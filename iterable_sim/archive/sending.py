@@ -113,7 +113,7 @@ def send_stream(events: Iterable[Any], settings: Settings, to: Target = None, *,
             events = [r.event if isinstance(r, Event) else r for r in kept]
             outcomes: Iterable[EventOutcome] = ()
             if events:
-                through = [r.through_gateway if isinstance(r, Event) else default_through for r in kept]
+                through = [(r.through_gateway or default_through) if isinstance(r, Event) else default_through for r in kept]
                 sent = send(events, settings, to=to, progress=False, through_gateway=through, **send_options)
                 report.target = sent.target
                 report.duration += sent.duration

@@ -16,6 +16,7 @@ from iterable_sim.exceptions import IterableSimError
 from iterable_sim.hosts import BASE_URLS
 from iterable_sim.mapping.config_file import read_settings
 from iterable_sim.mapping.settings import FLAGS, RUDDER_KEYS, Settings
+from iterable_sim.pipeline.gotime import parse_rfc3339
 from iterable_sim.pipeline.workspace import RudderConfigError
 
 
@@ -69,9 +70,34 @@ def settings_from_args(args: argparse.Namespace, *, default: Mapping[str, Any] |
     if destination is not None and not path:
         raise CliError(f"--destination {destination!r} picks a destination of --settings FILE: give the file")
     try:
-        return read_settings(path or dict(default or {}), destination=destination, overrides=flag_overrides(args))
+        return read_settings(path or dict(default or {}), destination=destination, overrides=flag_overrides(args),
+                             rudder_server=not getattr(args, "no_rudder_server", False))
     except RudderConfigError as err:
         raise CliError(str(err)) from None
+
+
+def gateway_from_args(args: argparse.Namespace) -> dict[str, Any]:
+    """`received_at` and `through_gateway` for map_events, send and the archive functions, from
+    --received-at and --through-gateway; a --received-at that is not an RFC 3339 time is a CliError."""
+    received_at = getattr(args, "received_at", None)
+    if received_at is not None and parse_rfc3339(received_at) is None:
+        raise CliError(f"--received-at {received_at!r} is not an RFC 3339 time such as 2026-01-05T10:00:07.123Z")
+    return {"received_at": received_at, "through_gateway": bool(getattr(args, "through_gateway", False))}
+
+
+def add_gateway_options(parser: argparse.ArgumentParser) -> argparse._ArgumentGroup:
+    """Add the options of rudder-server's steps in front of Iterable's code (docs/pipeline.md)."""
+    group = parser.add_argument_group("rudder-server's steps in front of Iterable's code")
+    group.add_argument("--received-at", metavar="TIME",
+                       help="when rudder-server's gateway receives the events (RFC 3339; default: now): events "
+                            "with sentAt and originalTimestamp but no timestamp get their createdAt from it")
+    group.add_argument("--through-gateway", action="store_true",
+                       help="the events were stored by a gateway already (their receivedAt is kept); archives "
+                            "of RudderStack's own say so themselves")
+    group.add_argument("--no-rudder-server", action="store_true",
+                       help="map the events as the transformer's own input: no gateway, integrations, consent "
+                            "or message-type filter")
+    return group
 
 
 def add_settings_options(parser: argparse.ArgumentParser) -> argparse._ArgumentGroup:

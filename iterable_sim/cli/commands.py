@@ -16,7 +16,8 @@ from iterable_sim.archive.reader import ArchiveError, Event, MalformedLine, arch
 from iterable_sim.archive.mapping import CHUNK_EVENTS, iter_mapped_lines, map_archive, map_records_in_memory
 from iterable_sim.archive.sending import send_stream
 from iterable_sim.cli.cassettes import cmd_cassettes, cmd_record, configure_cassettes, configure_record
-from iterable_sim.cli.arguments import SETTINGS_HELP, CliError, add_settings_options, settings_from_args, stream_events
+from iterable_sim.cli.arguments import (SETTINGS_HELP, CliError, add_gateway_options, add_settings_options,
+                                        gateway_from_args, settings_from_args, stream_events)
 from iterable_sim.mapping.jsvalues import truthy
 from iterable_sim.limits import PAYLOAD_TOO_LARGE
 from iterable_sim.mapping.request import size_problem
@@ -95,7 +96,7 @@ def cmd_map(args: argparse.Namespace, out: TextIO) -> int:
     if args.format == "jsonl":
         return map_streamed(args, records, settings, out)
     bad: list[MalformedLine] = []
-    results = map_records_in_memory(records, settings, bad)
+    results = map_records_in_memory(records, settings, bad, **gateway_from_args(args))
     nothing_readable(len(results), bad)
     print_warnings(settings, sys.stderr)
     print_malformed(bad, sys.stderr)
@@ -130,7 +131,7 @@ def map_streamed(args: argparse.Namespace, records: Iterable[Any], settings: Set
     the events stream by (any input size); the exit code so far is kept should the pipe close."""
     print_warnings(settings, sys.stderr)
     args.exit_code = 0
-    for line in iter_mapped_lines(records, settings):
+    for line in iter_mapped_lines(records, settings, **gateway_from_args(args)):
         if "error" in line:
             args.exit_code = 1
             if line.get("stage") == "input":
@@ -147,11 +148,12 @@ def map_to_directory(args: argparse.Namespace, settings: Settings, out: TextIO) 
         from iterable_sim.archive.on_dask import map_archive_dask
 
         try:
-            summary = map_archive_dask(files, settings, args.out, cluster=args.dask, progress=not args.no_progress)
+            summary = map_archive_dask(files, settings, args.out, cluster=args.dask, progress=not args.no_progress,
+                                       **gateway_from_args(args))
         except ValueError as err:  # standard input, or a --dask that is neither local:N nor an address
             raise CliError(str(err)) from None
     else:
-        summary = map_archive(files, settings, args.out, progress=not args.no_progress)
+        summary = map_archive(files, settings, args.out, progress=not args.no_progress, **gateway_from_args(args))
     args.exit_code = 1 if summary["refused"] or summary["malformed_lines"] else 0
     endpoints = ", ".join(f"{name} {count:,}" for name, count in summary["requests_per_endpoint"].items())
     print(f"{summary['events']:,} events from {summary['files']:,} file(s): {summary['requests']:,} requests "
@@ -258,10 +260,12 @@ def send_small(args: argparse.Namespace, records: list[Any], settings: Settings,
     """A send that fits in one chunk: every event's fate and every call shown as tables."""
     bad = [record for record in records if isinstance(record, MalformedLine)]
     kept = [record for record in records if isinstance(record, Event)]
+    gateway = gateway_from_args(args)
     print_malformed(bad, sys.stderr)
     try:
         report = send([record.event for record in kept], settings, to=to, stable_event_ids=args.stable_event_ids,
-                      progress=not args.no_progress, through_gateway=[record.through_gateway for record in kept])
+                      progress=not args.no_progress, received_at=gateway["received_at"],
+                      through_gateway=[record.through_gateway or gateway["through_gateway"] for record in kept])
     except ValueError as err:  # a --to that is neither mock, live nor a URL; a key no header can carry
         raise CliError(str(err)) from None
     # the outcome and the events to re-send are settled before any output, which a closed pipe may cut short
@@ -289,6 +293,7 @@ def send_streamed(args: argparse.Namespace, records: Iterable[Any], settings: Se
         failed = stack.enter_context(open(args.failed_out, "wb")) if args.failed_out else None
         try:
             report = send_stream(records, settings, to=to, keep_outcomes=False, failed_out=failed,
+                                 **gateway_from_args(args),
                                  on_outcome=write_row if args.format == "jsonl" else None,
                                  stable_event_ids=args.stable_event_ids, progress=not args.no_progress)
         except ValueError as err:  # a --to that is neither mock, live nor a URL; a key no header can carry
@@ -412,7 +417,7 @@ COMMANDS: dict[str, tuple[str, Command, Callable[[argparse.ArgumentParser], obje
                 p.add_argument("--dask", metavar="local:N|ADDRESS",
                                help="with --out: map the files on a Dask cluster (N local workers, or a scheduler)"),
                 p.add_argument("--no-progress", action="store_true", help="no progress bar"),
-                add_settings_options(p))),
+                add_settings_options(p), add_gateway_options(p))),
     "send": ("send events to the mock Iterable (default), a URL, or live Iterable, and report every event's fate",
              cmd_send, lambda p: (
                  p.add_argument("events", nargs="*", default=["-"], help=EVENTS_HELP),
@@ -429,7 +434,7 @@ COMMANDS: dict[str, tuple[str, Command, Callable[[argparse.ArgumentParser], obje
                  p.add_argument("--format", choices=("table", "jsonl"), default="table",
                                 help="table (default), or one JSON line per event's outcome"),
                  p.add_argument("--no-progress", action="store_true", help="no progress bar"),
-                 add_settings_options(p))),
+                 add_settings_options(p), add_gateway_options(p))),
     "serve": ("run the mock Iterable as an HTTP server on this machine", cmd_serve, lambda p: (
         p.add_argument("--host", default="127.0.0.1"),
         p.add_argument("--port", type=int, default=8000),

@@ -63,14 +63,15 @@ def send(events: Iterable[Any], settings: Settings, to: Target = None, *, stable
     are marked `possibly_duplicated` in the report, with how many extra copies Iterable may hold.
     Interrupting it (Ctrl-C, Jupyter's stop button) ends the send early and still returns the report.
     With `settings.rudder_server` on, rudder-server's steps come first, as in `map_events` (`received_at`
-    defaults to the send's clock; `through_gateway` as there, or one flag per event): an event they drop is
+    defaults to `clock`'s time when one is given, else now, not the mock's simulated time: the gateway is
+    rudder-server's, not Iterable's; `through_gateway` as there, or one flag per event): an event they drop is
     `filtered`, one they refuse `failed` at that step, and neither is sent.
     """
     require_events(events)
     events = list(events)
     options = {"retry": retry, "timeout": timeout, "pace": pace, "clock": clock}
     target, client, mock = _connect(to, settings, IterableClient, **options)
-    gateway = {"received_at": received_at, "through_gateway": through_gateway}
+    gateway = _gateway(received_at, clock, through_gateway)
     report, plan, legs = _prepare(events, settings, to, target, client, mock, stable_event_ids, progress, options,
                                   gateway)
     bar = _progress_bar(plan, target, progress)
@@ -104,7 +105,7 @@ async def asend(events: Iterable[Any], settings: Settings, to: Target = None, *,
     events = list(events)
     options = {"retry": retry, "timeout": timeout, "pace": pace, "clock": clock}
     target, client, mock = _connect(to, settings, AsyncIterableClient, max_concurrency=concurrency, **options)
-    gateway = {"received_at": received_at, "through_gateway": through_gateway}
+    gateway = _gateway(received_at, clock, through_gateway)
     report, plan, legs = _prepare(events, settings, to, target, client, mock, stable_event_ids, progress, options,
                                   gateway)
     bar = _progress_bar(plan, target, progress)
@@ -126,6 +127,13 @@ async def asend(events: Iterable[Any], settings: Settings, to: Target = None, *,
     finally:
         bar.close()
     return _finish(report, legs, [call for step, call in enumerate(plan) if step not in sent], client.clock.now())
+
+
+def _gateway(received_at: Any, clock: Clock | None, through_gateway: bool | Sequence[bool]) -> dict[str, Any]:
+    """rudder-server's gateway for a send: its clock reading, once, and whether the events went through one."""
+    if received_at is None and clock is not None:
+        received_at = clock.now()
+    return {"received_at": received_at, "through_gateway": through_gateway}
 
 
 def _connect(to: Target, settings: Settings, client_class: type[Client],
@@ -156,7 +164,7 @@ def _prepare(events: list[Any], settings: Settings, to: Target, target: str, cli
     """rudder-server's steps, then route the events: the report to fill, the calls to make, and the
     outcomes already known (events stopped before the transformer, mapping failures)."""
     through = gateway["through_gateway"]
-    server = RudderServer(settings, clock=client.clock, received_at=gateway["received_at"],
+    server = RudderServer(settings, received_at=gateway["received_at"],
                           through_gateway=through if isinstance(through, bool) else False)
     flags = None if isinstance(through, bool) else list(through)
     if flags is not None and len(flags) != len(events):

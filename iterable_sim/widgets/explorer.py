@@ -63,6 +63,7 @@ class SettingsExplorer(View):
         self._status = widgets.HTML()
         self._requests = Grid("no requests")
         self._errors = Grid("RudderStack refuses none of the events")
+        self._filtered = Grid("rudder-server filters none of the events")
         self._changed = widgets.HTML()
         self._changes = Grid("no event changes")
         baseline_button = button("Set as baseline", icon="thumb-tack",
@@ -77,6 +78,7 @@ class SettingsExplorer(View):
                                         self.controls["register_device_or_browser_api_key"], baseline_button])]),
             self._status,
             tabs({"Requests": self._requests.widget, "Refused": self._errors.widget,
+                  "Filtered": self._filtered.widget,
                   "Changes": widgets.VBox([self._changed, self._changes.widget])}),
         ])
         self._refresh()
@@ -139,6 +141,7 @@ class SettingsExplorer(View):
         self._status.value = self._status_html()
         self._requests.show(self._requests_frame)
         self._errors.show(self.errors_frame())
+        self._filtered.show(self._results.filtered_frame())
         self._changed.value = self._changed_html()
         self._changes.show(self._changes_frame)
 
@@ -146,7 +149,8 @@ class SettingsExplorer(View):
         summary = self._results.summary()
         verdicts = self._requests_frame["preflight"].value_counts().to_dict() if len(self._requests_frame) else {}
         text = (f"<b>{summary['events']} events → {summary['requests']} requests</b>; "
-                f"{summary['failed']} refused by RudderStack; Iterable would reject "
+                f"{summary['failed']} refused by RudderStack, {summary['filtered']} filtered by rudder-server; "
+                f"Iterable would reject "
                 f"{verdicts.get('rejected', 0)} and accept {verdicts.get('warning', 0)} with a warning")
         return text + lines_html(f"⚠ {w}" for w in self._results.warnings)
 

@@ -15,6 +15,7 @@ from typing import Any, Callable, Iterable, Iterator
 import ipywidgets as widgets
 import pandas as pd
 
+from iterable_sim.clock import SystemClock
 from iterable_sim.exceptions import IterableSimError
 from iterable_sim.mapping import map_events
 from iterable_sim.checks.preflight import preflight
@@ -47,6 +48,7 @@ class LiveSender(View):
         self._key_source = ""
         self.report: SendReport | None = None
         self.preview_frame: pd.DataFrame | None = None
+        self._received_at: float | None = None
         self.password = widgets.Password(description="API key", placeholder="paste your Iterable API key")
         self._use_key = button("Use this key", icon="key")
         self._use_key.on_click(lambda _: self.use_key_from_field())
@@ -111,13 +113,14 @@ class LiveSender(View):
 
     def preview(self) -> pd.DataFrame:
         """The dry run: each request's preflight verdict. Nothing is sent; the confirm button arms."""
-        results = map_events(self.events, self._settings)
+        self._received_at = SystemClock().now()  # the send that follows is this dry run's: the same gateway time
+        results = map_events(self.events, self._settings, received_at=self._received_at)
         self.preview_frame = preflight(results)
         s = results.summary()
         verdicts = self.preview_frame["preflight"].value_counts()
         self._message.value = (
             f"<p>Dry run: {s['events']} events → {s['requests']} requests to {html.escape(self.target)}; "
-            f"{s['failed']} refused by RudderStack; Iterable would reject {verdicts.get('rejected', 0)}. "
+            f"{s['failed']} refused by RudderStack, {s['filtered']} filtered by rudder-server; Iterable would reject {verdicts.get('rejected', 0)}. "
             "Nothing has been sent.</p>")
         self._preview_view.show(self.preview_frame)
         self._show_results()
@@ -131,7 +134,8 @@ class LiveSender(View):
             raise NoApiKey(f"no API key: set {self._env_var} or use the password field")
         if self.preview_frame is None:
             raise WidgetStateError("run the dry run (preview()) before sending")
-        return self._send(lambda: send(self.events, self._keyed_settings(), to=self._to, progress=self._progress))
+        return self._send(lambda: send(self.events, self._keyed_settings(), to=self._to, progress=self._progress,
+                                       received_at=self._received_at))
 
     def resend(self) -> SendReport:
         """Send again the events whose delivery failed (Iterable's rejections are not retried)."""

@@ -156,7 +156,7 @@ class Simulator(View):
     # ---- frames ------------------------------------------------------------------------------
 
     def outcomes_frame(self) -> pd.DataFrame:
-        """One row per event: delivered / rejected / failed, Iterable's status and reason, attempts."""
+        """One row per event: delivered / filtered / rejected / failed, Iterable's status and reason, attempts."""
         return self._report().frame()
 
     def requests_frame(self) -> pd.DataFrame:
@@ -212,7 +212,8 @@ class Simulator(View):
             return "nothing sent"
         s = self.report.summary()
         return (f"{s['sent']} events to the mock Iterable ({self._sent_with['project_type']} project): "
-                f"{s['delivered']} delivered, {s['rejected']} rejected, {s['failed']} failed; {s['requests']} requests "
+                f"{s['delivered']} delivered, {s['filtered']} filtered, {s['rejected']} rejected, {s['failed']} failed; "
+                f"{s['requests']} requests "
                 f"({s['retried']} events retried, {s['possibly_duplicated']} possibly stored more than once) "
                 f"in {self.duration:.2f} s of simulated time")
 
