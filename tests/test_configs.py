@@ -272,3 +272,15 @@ def test_cassettes_diff_reads_the_settings_file_as_pytest_does(pytester: pytest.
     code, out, _ = cli(["cassettes", "diff", *places], capsys)
     assert code == 1 and 'host: recorded "api.iterable.com", now "api.eu.iterable.com"' in out
     pytester.runpytest(*args).assert_outcomes(failed=1)  # pytest, replaying, sees the change too
+
+
+def test_cassettes_diff_runs_the_gateway_on_the_recording_clock(tmp_path: Path) -> None:
+    """createdAt of an event without a timestamp comes from the gateway's clock: record, the pytest plugin and
+    cassettes diff all read it from the simulated clock, so such a cassette shows no drift."""
+    from iterable_sim.cassettes import drift_frame
+
+    untimed = [{"type": "track", "event": "Clicked", "userId": "u1", "messageId": "m-1",
+                "originalTimestamp": "2026-01-05T10:00:00.000Z", "sentAt": "2026-01-05T10:00:05.000Z"}]
+    path = record_cassette(tmp_path, "untimed", {"apiKey": "k-0123456789", "trackAllPages": True}, untimed)
+    assert "createdAt" in path.read_text("utf-8")
+    assert drift_frame(tmp_path).empty
