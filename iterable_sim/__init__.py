@@ -10,13 +10,14 @@ from iterable_sim.mapping import MappingResults, explain, map_event, map_events,
 from iterable_sim.mock import Faults, MockIterable, MockOptions
 from iterable_sim.mapping.request import MappingError, Request
 from iterable_sim.send import LIVE, LiveSendRefused, SendReport, Target, asend, send
+from iterable_sim.mapping.config_file import read_settings
 from iterable_sim.mapping.settings import Settings, SettingsError
 from iterable_sim.version import RUDDERSTACK_VERSION
 from iterable_sim import former_paths, version
 
 __all__ = [
     "IterableSimError",
-    "MappingError", "MappingResults", "Request", "Settings", "SettingsError",
+    "MappingError", "MappingResults", "Request", "Settings", "SettingsError", "read_settings",
     "explain", "map_event", "map_events", "mapping_table",
     "Batch", "DeletionResult", "Outcome", "attribute", "delete_users", "route",
     "AsyncIterableClient", "IterableClient", "LIVE", "LiveSendRefused", "RetryPolicy", "SendReport", "Target",

@@ -1,7 +1,10 @@
 """iterable_sim's pytest plugin, registered through the `pytest11` entry point: installing the
 package is enough.
 
-Fixtures: `iterable_config` (a RudderStack destination Config with test keys), `iterable_settings`,
+Fixtures: `iterable_config` (a RudderStack destination Config: the one of the settings file named by the
+ini option `iterable_sim_settings`, else Track All Pages with test keys), `iterable_settings` (read from
+that file by `read_settings`, as every iterable_sim tool reads it: any RudderStack config, its Iterable
+destination picked by the ini option `iterable_sim_destination` when it has several),
 `iterable_events` (the sample events, or the file named by the ini option `iterable_sim_events`),
 `iterable_mock` (an in-process mock Iterable on a simulated clock), `iterable_server` (that mock
 behind a real HTTP server: `.url`, `.mock`) and `iterable_send` (send() wired to the mock, or to the
@@ -84,6 +87,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                        "or 'keep' them")
     parser.addini("iterable_sim_events", default="",
                   help="iterable_sim: a JSON/JSONL events file (relative to the rootdir) for the iterable_events fixture")
+    parser.addini("iterable_sim_settings", default="",
+                  help="iterable_sim: a RudderStack config file (relative to the rootdir: a workspaceConfig.json, a "
+                       "destination's export or its Config) for the iterable_config and iterable_settings fixtures")
+    parser.addini("iterable_sim_destination", default="",
+                  help="iterable_sim: the Iterable destination (ID or name) of iterable_sim_settings, when it has several")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -114,7 +122,7 @@ def pytest_recording_configure(config: pytest.Config, vcr: "VCR") -> None:
     from iterable_sim.cassettes.sources import placeholder_keys
 
     item = _current[-1] if _current else None
-    keys = placeholder_keys(TEST_KEYS)
+    keys = placeholder_keys(_file_settings(config).to_rudder() if _settings_file(config) else TEST_KEYS)
     if item is None or not is_iterable_test(item) or not config.getini("iterable_sim_vcr_defaults"):
         scrub_writes(vcr, keys)
         return
@@ -260,17 +268,42 @@ def _respx_routes(request: Any) -> bool:
 # ---------------------------------------------------------------- fixtures
 
 
+def _settings_file(config: pytest.Config) -> str:
+    return str(config.getini("iterable_sim_settings")).strip()
+
+
+def _file_settings(config: pytest.Config) -> Settings:
+    """The Settings of the ini option `iterable_sim_settings`, read by read_settings as every tool reads it."""
+    from iterable_sim.mapping.config_file import read_settings
+    from iterable_sim.pipeline.workspace import RudderConfigError
+
+    destination = str(config.getini("iterable_sim_destination")).strip() or None
+    try:
+        return read_settings(config.rootpath / _settings_file(config), destination=destination)
+    except RudderConfigError as err:
+        raise pytest.UsageError(f"iterable_sim_settings: {err}") from None
+
+
 @pytest.fixture
-def iterable_config() -> dict[str, Any]:
-    """A RudderStack destination Config: Track All Pages, with test keys the mock accepts."""
+def iterable_config(pytestconfig: pytest.Config) -> dict[str, Any]:
+    """A RudderStack destination Config: that of the ini option `iterable_sim_settings` (its keys as they are:
+    the mock accepts them), else Track All Pages, with test keys the mock accepts."""
+    if _settings_file(pytestconfig):
+        return dict(_file_settings(pytestconfig).rudder_config or {})
     return {**TEST_KEYS, "trackAllPages": True}
 
 
 @pytest.fixture
 def iterable_settings(request: pytest.FixtureRequest, iterable_config: dict[str, Any]) -> Settings:
-    """`Settings.from_rudder(iterable_config)`; each settings warning is a pytest warning, and is
-    repeated in a failed replay's message."""
-    settings = Settings.from_rudder(iterable_config)
+    """The settings of `iterable_config`: the destination of the ini option `iterable_sim_settings`, read by
+    `read_settings` (with its ID and source) while iterable_config is that file's Config, else
+    `Settings.from_rudder(iterable_config)`. Each settings warning is a pytest warning, and is repeated in a
+    failed replay's message."""
+    from_file = _file_settings(request.config) if _settings_file(request.config) else None
+    if from_file is not None and dict(from_file.rudder_config or {}) == iterable_config:
+        settings = from_file
+    else:
+        settings = Settings.from_rudder(iterable_config)
     request.node.stash[SETTINGS_WARNINGS] = list(settings.warnings)
     path, line, _ = request.node.location
     for warning in settings.warnings:  # shown at the test, not inside pytest

@@ -237,11 +237,12 @@ def test_cli_map_jsonl_streams_and_reports_a_bad_line_with_the_failures(archive,
 def test_cli_send_streams_an_archive_larger_than_a_chunk(archive, tmp_path, monkeypatch):
     monkeypatch.setattr("iterable_sim.cli.commands.CHUNK_EVENTS", 2)
     out, failed = io.StringIO(), tmp_path / "failed.jsonl"
-    assert main(["send", str(archive), "--format", "table", "--no-progress", "--failed-out", str(failed)], out) == 1
+    assert main(["send", str(archive), "--format", "table", "--no-progress", "--failed-out", str(failed),
+                 "--api-key", "k"], out) == 1
     assert "5 sent, 4 delivered, 1 filtered, 0 rejected, 0 failed, 1 malformed lines" in out.getvalue()
     assert failed.read_text() == ""  # the group call is filtered: sending it again changes nothing
     out = io.StringIO()
-    main(["send", str(archive), "--format", "jsonl", "--no-progress"], out)
+    main(["send", str(archive), "--format", "jsonl", "--no-progress", "--api-key", "k"], out)
     rows = [json.loads(line) for line in out.getvalue().splitlines()]
     assert [(row["line"], row["fate"]) for row in rows] == [(1, "delivered"), (2, "delivered"), (1, "delivered"),
                                                             (2, "failed"), (4, "filtered"), (5, "delivered")]

@@ -158,7 +158,7 @@ def send_quietly(events, settings, to):
 
 def test_a_recording_against_the_mock_server_replays_after_the_server_has_stopped(tmp_path):
     events = sample_events()[:16]
-    path = record_cassette(tmp_path, "flow", {"trackAllPages": True, "preferUserId": False}, events)
+    path = record_cassette(tmp_path, "flow", {**RECORDING_KEYS, "trackAllPages": True, "preferUserId": False}, events)
     entry, = cassette_sends(path)  # the server is gone: record_cassette stopped it
     assert entry.settings["apiKey"] == "<API_KEY>" and entry.load_events() == events
     with make_vcr(record_mode="none").use_cassette(str(path)) as cassette:
@@ -196,7 +196,7 @@ def test_re_recording_a_seed_cassette_gives_the_same_file(tmp_path):
     from iterable_sim.samples import SEED_PAGE_SETTINGS
 
     name = "eu_data_center"
-    record_cassette(tmp_path, name, SEED_PAGE_SETTINGS[name])
+    record_cassette(tmp_path, name, {**RECORDING_KEYS, **SEED_PAGE_SETTINGS[name]})
     assert (tmp_path / f"{name}.yaml").read_text() == (CASSETTES / f"{name}.yaml").read_text()
 
 

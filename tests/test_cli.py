@@ -112,7 +112,8 @@ def test_send_to_the_mock_reports_each_event_and_writes_what_was_not_delivered(t
         {"type": "group", "userId": "u3"},
     ])
     failed = tmp_path / "failed.jsonl"
-    code, text = run(["send", events, "--format", "jsonl", "--no-progress", "--failed-out", str(failed)])
+    code, text = run(["send", events, "--format", "jsonl", "--no-progress", "--failed-out", str(failed),
+                      "--api-key", "test-key-1234"])
     assert code == 1  # not everything was delivered
     rows = [json.loads(line) for line in text.splitlines()]
     assert [(r["event"], r["fate"]) for r in rows] == [(0, "delivered"), (1, "rejected"), (2, "filtered")]
@@ -135,9 +136,9 @@ def test_send_to_live_iterable_needs_a_key_and_a_confirmation(tmp_path, monkeypa
     assert main(["send", events, "--to", "live"], io.StringIO()) == 2
     err = capsys.readouterr().err
     assert "pass --yes" in err and "live-key-123456789" not in err
-    # the key in the environment is never read for the mock
+    # the key in the environment is never read for the mock: without a key, the mock answers 401
     code, text = run(["send", events, "--no-progress"])
-    assert code == 0 and "live-key-123456789" not in text
+    assert code == 1 and "live-key-123456789" not in text and "BadApiKey" in text
 
 
 def test_send_to_a_running_server(tmp_path):
@@ -221,10 +222,10 @@ def test_map_exits_1_when_an_event_is_refused_and_0_when_all_map(tmp_path, capsy
 
 
 def test_send_exits_1_when_an_event_is_not_delivered_and_0_when_all_are(tmp_path, capsys):
-    assert cli(["send", SAMPLES, "--no-progress"], capsys)[0] == 1  # samples include refused events
+    assert cli(["send", SAMPLES, "--no-progress", "--api-key", "k-123456"], capsys)[0] == 1  # samples: refused events
     fine = tmp_path / "fine.json"
     fine.write_text(json.dumps([{"type": "track", "event": "Clicked", "userId": "u"}]))
-    assert cli(["send", str(fine), "--no-progress"], capsys)[0] == 0
+    assert cli(["send", str(fine), "--no-progress", "--api-key", "k-123456"], capsys)[0] == 0
 
 
 @pytest.mark.parametrize("command", ["send", "map"])
@@ -237,7 +238,7 @@ def test_a_closed_pipe_does_not_hide_events_not_delivered(command):
 def test_a_closed_pipe_after_everything_was_delivered_exits_0(tmp_path):
     fine = tmp_path / "fine.json"
     fine.write_text(json.dumps([{"type": "track", "event": "Clicked", "userId": f"u{i}"} for i in range(50)]))
-    done = run_into_a_closed_pipe("send", str(fine), "--no-progress", "--track-all-pages")
+    done = run_into_a_closed_pipe("send", str(fine), "--no-progress", "--track-all-pages", "--api-key", "k-123456")
     assert done.returncode == 0 and done.stderr == ""
 
 
@@ -262,9 +263,10 @@ def test_a_directory_or_a_binary_file_as_events(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("content, expected", [
-    ({"Config": [1]}, '"Config" is a JSON list'),
-    ({"Config": "x"}, '"Config" is a JSON str'),
-    ([1], "a RudderStack destination Config is a JSON object"),
+    ({"Config": [1]}, "Config is a JSON array where rudder-server reads an object"),
+    ({"config": "x"}, "config is a JSON string where rudder-server reads an object"),
+    ([1], "a RudderStack config is a JSON object (a workspace config, a destination, or a destination's Config), "
+          "not a JSON array"),
 ])
 def test_a_settings_file_whose_config_is_not_an_object(tmp_path, capsys, content, expected):
     settings = tmp_path / "settings.json"

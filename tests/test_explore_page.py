@@ -1,10 +1,10 @@
 """`iterable-sim explore`: what it checks before starting Voilà, and what the page's kernel builds.
 (The page itself, in a browser, is tested by browser_tests/test_explore.py.)"""
 import json
+from pathlib import Path
 
 import pytest
 
-from iterable_sim import Settings
 from iterable_sim.cli.commands import main
 from iterable_sim.samples import sample_events
 from iterable_sim.widgets import page
@@ -31,39 +31,58 @@ def test_explore_says_what_is_wrong_with_the_events_before_starting(tmp_path, ca
     assert "empty.jsonl holds no events" in capsys.readouterr().err
 
 
-def test_explore_hands_the_events_and_settings_to_the_page(tmp_path, monkeypatch, capsys):
+def test_explore_hands_the_events_and_settings_files_to_the_page(tmp_path, monkeypatch, capsys):
     events = tmp_path / "events.jsonl"
     events.write_text(json.dumps({"type": "track", "event": "Clicked", "userId": "u1"}) + "\n")
     settings = tmp_path / "destination.json"
     settings.write_text(json.dumps({"Config": {"dataCenter": "EUDC", "trackNamedPages": True}}))
     served = {}
-    monkeypatch.setattr(page, "serve", lambda path, config, **kwargs: served.update(path=path, config=config,
-                                                                                    **kwargs) or 0)
+    monkeypatch.setattr(page, "serve", lambda path, settings_path, **kwargs: served.update(
+        path=path, settings=settings_path, **kwargs) or 0)
     assert main(["explore", str(events), "--settings", str(settings), "--port", "9123", "--no-browser"]) == 0
-    assert served == {"path": str(events), "config": {"dataCenter": "EUDC", "trackNamedPages": True},
+    assert served == {"path": str(events), "settings": str(settings), "destination": None,
                       "port": 9123, "open_browser": False}
     assert "http://127.0.0.1:9123/" in capsys.readouterr().out
 
 
-def test_the_page_shows_the_users_events_under_their_settings(tmp_path, monkeypatch):
+def test_explore_says_what_is_wrong_with_the_settings_before_starting(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(page, "serve", _must_not_serve)
+    settings = tmp_path / "workspaceConfig.json"
+    settings.write_text(json.dumps({"workspaceId": "ws", "sources": []}))
+    assert main(["explore", "--settings", str(settings), "--no-browser"]) == 2
+    assert "has no Iterable destination rudder-server would send to (it has no destination at all)" in \
+        capsys.readouterr().err
+    assert main(["explore", "--destination", "x", "--no-browser"]) == 2
+    assert "picks a destination of --settings FILE" in capsys.readouterr().err
+
+
+def test_the_page_reads_the_settings_file_as_every_tool_does(tmp_path, monkeypatch):
+    from iterable_sim import read_settings
+
     events = tmp_path / "events.jsonl"
     events.write_text(json.dumps({"type": "page", "name": "Home", "userId": "u1"}) + "\n")
+    settings = tmp_path / "export.json"
+    settings.write_text(json.dumps({"id": "dst-1", "name": "It", "config": {"trackNamedPages": True,
+                                                                             "dataCenter": "EUDC",
+                                                                             "consentManagement": []}}))
     monkeypatch.setenv(page.EVENTS_ENV, str(events))
-    monkeypatch.setenv(page.CONFIG_ENV, json.dumps({"trackNamedPages": True, "dataCenter": "EUDC"}))
+    monkeypatch.setenv(page.SETTINGS_ENV, str(settings))
+    monkeypatch.setenv(page.DESTINATION_ENV, "It")
     explorer = page.explorer_from_environment()
     assert explorer.events == [{"type": "page", "name": "Home", "userId": "u1"}]
-    assert explorer.settings == Settings.from_rudder({"trackNamedPages": True, "dataCenter": "EUDC"})
+    assert explorer.settings == read_settings(settings) and explorer.settings.warnings == ()
+    assert explorer.settings.pipeline_config().destination_id == "dst-1"
     assert explorer.requests_frame()["host"].tolist() == ["api.eu.iterable.com"]
 
 
 def test_without_events_the_page_shows_the_samples_with_track_all_pages(monkeypatch):
     monkeypatch.delenv(page.EVENTS_ENV, raising=False)
-    monkeypatch.delenv(page.CONFIG_ENV, raising=False)
+    monkeypatch.delenv(page.SETTINGS_ENV, raising=False)
     explorer = page.explorer_from_environment()
     assert explorer.events == sample_events() and explorer.settings.track_all_pages is True
 
 
-def test_the_page_serves_on_loopback_only(monkeypatch):
+def test_the_page_serves_on_loopback_only(monkeypatch, tmp_path):
     commands = []
 
     class Voila:
@@ -74,10 +93,14 @@ def test_the_page_serves_on_loopback_only(monkeypatch):
             return 0
 
     monkeypatch.setattr(page.subprocess, "Popen", Voila)
-    assert page.serve(None, {"trackAllPages": True}, port=8999, open_browser=False) == 0
+    monkeypatch.setenv(page.DESTINATION_ENV, "left over")
+    assert page.serve(None, None, port=8999, open_browser=False) == 0
     command, env = commands[0]
     assert "--Voila.ip=127.0.0.1" in command and "--port=8999" in command and "--no-browser" in command
-    assert json.loads(env[page.CONFIG_ENV]) == {"trackAllPages": True} and page.EVENTS_ENV not in env
+    assert not {page.EVENTS_ENV, page.SETTINGS_ENV, page.DESTINATION_ENV} & set(env)
+    assert page.serve(None, "s.json", port=8999, open_browser=False, destination="d") == 0
+    _, env = commands[1]
+    assert env[page.SETTINGS_ENV] == str(Path("s.json").resolve()) and env[page.DESTINATION_ENV] == "d"
 
 
 def _must_not_serve(*args, **kwargs):

@@ -63,8 +63,9 @@ def recorded_calls(path: str | os.PathLike[str]) -> list[ComparedCall]:
 
 
 def current_calls(sends: Sequence[Send], settings: Mapping[str, Any] | None = None) -> list[ComparedCall]:
-    """The calls the current mapping makes for each send's events (read now) and settings
-    (`settings`: Config keys to change), sent to a fresh in-process mock on a simulated clock."""
+    """The calls the current mapping makes for each send's events and settings (their files read now, as the
+    recording tool read them; `settings`: Config keys to change), sent to a fresh in-process mock on a
+    simulated clock, which is also rudder-server's gateway clock, as `record` and the pytest plugin have it."""
     from iterable_sim.send import send
 
     calls: list[ComparedCall] = []
@@ -72,8 +73,8 @@ def current_calls(sends: Sequence[Send], settings: Mapping[str, Any] | None = No
         resolved = entry.load_settings(settings)
         mock = MockIterable(entry.project_type, rate_limits=False, clock=ManualClock())
         mock.accept_keys_of(resolved)
-        report = send(entry.load_events(), resolved, to=mock, progress=False, pace=False,
-                      stable_event_ids=entry.stable_event_ids)
+        report = send(entry.load_events(), resolved, to=mock, progress=False, pace=False, clock=mock.clock,
+                      stable_event_ids=entry.stable_event_ids)  # the gateway's clock as recording reads it
         calls += [_call({"method": d.request.method, "uri": d.request.url, "headers": dict(d.request.headers),
                          "body": d.request.body_bytes()}) for d in report.deliveries]
     return calls

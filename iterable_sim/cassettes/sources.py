@@ -3,15 +3,18 @@
 A cassette recorded by iterable_sim (`iterable-sim record`, `record_cassette`, or a pytest test
 through `iterable_send`) notes under `metadata: iterable_sim: sends:` each send recorded into it:
 the events file (a path relative to the cassette, read from where it is every time, or `samples`
-for iterable_sim's sample events; null when the events were given in code), the RudderStack Config
-(API keys as placeholders) and how they were sent. `iterable-sim cassettes diff` and `iterable-sim
-record CASSETTE` read it; nothing else needs to be kept beside a cassette.
+for iterable_sim's sample events; null when the events were given in code), the settings file when
+the settings were read from one (`settings_file`, relative to the cassette, read again from where it
+is every time with `read_settings`, as the tool that recorded it read it; its `destination` and the
+Config keys set over it, `overrides`), a copy of the RudderStack Config (API keys as placeholders;
+what is read when no settings file is noted) and how they were sent. `iterable-sim cassettes diff`
+and `iterable-sim record CASSETTE` read it; nothing else needs to be kept beside a cassette.
 """
 from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
@@ -20,7 +23,9 @@ import yaml
 from iterable_sim.archive.reader import EventsFile, read_events
 from iterable_sim.exceptions import IterableSimError
 from iterable_sim.samples import sample_events
+from iterable_sim.mapping.config_file import read_settings
 from iterable_sim.mapping.settings import Settings
+from iterable_sim.pipeline.workspace import RudderConfigError
 
 SAMPLES = "samples"
 KEY_PLACEHOLDERS = {"apiKey": "<API_KEY>", "registerDeviceOrBrowserApiKey": "<DEVICE_API_KEY>"}
@@ -50,9 +55,22 @@ def send_entry(events: Any, settings: Settings, cassette: str | os.PathLike[str]
     """The metadata entry for one send recorded into `cassette`."""
     source = getattr(events, "source", None)
     if source not in (None, SAMPLES):
-        source = Path(os.path.relpath(source, Path(cassette).resolve().parent)).as_posix()
-    return {"events": source, "settings": redacted_config(settings.to_rudder()),
-            "stable_event_ids": stable_event_ids, "project_type": project_type}
+        source = _relative(source, cassette)
+    # the settings as read (each of Settings' keys), and every other key of the Config they were read from
+    config = {**{k: v for k, v in settings.to_rudder().items() if v is not None}, **(settings.rudder_config or {})}
+    entry: dict[str, Any] = {"events": source, "settings": redacted_config(config)}
+    destination = settings.destination
+    if destination is not None and destination.path is not None:
+        entry["settings_file"] = _relative(destination.path, cassette)
+        entry["destination"] = destination.id or destination.name or None
+        entry["overrides"] = redacted_config(destination.overrides)
+    if not settings.rudder_server:
+        entry["rudder_server"] = False
+    return {**entry, "stable_event_ids": stable_event_ids, "project_type": project_type}
+
+
+def _relative(path: str | os.PathLike[str], cassette: str | os.PathLike[str]) -> str:
+    return Path(os.path.relpath(Path(path).resolve(), Path(cassette).resolve().parent)).as_posix()
 
 
 @dataclass(frozen=True)
@@ -64,6 +82,10 @@ class Send:
     settings: dict[str, Any]
     stable_event_ids: bool = False
     project_type: str = "hybrid"
+    settings_file: str | None = None
+    destination: str | None = None
+    overrides: Mapping[str, Any] = field(default_factory=dict)
+    rudder_server: bool = True
 
     def load_events(self) -> list[Any]:
         if self.events == SAMPLES:
@@ -74,8 +96,16 @@ class Send:
         return list(read_events(self.cassette.parent / self.events))
 
     def load_settings(self, overrides: Mapping[str, Any] | None = None) -> Settings:
-        """The recorded Config (keys are placeholders), with `overrides` (Config keys) on top."""
-        return Settings.from_rudder({**self.settings, **(overrides or {})})
+        """The settings the send was recorded with: its settings file read again from where it is now (as the
+        recording tool read it), else the recorded Config (keys are placeholders); `overrides` (Config keys) on
+        top."""
+        if self.settings_file is None:
+            return read_settings({**self.settings, **(overrides or {})}, rudder_server=self.rudder_server)
+        try:
+            return read_settings(self.cassette.parent / self.settings_file, destination=self.destination,
+                                 overrides={**self.overrides, **(overrides or {})}, rudder_server=self.rudder_server)
+        except RudderConfigError as err:
+            raise SourceError(f"{self.cassette}: the settings file it notes, {self.settings_file}: {err}") from None
 
 
 def cassette_sends(path: str | os.PathLike[str]) -> list[Send] | None:
@@ -90,7 +120,9 @@ def cassette_sends(path: str | os.PathLike[str]) -> list[Send] | None:
     if not noted:
         return None
     return [Send(path, s.get("events"), dict(s.get("settings") or {}), bool(s.get("stable_event_ids")),
-                 s.get("project_type", "hybrid")) for s in noted.get("sends", [])]
+                 s.get("project_type", "hybrid"), s.get("settings_file"), s.get("destination"),
+                 dict(s.get("overrides") or {}), s.get("rudder_server", True) is not False)
+            for s in noted.get("sends", [])]
 
 
 def find_cassettes(paths: Iterable[str | os.PathLike[str]]) -> list[tuple[Path, str]]:

@@ -28,6 +28,7 @@ from iterable_sim.mapping.names import event_name
 from iterable_sim.progress import PROGRESS_DELAY
 from iterable_sim.redact import SECRET_HEADERS, mask, masked_headers
 from iterable_sim.mapping.request import MappingError, Request, json_bytes
+from iterable_sim.mapping.config_file import read_settings
 from iterable_sim.mapping.settings import Settings
 
 PROCESSOR_PATH = "/v0/destinations/iterable"
@@ -110,8 +111,11 @@ def crosscheck(events: Iterable[Any], settings: Mapping[str, Any] | Settings, ur
                timeout: float = 60.0, transport: httpx.BaseTransport | None = None) -> CrosscheckReport:
     """Send `events` to the rudder-transformer at `url` and compare its output with iterable_sim's.
 
-    `settings` is the destination Config sent to the transformer (a dict, as in RudderStack), or a
-    Settings. Without `router`, each event's requests or error are compared with `map_event`; with
+    `settings` is a Settings (such as `read_settings(file)`) or a RudderStack config of any kind (read by
+    `read_settings`, as every tool reads it: a destination's Config, its export, a workspace config holding
+    one Iterable destination); the transformer is sent the destination's Config, as rudder-server sends it
+    (`destination.Config`), and iterable_sim maps with the same settings. The events are the transformer's
+    input: rudder-server's steps in front of it are not run here. Without `router`, each event's requests or error are compared with `map_event`; with
     `router=N`, the events go in router calls of N and each call's batches are compared with
     `route`. Raises TransformerError when the transformer cannot be reached or answers something
     that is not rudder-transformer's.
@@ -120,11 +124,11 @@ def crosscheck(events: Iterable[Any], settings: Mapping[str, Any] | Settings, ur
         raise CrosscheckError(f"a router call needs at least 1 event, not {router}")
     if chunk_size < 1:
         raise CrosscheckError(f"chunk_size must be at least 1, not {chunk_size}")
-    if isinstance(settings, Settings):
-        ours, config = settings, {k: v for k, v in settings.to_rudder().items() if v is not None}
-    else:
-        config = dict(settings.get("Config", settings))
-        ours = Settings.from_rudder(config)
+    ours = settings if isinstance(settings, Settings) else read_settings(settings)
+    if ours.rudder_config is not None:
+        config = dict(ours.rudder_config)
+    else:  # built directly: the Config it stands for, without the keys it does not hold
+        config = {k: v for k, v in ours.to_rudder().items() if v is not None}
     base = url.rstrip("/")
     report = CrosscheckReport(url=base, router=router)
     path = PROCESSOR_PATH if router is None else ROUTER_PATH

@@ -5,24 +5,26 @@ import argparse
 from pathlib import Path
 from typing import Any, TextIO
 
-from iterable_sim.cli.arguments import CliError, add_settings_options, config_from_args
-from iterable_sim.mapping.settings import RUDDER_KEYS
+from iterable_sim.cli.arguments import CliError, add_settings_options, flag_overrides, settings_from_args
 from iterable_sim.cassettes.drift import drift_frame, drift_report, iterable_cassettes
-from iterable_sim.cassettes.record import record_cassette, record_seed_cassettes, rerecord
+from iterable_sim.cassettes.record import (RECORDING_KEYS, RecordingError, record_cassette, record_seed_cassettes,
+                                           rerecord)
 from iterable_sim.archive.reader import ArchiveError, read_events
 from iterable_sim.cassettes.sources import SourceError
 
 DEFAULT_PLACES = ("tests", "cassettes")
+DEFAULT_RECORDING_CONFIG = {**RECORDING_KEYS, "trackAllPages": True}
+"""`record --events` without --settings: Track All Pages, and keys for the fresh mock (as the pytest plugin's
+default iterable_config). With --settings, the file's Config alone, as every tool reads it."""
 
 
-def _config(args: argparse.Namespace, base: dict[str, Any] | None = None) -> dict[str, Any]:
-    """--settings and the flags as a Config; a whole destination export is read by its config."""
-    config = config_from_args(args, base=base)
-    inner = config.get("config")
-    if isinstance(inner, dict):
-        flags = {key: getattr(args, name) for name, key in RUDDER_KEYS.items() if getattr(args, name, None) is not None}
-        config = {key: value for key, value in {**(base or {}), **inner, **flags}.items() if key in RUDDER_KEYS.values()}
-    return config
+def _overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """The Config keys `cassettes diff` and `record CASSETTE` change: --settings FILE's Config (read by
+    read_settings, as every tool reads it) with the flags over it, else the flags alone."""
+    if not args.settings:
+        return flag_overrides(args)
+    settings = settings_from_args(args)
+    return dict(settings.rudder_config or {})
 
 
 def cmd_record(args: argparse.Namespace, out: TextIO) -> int:
@@ -35,18 +37,18 @@ def cmd_record(args: argparse.Namespace, out: TextIO) -> int:
                 target = Path(args.dir or "cassettes") / f"{args.name}.yaml"
             if target is None or len(args.cassette or ()) > 1:
                 raise CliError("--events records one cassette: name it (CASSETTE path, or --name [--dir])")
-            config = _config(args, base={"trackAllPages": True})
-            paths = [record_cassette(target.parent, target.stem, config, read_events(args.events), to=args.to,
+            settings = settings_from_args(args, default=DEFAULT_RECORDING_CONFIG)
+            paths = [record_cassette(target.parent, target.stem, settings, read_events(args.events), to=args.to,
                                      stable_event_ids=args.stable_event_ids, project_type=args.project_type,
                                      personal_data=args.personal_data)]
         elif args.cassette:
-            overrides = _config(args)
+            overrides = _overrides(args)
             paths = [rerecord(path, to=args.to, settings=overrides, personal_data=args.personal_data)
                      for path in args.cassette]
         else:
             raise CliError("give --events FILE and a CASSETTE to record, CASSETTE... to record again from the events "
                            "and settings they note, or --samples for iterable_sim's own sample cassettes")
-    except (SourceError, ArchiveError) as err:  # a cassette, or the events it names, unreadable
+    except (SourceError, ArchiveError, RecordingError) as err:  # a cassette, or the events it names, unreadable
         raise CliError(str(err)) from None
     for path in paths:
         print(f"recorded {path}", file=out)
@@ -61,7 +63,7 @@ def cmd_cassettes(args: argparse.Namespace, out: TextIO) -> int:
         compared = len(iterable_cassettes(places, args.cassette))
         if not compared:
             raise CliError(f"no cassette recorded by iterable_sim under {', '.join(places)}")
-        frame = drift_frame(places, settings=_config(args), cassettes=args.cassette)
+        frame = drift_frame(places, settings=_overrides(args), cassettes=args.cassette)
     except (SourceError, ArchiveError) as err:  # a cassette, or the events it names, unreadable
         raise CliError(str(err)) from None
     print(drift_report(frame, compared), file=out)

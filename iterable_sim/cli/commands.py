@@ -16,7 +16,7 @@ from iterable_sim.archive.reader import ArchiveError, Event, MalformedLine, arch
 from iterable_sim.archive.mapping import CHUNK_EVENTS, iter_mapped_lines, map_archive, map_records_in_memory
 from iterable_sim.archive.sending import send_stream
 from iterable_sim.cli.cassettes import cmd_cassettes, cmd_record, configure_cassettes, configure_record
-from iterable_sim.cli.arguments import (CliError, add_gateway_options, add_settings_options, config_from_args,
+from iterable_sim.cli.arguments import (SETTINGS_HELP, CliError, add_gateway_options, add_settings_options,
                                         gateway_from_args, settings_from_args)
 from iterable_sim.mapping.jsvalues import truthy
 from iterable_sim.limits import PAYLOAD_TOO_LARGE
@@ -233,15 +233,16 @@ def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
 def cmd_send(args: argparse.Namespace, out: TextIO) -> int:
     if args.to == "live" and not args.api_key:
         args.api_key = os.environ.get("ITERABLE_API_KEY")  # only ever read for an explicit --to live
-    if args.to == "mock":  # the fresh mock accepts whatever keys the settings hold: stand-ins when none given
-        args.api_key = args.api_key or MOCK_API_KEY
-        args.register_device_or_browser_api_key = args.register_device_or_browser_api_key or MOCK_DEVICE_KEY
-    settings = settings_from_args(args)
+    settings = settings_from_args(args)  # the fresh mock accepts the keys the settings hold, and no others
     records = archive_records(args.events)
     head = list(itertools.islice(records, CHUNK_EVENTS + 1))  # enough to tell a small input from a stream
     bad_head = [record for record in head if isinstance(record, MalformedLine)]
     nothing_readable(len(head) - len(bad_head), bad_head)
     print_warnings(settings, sys.stderr)
+    if args.to == "mock" and not settings.api_key:
+        print("warning: the Config has no apiKey: RudderStack sends no api_key header, and Iterable (as the mock) "
+              "answers 401 Invalid API key; give --api-key (the mock accepts any key the Config holds)",
+              file=sys.stderr)
     to: str | None = None if args.to == "mock" else args.to
     if args.to == "live":
         if not settings.api_key:
@@ -349,12 +350,12 @@ def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
 def cmd_crosscheck(args: argparse.Namespace, out: TextIO) -> int:
     from iterable_sim.checks.crosscheck import TransformerError, crosscheck
 
-    config = config_from_args(args)
-    print_warnings(Settings.from_rudder(config), sys.stderr)
+    settings = settings_from_args(args)
+    print_warnings(settings, sys.stderr)
     unreadable: list[MalformedLine] = []
     records = archive_records([args.events])
     try:
-        report = crosscheck(events_only(records, unreadable), config, args.transformer, router=args.router,
+        report = crosscheck(events_only(records, unreadable), settings, args.transformer, router=args.router,
                             progress=not args.no_progress)
     except (TransformerError, ValueError) as err:  # ValueError: a --router below 1
         raise CliError(str(err)) from None
@@ -391,11 +392,12 @@ def cmd_explore(args: argparse.Namespace, out: TextIO) -> int:
             raise CliError(str(err)) from None
         if not events:
             raise CliError(f"{args.events} holds no events")
-    config = config_from_args(args, base=None if args.settings else {"trackAllPages": True})
-    print_warnings(Settings.from_rudder(config), sys.stderr)
+    settings = settings_from_args(args, default=page.DEFAULT_CONFIG)  # checked here, read again by the page
+    print_warnings(settings, sys.stderr)
     print(f"settings explorer on {args.events or 'the sample events'}: http://127.0.0.1:{args.port}/ "
           "(only this machine can open it; Ctrl-C stops it)", file=out, flush=True)
-    return page.serve(args.events, config, port=args.port, open_browser=not args.no_browser)
+    return page.serve(args.events, args.settings, port=args.port, open_browser=not args.no_browser,
+                      destination=args.destination)
 
 
 
@@ -465,8 +467,10 @@ COMMANDS: dict[str, tuple[str, Command, Callable[[argparse.ArgumentParser], obje
                     p.add_argument("--port", type=int, default=8866),
                     p.add_argument("--no-browser", action="store_true", help="do not open a browser"),
                     p.add_argument("--settings", metavar="FILE",
-                                   help="a RudderStack destination Config as JSON: where the controls start "
-                                        "(default: Track All Pages on, the rest off)"))),
+                                   help=f"{SETTINGS_HELP}: where the controls start (default: Track All Pages on, "
+                                        f"the rest off)"),
+                    p.add_argument("--destination", metavar="ID_OR_NAME",
+                                   help="with --settings: the Iterable destination, when the file has several"))),
     "record": ("record a cassette of what your events send to Iterable (against a fresh mock server), or record "
                "cassettes again from the events files and settings they note", cmd_record, configure_record),
     "cassettes": ("cassettes diff: what the current mapping would send, compared with what the cassettes recorded",

@@ -11,7 +11,10 @@ from typing import Any, Literal, Mapping
 from iterable_sim.exceptions import IterableSimError
 from iterable_sim.hosts import BASE_URLS
 from iterable_sim.mapping.jsvalues import js_string, truthy
+from iterable_sim.pipeline.definition import KNOWN_KEYS
 from iterable_sim.pipeline.run import PipelineConfig
+from iterable_sim.pipeline.usertransform import UserTransformation
+from iterable_sim.pipeline.workspace import IterableDestination
 from iterable_sim.redact import mask
 
 
@@ -74,6 +77,8 @@ class Settings:
     track_categorised_pages: bool = False
     track_named_pages: bool = False
     warnings: tuple[str, ...] = field(default=(), compare=False)
+    # The destination these settings were read for (for_destination): its ID, source and the file it came from.
+    destination: IterableDestination | None = field(default=None, init=False, compare=False, repr=False)
     # The RudderStack Config these settings were read from (from_rudder), as given: it decides the
     # null api_key header and, as RudderStack's router groups events, which jobs share batches.
     rudder_config: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
@@ -167,10 +172,30 @@ class Settings:
         """Token registrations are sent with registerDeviceOrBrowserApiKey."""
         return _headers(self.register_device_or_browser_api_key)
 
+    @classmethod
+    def for_destination(cls, destination: IterableDestination, *, rudder_server: bool = True,
+                        user_transformation: UserTransformation | None = None) -> "Settings":
+        """The settings of one destination of a RudderStack config (`iterable_sim.read_settings`, or
+        `iterable_sim.pipeline.read_rudder_config(...).choose()`): its Config read as `from_rudder` reads it,
+        and rudder-server's context for it (destination and source IDs, the definition's message types:
+        `pipeline_config()`); `user_transformation` stands for its user transformation."""
+        if not isinstance(destination, IterableDestination):
+            raise SettingsTypeError(f"Settings.for_destination takes an IterableDestination (read_rudder_config(...)"
+                                    f".choose()), not {type(destination).__name__}: for a Config, use from_rudder")
+        settings = cls.from_rudder(destination.config, rudder_server=rudder_server,
+                                   pipeline=destination.pipeline_config(user_transformation=user_transformation))
+        if destination.transformations and user_transformation is None and rudder_server:
+            ids = ", ".join(destination.transformations)
+            object.__setattr__(settings, "warnings", settings.warnings + (
+                f"{destination.describe()} has a user transformation ({ids}): iterable_sim does not run its "
+                f"JavaScript, so the events reach the transformer as they are (give a Python user_transformation)",))
+        object.__setattr__(settings, "destination", destination)
+        return settings
+
     def __repr__(self) -> str:
         parts = []
         for f in fields(self):
-            if f.name in ("warnings", "rudder_config", "pipeline") or (f.name == "rudder_server" and self.rudder_server):
+            if f.name in ("warnings", "rudder_config", "pipeline", "destination") or (f.name == "rudder_server" and self.rudder_server):
                 continue
             value = getattr(self, f.name)
             parts.append(f"{f.name}={mask(value) if f.name in KEY_FIELDS and value is not None else repr(value)}")
@@ -217,18 +242,19 @@ def _settings_of(config: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     """The Config itself, and a warning, when `config` is a whole destination as RudderStack exports
     it (`{"id": ..., "config": {...}}`, holding none of the Config's keys itself)."""
     inner = config.get("config", config.get("Config"))
-    if isinstance(inner, Mapping) and not set(config) & set(RUDDER_KEYS.values()):
+    if isinstance(inner, Mapping) and not set(config) & KNOWN_KEYS:
         return dict(inner), ["a whole destination was given: pass its 'Config' (its settings were read from there)"]
     return config, []
 
 
 def _unknown_key_warnings(config: Mapping[Any, Any]) -> list[str]:
-    """A warning per key RudderStack's Iterable destination does not read, with the known key it resembles."""
+    """A warning per key that neither Iterable's destination definition declares nor rudder-server reads
+    (`iterable_sim.pipeline.definition.KNOWN_KEYS`), with the known key it resembles. The definition's other
+    keys (consent, connection mode, device-mode and client-side filtering settings) are taken quietly."""
     warnings = []
-    known = set(RUDDER_KEYS.values())
     for key in config:
-        if key not in known:
-            hint = difflib.get_close_matches(key, known, n=1) if isinstance(key, str) else []
+        if key not in KNOWN_KEYS:
+            hint = difflib.get_close_matches(key, sorted(KNOWN_KEYS), n=1) if isinstance(key, str) else []
             if key == "Config" and isinstance(config[key], Mapping):
                 suffix = " (a whole destination was given: pass its 'Config')"
             else:

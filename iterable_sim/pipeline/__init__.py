@@ -27,6 +27,8 @@ from iterable_sim.pipeline.run import (ITERABLE_SUPPORTED_MESSAGE_TYPES, Pipelin
                                        PipelineTypeError, TransformerInput, as_pipeline_config,
                                        events_for_transformer, run_pipeline)
 from iterable_sim.pipeline.usertransform import TransformOutcome, UserTransformation, run_user_transformation
+from iterable_sim.pipeline.workspace import (IterableDestination, RudderConfig, RudderConfigError, config_kind,
+                                             load_rudder_config, read_rudder_config)
 
 __all__ = [
     "run_pipeline", "events_for_transformer", "PipelineConfig", "TransformerInput", "as_pipeline_config",
@@ -41,4 +43,6 @@ __all__ = [
     "filter_events_for_hybrid_mode", "supported_message_events", "supported_message_types",
     "TransformOutcome", "UserTransformation", "run_user_transformation",
     "any_non_terminal_code", "is_job_terminated", "job_state",
+    "IterableDestination", "RudderConfig", "RudderConfigError", "config_kind", "load_rudder_config",
+    "read_rudder_config",
 ]

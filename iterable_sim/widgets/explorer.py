@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import html
+from dataclasses import replace
 from typing import Any, Iterable
 from urllib.parse import urlsplit
 
@@ -15,7 +16,7 @@ from iterable_sim.mapping import map_events
 from iterable_sim.mapping.results import MappingResults
 from iterable_sim.checks.preflight import requests_with_preflight
 from iterable_sim.samples import sample_events
-from iterable_sim.mapping.settings import Settings
+from iterable_sim.mapping.settings import RUDDER_KEYS, Settings
 from iterable_sim.widgets._view import Grid, View, button, lines_html, tabs
 
 # Settings field -> the label RudderStack's dashboard gives it.
@@ -49,7 +50,7 @@ class SettingsExplorer(View):
         self.events = list(events) if events is not None else sample_events()
         self.received_at = received_at if received_at is not None else SystemClock().now()
         start = settings or Settings()
-        self._api_key = start.api_key
+        self._start = start
         self._device_key = start.register_device_or_browser_api_key
         self.controls: dict[str, widgets.ValueWidget] = {
             name: widgets.Checkbox(value=_flag(start, name), description=label, indent=False)
@@ -86,12 +87,23 @@ class SettingsExplorer(View):
 
     @property
     def settings(self) -> Settings:
-        """The settings the controls show now."""
-        values: dict[str, Any] = {name: self.controls[name].value for name in FLAG_LABELS}
+        """The settings the controls show now: the starting settings with what the controls changed (read
+        from a Config, the rest of it is kept: consent and the other keys rudder-server reads, its context)."""
+        start = self._start
         device = self.controls["register_device_or_browser_api_key"].value
-        return Settings(api_key=self._api_key, data_center=self.controls["data_center"].value,
-                        register_device_or_browser_api_key=(self._device_key or STAND_IN_DEVICE_KEY) if device else None,
-                        **values)
+        shown: dict[str, Any] = {name: self.controls[name].value for name in FLAG_LABELS}
+        shown["data_center"] = self.controls["data_center"].value
+        shown["register_device_or_browser_api_key"] = (self._device_key or STAND_IN_DEVICE_KEY) if device else None
+        at_start: dict[str, Any] = {name: _flag(start, name) for name in FLAG_LABELS}
+        at_start["data_center"] = start.data_center
+        at_start["register_device_or_browser_api_key"] = self._device_key if self._device_key else None
+        changed = {name: value for name, value in shown.items() if value != at_start[name]}
+        if not changed:
+            return start
+        if start.rudder_config is None:
+            return replace(start, **changed)
+        return Settings.from_rudder({**start.rudder_config, **{RUDDER_KEYS[name]: value for name, value in changed.items()}},
+                                    rudder_server=start.rudder_server, pipeline=start.pipeline)
 
     @property
     def results(self) -> MappingResults:

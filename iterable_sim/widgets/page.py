@@ -1,12 +1,12 @@
 """The settings explorer as a web page of its own (`iterable-sim explore`): a Voilà app over `explore.ipynb`.
 
 The command checks the events and the settings, then starts Voilà on 127.0.0.1; the page's kernel
-reads them back from the environment (`EVENTS_ENV`, `CONFIG_ENV`) and shows a `SettingsExplorer`.
+reads them back from the environment (`EVENTS_ENV`, `SETTINGS_ENV`, `DESTINATION_ENV`) and shows a
+`SettingsExplorer`.
 """
 from __future__ import annotations
 
 import importlib.util
-import json
 import os
 import signal
 import subprocess
@@ -18,7 +18,9 @@ from iterable_sim.exceptions import IterableSimError
 
 PAGE = Path(__file__).with_name("explore.ipynb")
 EVENTS_ENV = "ITERABLE_SIM_EXPLORE_EVENTS"
-CONFIG_ENV = "ITERABLE_SIM_EXPLORE_CONFIG"
+SETTINGS_ENV = "ITERABLE_SIM_EXPLORE_SETTINGS"  # the settings file, read by read_settings as every tool reads it
+DESTINATION_ENV = "ITERABLE_SIM_EXPLORE_DESTINATION"
+DEFAULT_CONFIG = {"trackAllPages": True}  # where the controls start without a settings file
 
 
 class MissingDependency(IterableSimError, ImportError):
@@ -28,13 +30,14 @@ class MissingDependency(IterableSimError, ImportError):
 def explorer_from_environment() -> Any:
     """The explorer the page shows: on the events file named in the environment (the samples without one)."""
     from iterable_sim.archive.reader import read_events
+    from iterable_sim.mapping.config_file import read_settings
     from iterable_sim.samples import sample_events
-    from iterable_sim.mapping.settings import Settings
     from iterable_sim.widgets.explorer import SettingsExplorer
 
     path = os.environ.get(EVENTS_ENV)
-    config = json.loads(os.environ.get(CONFIG_ENV) or '{"trackAllPages": true}')
-    return SettingsExplorer(read_events(path) if path else sample_events(), Settings.from_rudder(config))
+    settings = read_settings(os.environ.get(SETTINGS_ENV) or DEFAULT_CONFIG,
+                             destination=os.environ.get(DESTINATION_ENV) or None)
+    return SettingsExplorer(read_events(path) if path else sample_events(), settings)
 
 
 def require_voila() -> None:
@@ -43,12 +46,17 @@ def require_voila() -> None:
         raise MissingDependency("Voilà is not installed", name="voila")
 
 
-def serve(events_path: str | None, config: dict[str, Any], *, port: int, open_browser: bool) -> int:
-    """Run Voilà on the page, bound to 127.0.0.1, until interrupted; returns Voilà's exit code."""
-    env = {**os.environ, CONFIG_ENV: json.dumps(config)}
-    env.pop(EVENTS_ENV, None)
+def serve(events_path: str | None, settings_path: str | None, *, port: int, open_browser: bool,
+          destination: str | None = None) -> int:
+    """Run Voilà on the page, bound to 127.0.0.1, until interrupted; returns Voilà's exit code. The page reads
+    the events file and the settings file (its `destination`) itself."""
+    env = {key: value for key, value in os.environ.items() if key not in (EVENTS_ENV, SETTINGS_ENV, DESTINATION_ENV)}
     if events_path:
         env[EVENTS_ENV] = str(Path(events_path).resolve())
+    if settings_path:
+        env[SETTINGS_ENV] = str(Path(settings_path).resolve())
+    if destination is not None:
+        env[DESTINATION_ENV] = destination
     command = [sys.executable, "-m", "voila", str(PAGE), f"--port={port}", "--Voila.ip=127.0.0.1",
                "--theme=light", "--show_tracebacks=True"]
     if not open_browser:

@@ -141,5 +141,6 @@ def test_the_command_line_takes_the_gateways_clock_and_can_turn_the_steps_off(tm
     assert lines[0]["json"]["createdAt"] == 1767607200000 and lines[1]["error"] == "Message type group not supported"
     assert main([*base, "--received-at", "soon"]) == 2
     assert "--received-at 'soon' is not an RFC 3339 time" in capsys.readouterr().err
-    assert main(["send", str(events), "--format", "jsonl", "--received-at", RECEIVED, "--no-progress"]) == 0
+    assert main(["send", str(events), "--format", "jsonl", "--received-at", RECEIVED, "--no-progress",
+                 "--api-key", "k"]) == 0
     assert [json.loads(line)["fate"] for line in capsys.readouterr().out.splitlines()] == ["delivered", "filtered"]
