@@ -26,6 +26,18 @@ README_NAMES = {
 }
 
 
+def readme_files(folder: Path) -> dict[str, str]:
+    """The files the README's examples read and write, made in `folder`: placeholder -> its path, quoted."""
+    from tests.archive import kinds
+
+    archive = folder / "archive"
+    kinds.gateway_archive(archive)  # one file of rudder-server's archiver, at its object path
+    return {'"workspaceConfig.json"': repr(str(Path(__file__).parent / "data" / "workspaceConfig.json")),
+            '"rudder-saas/src-web/gw/"': repr(str(archive / "rudder-saas")),
+            '"mapped/"': repr(str(folder / "mapped")), '"mapped/requests"': repr(str(folder / "mapped" / "requests")),
+            '"mapped/refused"': repr(str(folder / "mapped" / "refused"))}
+
+
 def python_blocks() -> list[tuple[int, str]]:
     """(line number, source) of each ```python block of the README."""
     text = README.read_text("utf-8")
@@ -33,8 +45,8 @@ def python_blocks() -> list[tuple[int, str]]:
             for match in re.finditer(r"^```python\n(.*?)^```", text, re.S | re.M)]
 
 
-def with_sample_data(source: str) -> str:
-    for placeholder, sample in README_PLACEHOLDERS.items():
+def with_sample_data(source: str, files: dict[str, str] | None = None) -> str:
+    for placeholder, sample in {**README_PLACEHOLDERS, **(files or {})}.items():
         source = source.replace(placeholder, sample)
     return source
 
@@ -73,10 +85,11 @@ def test_the_readme_has_python_examples_and_every_placeholder_is_used():
         assert placeholder in sources, f"{placeholder!r} is no longer in the README: drop it from the placeholders"
 
 
-def test_the_readme_python_examples_run_as_written(capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_readme_python_examples_run_as_written(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     namespace: dict[str, object] = {name: make() for name, make in README_NAMES.items()}
+    files = readme_files(tmp_path)
     for first_line, source in python_blocks():
-        source = with_sample_data(source)
+        source = with_sample_data(source, files)
         lines = source.splitlines()
         for statement in ast.parse(source).body:
             where = f"README.md line {first_line + statement.lineno - 1}"
