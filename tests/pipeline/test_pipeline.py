@@ -485,12 +485,13 @@ def test_the_size_is_exact_whenever_the_body_may_be_over_the_limit(batch, slack)
 
 def test_an_event_over_4_mb_is_refused_413_and_one_under_it_passes() -> None:
     limit = GatewayOptions().max_request_bytes
-    event = {"type": "track", "event": "Big", "anonymousId": "a", "properties": {"text": ""}}
+    properties = {"text": ""}
+    event = {"type": "track", "event": "Big", "anonymousId": "a", "properties": properties}
     wrapper = len(go_json({"batch": [event]}).encode())
     for padding, outcome in ((limit - wrapper, Passed), (limit - wrapper + 1, Stopped)):
-        event["properties"]["text"] = "x" * padding
+        properties["text"] = "x" * padding
         fate = _only(run_pipeline([event], received_at=RECEIVED))
         assert isinstance(fate, outcome)
     assert (fate.status, fate.text) == (413, "request size exceeds max limit")
-    event["properties"]["text"] = "<" * ((limit - wrapper) // 6 + 1)  # 1/6 of the bytes as Go writes them
+    properties["text"] = "<" * ((limit - wrapper) // 6 + 1)  # 1/6 of the bytes as Go writes them
     assert _only(run_pipeline([event], received_at=RECEIVED)).status == 413
