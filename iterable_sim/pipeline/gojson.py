@@ -135,6 +135,8 @@ def as_gateway_values(value: Any) -> Any:
     """A deep copy of a JSON-like value holding what the gateway's decoding would hold (numbers as float64,
     whole ones as ints since that is how they are written again, lone surrogates as U+FFFD, tuples as
     lists); other Python objects are kept as they are."""
+    if isinstance(value, str):  # the commonest first
+        return _go_text(value)
     if isinstance(value, dict):
         return {(_go_text(k) if isinstance(k, str) else k): as_gateway_values(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -150,8 +152,6 @@ def as_gateway_values(value: Any) -> Any:
         if value.is_integer() and abs(value) < 1e21 and not negative_zero:
             return int(value)
         return value
-    if isinstance(value, str):
-        return _go_text(value)
     return value
 
 

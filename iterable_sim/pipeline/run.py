@@ -27,7 +27,7 @@ from iterable_sim.pipeline.eventfilter import FILTER_EVENT_CODE, filter_event
 from iterable_sim.pipeline.fates import (ABORTED, DESTINATION_FILTER, EVENT_FILTER, FILTERED, GATEWAY, REJECTED,
                                          SUPPRESSED, USER_TRANSFORMER, Fate, Passed, Stopped)
 from iterable_sim.pipeline.gateway import (NOT_RUDDER_EVENT, OK, STATUS_OF_TEXT, GatewayOptions, read_batch,
-                                           uuid4_source)
+                                           size_for_limit, uuid4_source)
 from iterable_sim.pipeline.gojson import as_gateway_values, clean_identifier, go_json, stringify_any
 from iterable_sim.pipeline.gotime import GoTime, parse_rfc3339
 from iterable_sim.pipeline.integrations import ITERABLE_DISPLAY_NAME, ITERABLE_NAME, allows_iterable
@@ -172,7 +172,7 @@ def _through_gateway(events: Sequence[Any], config: PipelineConfig, now: GoTime,
     results: list[_Stored | Stopped | None] = [None] * len(events)
     for group in groups:
         batch = [events[i] for i in group]
-        size = len(go_json({"batch": batch}).encode("utf-8", "surrogatepass")) if all(
+        size = size_for_limit(batch, options.max_request_bytes) if all(
             isinstance(e, dict) for e in batch) else 0
         read = read_batch(batch, options, body_bytes=size)
         if read.error is not None:

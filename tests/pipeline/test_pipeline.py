@@ -17,6 +17,8 @@ from iterable_sim import IterableSimError
 from iterable_sim.pipeline import (ITERABLE_SUPPORTED_MESSAGE_TYPES, GoTime, Passed, PipelineConfig, PipelineError,
                                    PipelineTypeError, Stopped, allows_iterable, consent_allows, events_for_transformer,
                                    filter_event, parse_any, read_request, rudder_id, run_pipeline, time_fields)
+from iterable_sim.pipeline.gateway import GatewayOptions, size_for_limit
+from iterable_sim.pipeline.gojson import go_json
 
 RECEIVED = "2026-01-05T10:00:07.123Z"
 MILLI = re.compile(r"-?\d{4,}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}(Z|[+-]\d{2}:\d{2})")
@@ -457,3 +459,39 @@ def test_the_wing_imports_only_the_ground_floor_of_iterable_sim() -> None:
                 if module.startswith("iterable_sim"):
                     assert module.startswith("iterable_sim.pipeline") or module in allowed, (path.name, module)
                 assert module.split(".")[0] not in ("pandas", "httpx", "orjson"), (path.name, module)
+
+
+# --- the request size limit ---------------------------------------------------------------------------
+
+# Strings of the characters Go writes longest ("<" as \u003c, lone surrogates), numbers Go writes without an
+# exponent (1e20 as 21 digits), next to plain ones.
+wide_text = st.text(st.sampled_from("a<>&\u2028\x01é😀\ud800"), max_size=12)
+wide_numbers = st.sampled_from([1e20, 1e-06, 5e-06, 1.5e20, 2**60, -0.0, 1e21, 123456789012345678901])
+wide_values = st.recursive(wide_text | wide_numbers | json_scalars,
+                           lambda inner: st.lists(inner, max_size=4) | st.dictionaries(wide_text, inner, max_size=4),
+                           max_leaves=30)
+
+
+@FAST
+@given(batch=st.lists(st.dictionaries(wide_text, wide_values, max_size=4), min_size=1, max_size=3),
+       slack=st.integers(-40, 40))
+def test_the_size_is_exact_whenever_the_body_may_be_over_the_limit(batch, slack) -> None:
+    exact = len(go_json({"batch": batch}).encode("utf-8", "surrogatepass"))
+    limit = max(exact + slack, 0)
+    size = size_for_limit(batch, limit)
+    assert size in (0, exact)
+    assert (size > limit) == (exact > limit)
+
+
+def test_an_event_over_4_mb_is_refused_413_and_one_under_it_passes() -> None:
+    limit = GatewayOptions().max_request_bytes
+    properties = {"text": ""}
+    event = {"type": "track", "event": "Big", "anonymousId": "a", "properties": properties}
+    wrapper = len(go_json({"batch": [event]}).encode())
+    for padding, outcome in ((limit - wrapper, Passed), (limit - wrapper + 1, Stopped)):
+        properties["text"] = "x" * padding
+        fate = _only(run_pipeline([event], received_at=RECEIVED))
+        assert isinstance(fate, outcome)
+    assert (fate.status, fate.text) == (413, "request size exceeds max limit")
+    properties["text"] = "<" * ((limit - wrapper) // 6 + 1)  # 1/6 of the bytes as Go writes them
+    assert _only(run_pipeline([event], received_at=RECEIVED)).status == 413
