@@ -220,7 +220,7 @@ def test_cli_map_out_writes_parquet_and_summary_and_goes_on_past_bad_lines(archi
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert (summary["events"], summary["requests"], summary["refused"], summary["filtered"],
             summary["malformed_lines"]) == (5, 4, 0, 1, 1)
-    assert ("5 events from 2 file(s): 4 requests (events/track 4); 0 refused, 1 filtered, 1 malformed lines"
+    assert ("5 events from 2 file(s): 4 requests (events/track 4); 0 refused, 1 filtered, 1 malformed line(s)"
             in out.getvalue())
     assert len(pd.read_parquet(tmp_path / "out" / "requests")) == 4
 
@@ -239,7 +239,7 @@ def test_cli_send_streams_an_archive_larger_than_a_chunk(archive, tmp_path, monk
     out, failed = io.StringIO(), tmp_path / "failed.jsonl"
     assert main(["send", str(archive), "--format", "table", "--no-progress", "--failed-out", str(failed),
                  "--api-key", "k"], out) == 1
-    assert "5 sent, 4 delivered, 1 filtered, 0 rejected, 0 failed, 1 malformed lines" in out.getvalue()
+    assert "5 sent, 4 delivered, 1 filtered, 0 rejected, 0 failed, 1 malformed line(s)" in out.getvalue()
     assert failed.read_text() == ""  # the group call is filtered: sending it again changes nothing
     out = io.StringIO()
     main(["send", str(archive), "--format", "jsonl", "--no-progress", "--api-key", "k"], out)

@@ -78,7 +78,7 @@ class StreamReport:
         state = ", interrupted" if self.interrupted else ""
         doubts = f", {s['possibly_duplicated']:,} possibly stored more than once" if s["possibly_duplicated"] else ""
         return (f"<StreamReport to {self.target}: {s['sent']:,} sent, {s['delivered']:,} delivered, "
-                f"{s['filtered']:,} filtered, {s['rejected']:,} rejected, {s['failed']:,} failed, {s['malformed_lines']:,} malformed lines{doubts}; "
+                f"{s['filtered']:,} filtered, {s['rejected']:,} rejected, {s['failed']:,} failed, {s['malformed_lines']:,} malformed line(s){doubts}; "
                 f"{s['requests']:,} requests{state}>")
 
 

@@ -158,8 +158,7 @@ def map_to_directory(args: argparse.Namespace, settings: Settings, out: TextIO) 
     endpoints = ", ".join(f"{name} {count:,}" for name, count in summary["requests_per_endpoint"].items())
     print(f"{summary['events']:,} events from {summary['files']:,} file(s): {summary['requests']:,} requests "
           f"({endpoints or 'none'}); {summary['refused']:,} refused, {summary['filtered']:,} filtered, "
-          f"{summary['malformed_lines']:,} malformed "
-          f"lines. Written to {args.out}/requests, {args.out}/refused (Parquet) and {args.out}/summary.json",
+          f"{summary['malformed_lines']:,} malformed line(s). Written to {args.out}/requests, {args.out}/refused (Parquet) and {args.out}/summary.json",
           file=out)
     return args.exit_code
 
@@ -176,7 +175,7 @@ def archive_records(sources: list[str], *, files_only: bool = False) -> Any:
 def nothing_readable(events: int, bad: list[MalformedLine]) -> None:
     """Input with malformed lines and not one event is bad input: a one-line error, nothing done."""
     if not events and bad:
-        more = f" (and {len(bad) - 1:,} more malformed lines)" if len(bad) > 1 else ""
+        more = f" (and {len(bad) - 1:,} more malformed line(s))" if len(bad) > 1 else ""
         raise CliError(f"{bad[0]}{more}: no event to map or send")
 
 
@@ -184,7 +183,7 @@ def print_malformed(bad: list[MalformedLine], err: TextIO, *, shown: int = 10) -
     for line in bad[:shown]:
         print(f"warning: {line}", file=err)
     if len(bad) > shown:
-        print(f"warning: … and {len(bad) - shown:,} more malformed lines", file=err)
+        print(f"warning: … and {len(bad) - shown:,} more malformed line(s)", file=err)
 
 
 def readable_requests(results: MappingResults, *, width: int = 40, data_width: int = 60) -> pd.DataFrame:

@@ -101,7 +101,7 @@ def test_the_cli_maps_an_s3_archive(s3_archive, s3_bucket, tmp_path):
                  "--out", str(tmp_path / "o"), "--no-progress"], out)
     assert code == 1 and out.getvalue().startswith(
         "10 events from 2 file(s): 8 requests (commerce/trackPurchase 2, events/track 4, users/update 2); "
-        "0 refused, 2 filtered, 1 malformed lines.")
+        "0 refused, 2 filtered, 1 malformed line(s).")
     assert json.loads((tmp_path / "o" / "summary.json").read_text())["malformed_lines"] == 1
 
 
