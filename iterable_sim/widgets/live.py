@@ -154,7 +154,7 @@ class LiveSender(View):
         self.report = report
         s = report.summary()
         self._message.value = (f"<p>Sent to {html.escape(self.target)}: {s['sent']} events, {s['delivered']} "
-                               f"delivered, {s['rejected']} rejected, {s['failed']} failed ({s['requests']} "
+                               f"delivered, {s['filtered']} filtered, {s['rejected']} rejected, {s['failed']} failed ({s['requests']} "
                                f"requests).{recorded}</p>")
         self._outcome_view.show(report.frame())
         self._show_results()
