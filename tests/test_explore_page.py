@@ -37,8 +37,14 @@ def test_explore_hands_the_events_and_settings_files_to_the_page(tmp_path, monke
     settings = tmp_path / "destination.json"
     settings.write_text(json.dumps({"Config": {"dataCenter": "EUDC", "trackNamedPages": True}}))
     served = {}
-    monkeypatch.setattr(page, "serve", lambda path, settings_path, **kwargs: served.update(
-        path=path, settings=settings_path, **kwargs) or 0)
+
+    def serve(path, settings_path, *, on_listening, **kwargs):
+        assert "http://" not in capsys.readouterr().out  # not before the page listens
+        served.update(path=path, settings=settings_path, **kwargs)
+        on_listening()
+        return 0
+
+    monkeypatch.setattr(page, "serve", serve)
     assert main(["explore", str(events), "--settings", str(settings), "--port", "9123", "--no-browser"]) == 0
     assert served == {"path": str(events), "settings": str(settings), "destination": None,
                       "port": 9123, "open_browser": False}
@@ -89,6 +95,9 @@ def test_the_page_serves_on_loopback_only(monkeypatch, tmp_path):
         def __init__(self, command, env):
             commands.append((command, env))
 
+        def poll(self):  # ended before listening: no URL to give
+            return 0
+
         def wait(self):
             return 0
 
@@ -97,6 +106,7 @@ def test_the_page_serves_on_loopback_only(monkeypatch, tmp_path):
     assert page.serve(None, None, port=8999, open_browser=False) == 0
     command, env = commands[0]
     assert "--Voila.ip=127.0.0.1" in command and "--port=8999" in command and "--no-browser" in command
+    assert "--Voila.port_retries=0" in command  # never another port than the one the URL names
     assert not {page.EVENTS_ENV, page.SETTINGS_ENV, page.DESTINATION_ENV} & set(env)
     assert page.serve(None, "s.json", port=8999, open_browser=False, destination="d") == 0
     _, env = commands[1]
@@ -117,3 +127,47 @@ def test_explore_without_voila_says_what_to_install_before_anything_else(monkeyp
     captured = capsys.readouterr()
     assert "voila is missing" in captured.err and "pip install 'iterable_sim[jupyter]'" in captured.err
     assert "http://" not in captured.out
+
+
+def test_a_port_in_use_is_one_line_and_exit_2_before_voila_starts(monkeypatch, capsys):
+    import socket
+
+    monkeypatch.setattr(page.subprocess, "Popen", _must_not_serve)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["explore", "--no-browser", "--port", str(port)]) == 2
+    captured = capsys.readouterr()
+    assert f"port {port} is in use on 127.0.0.1: choose another with --port" in captured.err
+    assert "http://" not in captured.out and "Traceback" not in captured.err
+
+
+def test_the_url_is_given_once_the_page_answers(monkeypatch):
+    import socket
+    import threading
+
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        port = server.getsockname()[1]
+        told = []
+
+        class Voila:
+            def __init__(self, command, env):
+                threading.Timer(0.5, server.listen).start()  # Voilà takes a moment to listen
+
+            def poll(self):
+                return None
+
+            def wait(self):
+                return 0
+
+        monkeypatch.setattr(page, "_check_port_free", lambda port: None)
+        monkeypatch.setattr(page.subprocess, "Popen", Voila)
+
+        def on_listening():  # the page can be opened when the URL is given
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            told.append(port)
+
+        assert page.serve(None, None, port=port, open_browser=False, on_listening=on_listening) == 0
+        assert told == [port]

@@ -393,10 +393,13 @@ def cmd_explore(args: argparse.Namespace, out: TextIO) -> int:
             raise CliError(f"{args.events} holds no events")
     settings = settings_from_args(args, default=page.DEFAULT_CONFIG)  # checked here, read again by the page
     print_warnings(settings, sys.stderr)
-    print(f"settings explorer on {args.events or 'the sample events'}: http://127.0.0.1:{args.port}/ "
-          "(only this machine can open it; Ctrl-C stops it)", file=out, flush=True)
-    return page.serve(args.events, args.settings, port=args.port, open_browser=not args.no_browser,
-                      destination=args.destination)
+    try:
+        return page.serve(args.events, args.settings, port=args.port, open_browser=not args.no_browser,
+                          destination=args.destination, on_listening=lambda: print(
+                              f"settings explorer on {args.events or 'the sample events'}: http://127.0.0.1:"
+                              f"{args.port}/ (only this machine can open it; Ctrl-C stops it)", file=out, flush=True))
+    except page.PortInUse as err:
+        raise CliError(str(err)) from None
 
 
 

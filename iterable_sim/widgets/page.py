@@ -9,10 +9,12 @@ from __future__ import annotations
 import importlib.util
 import os
 import signal
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from iterable_sim.exceptions import IterableSimError
 
@@ -25,6 +27,10 @@ DEFAULT_CONFIG = {"trackAllPages": True}  # where the controls start without a s
 
 class MissingDependency(IterableSimError, ImportError):
     """A package the explorer page needs is not installed (`name` says which)."""
+
+
+class PortInUse(IterableSimError, OSError):
+    """The port asked for is taken on 127.0.0.1 (Voilà would otherwise move to another one unannounced)."""
 
 
 def explorer_from_environment() -> Any:
@@ -46,10 +52,31 @@ def require_voila() -> None:
         raise MissingDependency("Voilà is not installed", name="voila")
 
 
+def _check_port_free(port: int) -> None:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            raise PortInUse(f"port {port} is in use on 127.0.0.1: choose another with --port") from None
+
+
+def _wait_until_listening(voila: subprocess.Popen[bytes], port: int) -> bool:
+    """Whether Voilà answers on `port`; False when it ended first."""
+    while voila.poll() is None:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return True
+        except OSError:
+            time.sleep(0.2)
+    return False
+
+
 def serve(events_path: str | None, settings_path: str | None, *, port: int, open_browser: bool,
-          destination: str | None = None) -> int:
-    """Run Voilà on the page, bound to 127.0.0.1, until interrupted; returns Voilà's exit code. The page reads
-    the events file and the settings file (its `destination`) itself."""
+          destination: str | None = None, on_listening: Callable[[], None] | None = None) -> int:
+    """Run Voilà on the page, bound to 127.0.0.1:`port`, until interrupted; returns Voilà's exit code. The page
+    reads the events file and the settings file (its `destination`) itself. `on_listening` is called once
+    the page can be opened. A taken port raises PortInUse (Voilà is told not to try others)."""
+    _check_port_free(port)
     env = {key: value for key, value in os.environ.items() if key not in (EVENTS_ENV, SETTINGS_ENV, DESTINATION_ENV)}
     if events_path:
         env[EVENTS_ENV] = str(Path(events_path).resolve())
@@ -57,14 +84,16 @@ def serve(events_path: str | None, settings_path: str | None, *, port: int, open
         env[SETTINGS_ENV] = str(Path(settings_path).resolve())
     if destination is not None:
         env[DESTINATION_ENV] = destination
-    command = [sys.executable, "-m", "voila", str(PAGE), f"--port={port}", "--Voila.ip=127.0.0.1",
-               "--theme=light", "--show_tracebacks=True"]
+    command = [sys.executable, "-m", "voila", str(PAGE), f"--port={port}", "--Voila.port_retries=0",
+               "--Voila.ip=127.0.0.1", "--theme=light", "--show_tracebacks=True"]
     if not open_browser:
         command.append("--no-browser")
     voila = subprocess.Popen(command, env=env)
     # Stopped by a signal (a test's terminate(), a service manager), Voilà and its kernels stop too.
     previous = signal.signal(signal.SIGTERM, lambda *_: voila.terminate())
     try:
+        if _wait_until_listening(voila, port) and on_listening is not None:
+            on_listening()
         code = voila.wait()
     except KeyboardInterrupt:  # Voilà got the Ctrl-C as well; wait for it to finish
         voila.terminate()
