@@ -17,8 +17,8 @@ import orjson
 
 from iterable_sim.limits import MAX_CATALOG_ITEM_BYTES
 from iterable_sim.mock import errors
-from iterable_sim.mock.errors import ApiError, bad_params, batch_too_large, catalog_not_found, forgotten, invalid_email, \
-    invalid_user_id, types_mismatched
+from iterable_sim.mock.errors import ApiError, bad_params, batch_too_large, catalog_exists, catalog_not_found, forgotten, \
+    invalid_email, invalid_user_id, no_emails, token_not_registered, types_mismatched
 from iterable_sim.mock.fields import FieldPlan, merge_fields, normalize_dates, plan_fields
 from iterable_sim.mock.identity import IdentityError, check_identifiers, resolve_for_event, resolve_for_write
 from iterable_sim.mock.options import MockOptions
@@ -195,6 +195,8 @@ class Backend:
     def bulk_upsert_users(self, updates: Sequence[UserUpdate], *, create_new_fields: bool | None = None,
                           update_only: bool = False) -> BulkResult:
         project = self.project
+        if not updates:
+            raise no_emails()
         self._bulk_limit(len(updates), "items")
         pending: dict[str, str] = {}
         datas = [dict(update.data_fields or {}) for update in updates]
@@ -250,6 +252,9 @@ class Backend:
 
     def register_device_token(self, user: UserUpdate, device: Device) -> User:
         project = self.project
+        if not device.token:  # recorded: a 500, and nothing registered
+            holder = project.user_by_user_id(user.user_id) if user.user_id and not user.email else None
+            raise token_not_registered(user.email or (holder.email if holder else None))
         owner = self.upsert_user(UserUpdate(user.email, user.user_id, prefer_user_id=user.prefer_user_id))
         stored = owner.devices.get(device.token)
         if stored is None:
@@ -303,9 +308,8 @@ class Backend:
         if not is_valid_email(email):
             raise invalid_email(email)
         user = project.user_by_email(email)
-        if user is None:
-            raise bad_params(f"User does not exist. Email: {email} UserId: ")
-        project.remove_user(user)
+        if user is not None:  # an email the project does not hold is deleted too: 200 (recorded 2021)
+            project.remove_user(user)
 
     def delete_users_by_user_id(self, user_id: str) -> int:
         """Delete every user holding `user_id`; how many."""
@@ -428,7 +432,7 @@ class Backend:
         if not CATALOG_NAME.match(name):
             raise bad_params(f"Invalid catalog name: {name}. Use letters, digits and dashes, at most 255")
         if name.lower() in project.catalogs:
-            raise bad_params(f"Catalog {name} already exists")
+            raise catalog_exists(name)
         catalog = Catalog(name=name, id=len(project.catalogs) + 1)
         project.catalogs[name.lower()] = catalog
         return catalog

@@ -22,7 +22,7 @@ from iterable_sim.clock import Clock, SystemClock
 from iterable_sim.hosts import DATA_CENTERS, HOSTS, data_center_of
 from iterable_sim.mock import control, frames
 from iterable_sim.mock.backend import Backend, Device, TrackedEvent, TrackedPurchase, UserUpdate
-from iterable_sim.mock.errors import ApiError, MockSetupError, action_not_found, bad_api_key, bad_json_body, batch_too_large, generic_error, \
+from iterable_sim.mock.errors import ApiError, MockSetupError, PlainText, action_not_found, bad_api_key, bad_json_body, batch_too_large, generic_error, \
     insufficient_privileges, rate_limited
 from iterable_sim.mock.faults import Fault, Faults
 from iterable_sim.mock.journal import Journal
@@ -59,6 +59,11 @@ class Snapshot:
     faults: Faults
     rate_limiter: RateLimiter | None
     journal: Journal
+
+
+def _encoded(payload: Any) -> bytes:
+    """A handler's or an error's body as bytes: JSON, or text as it is (`PlainText`)."""
+    return payload.encode() if isinstance(payload, PlainText) else orjson.dumps(payload)
 
 
 def _checked(data_center: str) -> str:
@@ -309,7 +314,7 @@ class MockIterable:
             else:
                 status, extra, payload = self._dispatch(method, route, data_center, raw_path, query, key, body,
                                                         client, now)
-                response = MockResponse(status, {**JSON_HEADERS, **extra}, orjson.dumps(payload))
+                response = MockResponse(status, {**JSON_HEADERS, **extra}, _encoded(payload))
             if injection:
                 response.delay = injection.delay
             self.journal.record(time=now, data_center=data_center, method=method, url=url, endpoint=template,

@@ -35,6 +35,10 @@ class ApiError(IterableSimError, ValueError):
         return f"ApiError({self.status}, {self.code!r}, {str(self)!r})"
 
 
+class PlainText(str):
+    """A body Iterable answers as text, not JSON (GET users/byUserId/{id} for an unknown id)."""
+
+
 class MockSetupError(IterableSimError, ValueError):
     """A MockIterable or its faults set up with an argument the mock does not take (a project type,
     a data center, a fault kind, status or rate): a mistake in the test, not an answer of Iterable's."""
@@ -94,6 +98,24 @@ def invalid_email(value: str, label: str = "email") -> ApiError:
                     else f"Invalid {label} {value}")
 
 
+def no_user_with_id() -> ApiError:
+    """GET users/byUserId/{userId} for an id no user holds: a 400 in plain text (recorded 2017-10-05,
+    mtchavez/iterable-api-client spec/cassettes/Iterable_Users/for_id/when_not_found)."""
+    return ApiError(400, "", "No user with that id exists!", body=PlainText("No user with that id exists!"),
+                    headers={"content-type": "text/plain; charset=utf-8"})
+
+
+def no_emails(emails: str = "") -> ApiError:
+    """users/bulkUpdate with no users (recorded 2017-10-06, Iterable_Users/bulk_update/without_users)."""
+    return ApiError(400, "InvalidEmailAddressError", f"Emails invalid: {emails}")
+
+
+def token_not_registered(owner: str | None) -> ApiError:
+    """users/registerDeviceToken with an empty token: a 500 naming the user as Scala's Option prints it
+    (recorded 2017-10-11, Iterable_Device/register/without_token)."""
+    return ApiError(500, "GenericError", f"Unable to register token to user {f'Some({owner})' if owner else 'None'}")
+
+
 def invalid_user_id(value: str) -> ApiError:
     return ApiError(400, "InvalidUserIdError", f"Invalid userId: {value}")
 
@@ -133,6 +155,11 @@ def types_mismatched(project_id: int, mismatches: dict[str, dict[str, Any]]) -> 
 
 
 # ---- catalogs -----------------------------------------------------------------------------------
+
+def catalog_exists(name: str) -> ApiError:
+    """POST catalogs/{name} for a name taken (recorded 2019-06-01, Iterable_Catalog/create/creating_a_duplicate_catalog)."""
+    return bad_params(f"Unable to create a catalog with name: {name}. Make sure the catalog name is unique.")
+
 
 def catalog_not_found(name: str) -> ApiError:
     """Catalog endpoints answer in their own envelope."""

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any, Callable
+from urllib.parse import urlencode
 
 import orjson
 
 from iterable_sim.mock.backend import Backend, BulkResult, Device, TrackedEvent, TrackedPurchase, UserUpdate, commerce_user
-from iterable_sim.mock.errors import bad_params, envelope
+from iterable_sim.mock.errors import bad_params, envelope, invalid_email, no_user_with_id
+from iterable_sim.mock.validation import is_valid_email
 from iterable_sim.mock.fields import format_timestamp
-from iterable_sim.mock.state import Project, User
+from iterable_sim.mock.state import Catalog, Project, User
 
 Result = tuple[int, Any]
 
@@ -129,12 +131,26 @@ def project_json(project: Project) -> dict[str, Any]:
     }
 
 
+def _by_email(call: HandlerCall, email: str) -> Result:
+    """An unknown email is `{}`; an invalid one a 400 (recorded 2017-10-05, Iterable_Users/for_email/not_found)."""
+    if not is_valid_email(email):
+        raise invalid_email(email)
+    return 200, user_view(call.backend.project.user_by_email(email))
+
+
+def _by_user_id(call: HandlerCall, user_id: str) -> Result:
+    user = call.backend.project.user_by_user_id(user_id)
+    if user is None:
+        raise no_user_with_id()
+    return 200, user_view(user)
+
+
 def users_get_by_email(call: HandlerCall) -> Result:
-    return 200, user_view(call.backend.project.user_by_email(call.path_params[0]))
+    return _by_email(call, call.path_params[0])
 
 
 def users_get_by_user_id(call: HandlerCall) -> Result:
-    return 200, user_view(call.backend.project.user_by_user_id(call.path_params[0]))
+    return _by_user_id(call, call.path_params[0])
 
 
 def _required_query(call: HandlerCall, name: str) -> str:
@@ -146,12 +162,12 @@ def _required_query(call: HandlerCall, name: str) -> str:
 
 def users_get_by_email_query(call: HandlerCall) -> Result:
     """GET users/getByEmail?email=...: the same answer as GET users/{email}."""
-    return 200, user_view(call.backend.project.user_by_email(_required_query(call, "email")))
+    return _by_email(call, _required_query(call, "email"))
 
 
 def users_get_by_user_id_query(call: HandlerCall) -> Result:
     """GET users/byUserId?userId=...: the same answer as GET users/byUserId/{userId}."""
-    return 200, user_view(call.backend.project.user_by_user_id(_required_query(call, "userId")))
+    return _by_user_id(call, _required_query(call, "userId"))
 
 
 def users_get_fields(call: HandlerCall) -> Result:
@@ -189,8 +205,9 @@ def events_track_bulk(call: HandlerCall) -> Result:
 # ---- commerce ------------------------------------------------------------------------------------
 
 def commerce_track_purchase(call: HandlerCall) -> Result:
-    purchase_id = call.backend.track_purchase(TrackedPurchase.from_json(call.body))
-    return 200, envelope(params={"id": purchase_id})
+    # The standard envelope, no id (recorded 2017-10-15, Iterable_Commerce/track_purchase/when_successful).
+    call.backend.track_purchase(TrackedPurchase.from_json(call.body))
+    return 200, envelope()
 
 
 def commerce_update_cart(call: HandlerCall) -> Result:
@@ -202,7 +219,9 @@ def commerce_update_cart(call: HandlerCall) -> Result:
 
 def catalogs_create(call: HandlerCall) -> Result:
     catalog = call.backend.create_catalog(call.path_params[0])
-    return 201, envelope(params={"id": catalog.id, "name": catalog.name})
+    # Iterable's `url` repeats the request's query, api_key included (recorded 2019-06-01); the mock's
+    # leaves the query out, so that no key is ever written into a body.
+    return 201, envelope(params={"id": catalog.id, "name": catalog.name, "url": f"/api/catalogs/{catalog.name}"})
 
 
 def catalogs_bulk_items(call: HandlerCall) -> Result:
@@ -221,16 +240,56 @@ def _positive_int(query: dict[str, str], name: str, default: int) -> int:
     return int(text)
 
 
+def _sort_ascending(query: dict[str, str]) -> bool:
+    text = query.get("sortAscending", "false")
+    if text not in ("true", "false"):
+        raise bad_params("sortAscending must be true or false")
+    return text == "true"
+
+
+def _ordered_item_ids(catalog: Catalog, order_by: str | None, ascending: bool) -> list[str]:
+    """By `order_by`, a field of the items' values (numbers, then strings, then other values; items without
+    it last), else by when each was last written; newest or largest first unless `ascending` (recorded
+    2019-06, Iterable_Catalog/items/with_an_existing_catalog). Ties in the order of writing, reversed with it."""
+    written = list(catalog.items)
+    rank = {item_id: position for position, item_id in enumerate(written)}
+    if order_by is None:
+        return sorted(written, key=lambda i: (catalog.modified[i], rank[i]), reverse=not ascending)
+    present = [i for i in written if catalog.items[i].get(order_by) is not None]
+    missing = [i for i in written if catalog.items[i].get(order_by) is None]
+    return sorted(present, key=lambda i: (*_sortable(catalog.items[i][order_by]), rank[i]),
+                  reverse=not ascending) + missing
+
+
+def _sortable(value: Any) -> tuple[int, Any]:
+    if isinstance(value, (int, float)):
+        return 0, value
+    if isinstance(value, str):
+        return 1, value
+    return 2, orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+
+
+def _page_url(name: str, query: dict[str, str], page: int) -> str:
+    """`nextPageUrl` / `previousPageUrl`: the request's paging parameters, in Iterable's order, without api_key."""
+    kept = [(k, query[k]) for k in ("pageSize", "orderBy", "sortAscending") if k in query]
+    return f"/api/catalogs/{name}/items?{urlencode([*kept, ('page', str(page))])}"
+
+
 def catalogs_list_items(call: HandlerCall) -> Result:
     catalog = call.backend.catalog(call.path_params[0])
     page, size = _positive_int(call.query, "page", 1), _positive_int(call.query, "pageSize", 10)
-    ids = list(catalog.items)[(page - 1) * size: page * size]
-    return 200, envelope(params={
+    ordered = _ordered_item_ids(catalog, call.query.get("orderBy") or None, _sort_ascending(call.query))
+    params: dict[str, Any] = {
         "catalogItemsWithProperties": [
             {"catalogName": catalog.name, "itemId": item_id, "size": len(orjson.dumps(catalog.items[item_id])),
              "lastModified": int(catalog.modified[item_id] * 1000), "value": catalog.items[item_id]}
-            for item_id in ids],
-        "totalItemsCount": len(catalog.items)})
+            for item_id in ordered[(page - 1) * size: page * size]],
+        "totalItemsCount": len(catalog.items)}
+    if page * size < len(ordered):
+        params["nextPageUrl"] = _page_url(catalog.name, call.query, page + 1)
+    if page > 1:
+        params["previousPageUrl"] = _page_url(catalog.name, call.query, page - 1)
+    return 200, envelope(params=params)
 
 
 Handler = Callable[[HandlerCall], Result]

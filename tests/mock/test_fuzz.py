@@ -1,5 +1,7 @@
 """Bad input never breaks the mock: whatever comes in, the answer is Iterable-style (a 2xx or a
-4xx with a JSON envelope, or the HTML 404 of an unknown path), never a 500 or an exception."""
+4xx with a JSON envelope, the HTML 404 of an unknown path, or one of the two answers Iterable was
+recorded giving otherwise: the plain-text 400 of an unknown userId, the 500 of an empty device token),
+never another 500 or an exception."""
 from __future__ import annotations
 
 import json
@@ -51,12 +53,18 @@ MOCK = fresh_mock()
 
 
 def assert_iterable_style(status: int, headers: dict[str, str], body: bytes) -> None:
-    assert 200 <= status < 500, (status, body[:300])
     if headers.get("content-type", "").startswith("text/html"):
         assert status == 404
         return
+    if headers.get("content-type", "").startswith("text/plain"):
+        assert (status, body) == (400, b"No user with that id exists!")
+        return
     answer = orjson.loads(body)
     assert isinstance(answer, dict)
+    if status == 500:
+        assert answer["code"] == "GenericError" and answer["msg"].startswith("Unable to register token to user ")
+        return
+    assert 200 <= status < 500, (status, body[:300])
     if status >= 400:
         assert "code" in answer or "error" in answer
 

@@ -185,7 +185,8 @@ def test_delete_unknown_user(api: Api) -> None:
     r = api.delete("users/byUserId/ghost")
     assert r.status_code == 400
     assert r.json() == {"msg": "User does not exist. Email:  UserId: ghost", "code": "BadParams", "params": None}
-    assert api.delete("users/ghost@example.com").json()["code"] == "BadParams"
+    # by email, Iterable answers an address it does not hold as a deletion (recorded 2021)
+    assert api.delete("users/ghost@example.com").json() == {"msg": "", "code": "Success", "params": None}
 
 
 def test_delete_by_user_id_deletes_every_user_sharing_it(make_mock: Callable[..., MockIterable],
