@@ -297,3 +297,14 @@ def test_gzip_on_stdin_and_a_truncated_gzip_file(tmp_path, monkeypatch):
     records = list(read_archive(tmp_path / "cut.jsonl.gz"))
     assert isinstance(records[-1], MalformedLine) and "cannot be read further" in records[-1].reason
     assert all(isinstance(r, Event) for r in records[:-1])
+
+
+@pytest.mark.parametrize("layout", ["lines", "document", "gzipped lines"])
+def test_a_byte_order_mark_costs_no_event(tmp_path, layout):
+    events = [{"type": "track", "event": "A", "userId": "u1"}, {"type": "track", "event": "B", "userId": "u2"}]
+    text = json.dumps(events, indent=2) if layout == "document" else "\n".join(map(json.dumps, events)) + "\n"
+    data = b"\xef\xbb\xbf" + text.encode()
+    path = tmp_path / ("events.jsonl.gz" if layout.startswith("gzipped") else "events.jsonl")
+    path.write_bytes(gzip.compress(data) if layout.startswith("gzipped") else data)
+    assert read_events(str(path)) == events
+    assert not [r for r in read_archive([str(path)]) if isinstance(r, MalformedLine)]

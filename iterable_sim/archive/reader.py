@@ -231,14 +231,14 @@ def events_only(records: Iterable[Record], malformed: list[MalformedLine] | None
 
 def _records(stream: io.BufferedIOBase, name: str, origin: ArchiveOrigin | None) -> Iterator[Record]:
     lines = iter(stream)
-    first = next(lines, b"")
+    first = next(lines, b"").removeprefix(b"\xef\xbb\xbf")  # a byte order mark (Windows editors) is no event's
     rest: Iterable[bytes] = lines
     try:
         first.decode()
     except UnicodeDecodeError:  # a binary file: one error for it, not one per "line"
         yield MalformedLine(name, 1, "is not UTF-8 text: events are JSON lines, gzipped or not", origin)
         return
-    if first.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"[", b"{") and not _is_json(first):
+    if first.lstrip(b" \t\r\n")[:1] in (b"[", b"{") and not _is_json(first):
         # one JSON document over several lines (an event, a list of events, a request body), or a bad first line
         text = first + stream.read()
         try:
