@@ -142,10 +142,11 @@ class MockIterable:
 
     def create_user(self, *, email: str | None = None, user_id: str | None = None,
                     data_fields: Mapping[str, Any] | None = None, prefer_user_id: bool = True,
-                    merge_nested_objects: bool = False, data_center: str = "US") -> dict[str, Any]:
+                    merge_nested_objects: bool = False, create_new_fields: bool | None = None,
+                    data_center: str = "US") -> dict[str, Any]:
         """Upsert a user exactly as POST users/update would (identity rules, field types, merge), and
         return its profile; a request Iterable refuses raises that `ApiError` (a ValueError)."""
-        update = UserUpdate(email, user_id, data_fields, prefer_user_id, merge_nested_objects)
+        update = UserUpdate(email, user_id, data_fields, prefer_user_id, merge_nested_objects, create_new_fields)
         return self._apply(data_center, lambda backend: user_json(backend.upsert_user(update)))
 
     def update_email(self, new_email: str, *, email: str | None = None, user_id: str | None = None,
