@@ -108,7 +108,7 @@ def _answer(mock: MockIterable, name: str, query: dict[str, str], payload: dict[
     snapshots = _SNAPSHOTS.setdefault(mock, _Snapshots())
     if name == "POST snapshot":
         return {"snapshot": snapshots.add(mock.snapshot())}
-    number = _field(payload, "snapshot", int)
+    number = _snapshot_number(payload)
     if name == "POST restore":
         mock.restore(snapshots.get(number))
         return {"restored": number}
@@ -128,11 +128,11 @@ def _json(body: bytes) -> dict[str, Any]:
     return value
 
 
-def _field(payload: dict[str, Any], name: str, kind: type) -> Any:
-    value = payload.get(name)
-    if not isinstance(value, kind) or isinstance(value, bool):
-        raise bad_params(f"{name!r} must be a {kind.__name__}")
-    return value
+def _snapshot_number(payload: dict[str, Any]) -> int:
+    number = payload.get("snapshot")
+    if not isinstance(number, int) or isinstance(number, bool):
+        raise bad_params("'snapshot' must be a snapshot number, such as 1")
+    return number
 
 
 def _data_center(value: Any) -> str:
