@@ -340,7 +340,7 @@ def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
     shown = ", ".join(mask(k) for k in args.api_key or ["test-key"])
     print(f"mock Iterable ({args.project_type} project) on http://{args.host}:{args.port}/api/ — "
           f"accepting API keys {shown}; Host api.eu.iterable.com reaches the EU project; control routes under "
-          f"/_mock/ (reset, users, state, journal, snapshot, restore). Ctrl-C stops it.",
+          f"/_mock/ (reset, keys, users, state, journal, snapshot, restore, snapshot/drop). Ctrl-C stops it.",
           file=out, flush=True)
     run(mock, args.host, args.port, log_level=args.log_level)
     return 0

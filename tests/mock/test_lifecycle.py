@@ -107,7 +107,7 @@ def test_control_snapshots_keys_and_unknown_routes(mock: MockIterable, api: Api)
     assert api.control("POST", "keys", {"key": "another-key-123"}).json() == {"key": "anot…"}
     assert api.post("users/update", {"email": A}, key="another-key-123").status_code == 200
     unknown = api.control("GET", "nothing")
-    assert unknown.status_code == 404 and "POST reset" in unknown.json()["routes"]
+    assert unknown.status_code == 404 and "POST reset" in unknown.json()["params"]["routes"]
     assert api.control("POST", "users", {"users": "a@example.com"}).json()["code"] == "BadParams"
     assert api.control("GET", "state", dataCenter="MARS").json()["msg"] == "unknown data center 'MARS'; use 'US' or 'EU'"
     assert all(entry.endpoint is not None for entry in mock.journal)  # control calls are not journaled
