@@ -240,13 +240,6 @@ def _positive_int(query: dict[str, str], name: str, default: int) -> int:
     return int(text)
 
 
-def _sort_ascending(query: dict[str, str]) -> bool:
-    text = query.get("sortAscending", "false")
-    if text not in ("true", "false"):
-        raise bad_params("sortAscending must be true or false")
-    return text == "true"
-
-
 def _ordered_item_ids(catalog: Catalog, order_by: str | None, ascending: bool) -> list[str]:
     """By `order_by`, a field of the items' values (numbers, then strings, then other values; items without
     it last), else by when each was last written; newest or largest first unless `ascending` (recorded
@@ -278,7 +271,8 @@ def _page_url(name: str, query: dict[str, str], page: int) -> str:
 def catalogs_list_items(call: HandlerCall) -> Result:
     catalog = call.backend.catalog(call.path_params[0])
     page, size = _positive_int(call.query, "page", 1), _positive_int(call.query, "pageSize", 10)
-    ordered = _ordered_item_ids(catalog, call.query.get("orderBy") or None, _sort_ascending(call.query))
+    ascending = call.query.get("sortAscending") == "true"  # its query schema lets only true or false through
+    ordered = _ordered_item_ids(catalog, call.query.get("orderBy") or None, ascending)
     params: dict[str, Any] = {
         "catalogItemsWithProperties": [
             {"catalogName": catalog.name, "itemId": item_id, "size": len(orjson.dumps(catalog.items[item_id])),
