@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from iterable_sim.cli.commands import main
+from iterable_sim.extras import install_command
 from iterable_sim.samples import sample_events
 from iterable_sim.widgets import page
 
@@ -125,7 +126,7 @@ def test_explore_without_voila_says_what_to_install_before_anything_else(monkeyp
     monkeypatch.setattr(page, "serve", _must_not_serve)
     assert main(["explore", "--no-browser"]) == 2
     captured = capsys.readouterr()
-    assert "voila is missing" in captured.err and "pip install 'iterable_sim[jupyter]'" in captured.err
+    assert "voila is missing" in captured.err and install_command("jupyter") in captured.err
     assert "http://" not in captured.out
 
 

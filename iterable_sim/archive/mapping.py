@@ -20,18 +20,18 @@ writes the same parts and summary from a Dask cluster.
 """
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 from collections import Counter
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
-import pyarrow as pa
-import pyarrow.parquet as pq
 from tqdm.auto import tqdm
 
 from iterable_sim.archive.reader import STDIN, Event, MalformedLine, Record, archive_files, read_file
 from iterable_sim.clock import SystemClock
+from iterable_sim.extras import ARCHIVES, require
 from iterable_sim.collector import collector_paused
 from iterable_sim.limits import MAX_CATALOG_ITEM_BYTES, PAYLOAD_TOO_LARGE
 from iterable_sim.mapping.request import size_problem
@@ -44,18 +44,35 @@ from iterable_sim.mapping.request import json_bytes
 from iterable_sim.mapping.settings import Settings
 from iterable_sim.progress import PROGRESS_DELAY
 
+if TYPE_CHECKING:
+    import pyarrow as pa
+
 CHUNK_EVENTS = 10_000
 
-_NAMES = pa.dictionary(pa.int32(), pa.string())
+def _pyarrow() -> tuple[Any, Any]:
+    """pyarrow and pyarrow.parquet, imported when Parquet is written: the `archives` extra."""
+    feature = "writing Parquet (map --out)"
+    return require("pyarrow", ARCHIVES, feature), require("pyarrow.parquet", ARCHIVES, feature)
+
+
 # Where RudderStack kept the event (`Event.origin`: the archiver's path, a gw_jobs row), null where unknown.
-ORIGIN_FIELDS = [("source_id", _NAMES), ("archive_date", _NAMES), ("archive_hour", pa.int8())]
-REQUEST_SCHEMA = pa.schema([
-    ("source", _NAMES), ("line", pa.int64()), ("type", _NAMES), ("name", pa.string()), ("endpoint", _NAMES),
-    ("email", pa.string()), ("userId", pa.string()), ("eventName", pa.string()), ("method", _NAMES),
-    ("url", _NAMES), ("body", pa.string()), *ORIGIN_FIELDS])
-REFUSED_SCHEMA = pa.schema([
-    ("source", _NAMES), ("line", pa.int64()), ("type", _NAMES), ("name", pa.string()), ("stage", _NAMES),
-    ("status", pa.int32()), ("error", pa.string()), ("field", pa.string()), *ORIGIN_FIELDS])
+ORIGIN_COLUMNS = ("source_id", "archive_date", "archive_hour")
+PARQUET_REQUEST_COLUMNS = ("source", "line", "type", "name", "endpoint", "email", "userId", "eventName", "method",
+                           "url", "body", *ORIGIN_COLUMNS)
+PARQUET_REFUSED_COLUMNS = ("source", "line", "type", "name", "stage", "status", "error", "field", *ORIGIN_COLUMNS)
+
+
+@functools.cache
+def schemas() -> tuple[pa.Schema, pa.Schema]:
+    """The Parquet schemas of `requests` and `refused` (pyarrow is imported here: the `archives` extra)."""
+    pa, _ = _pyarrow()
+    names, text = pa.dictionary(pa.int32(), pa.string()), pa.string()
+    types = {"source": names, "line": pa.int64(), "type": names, "name": text, "endpoint": names, "email": text,
+             "userId": text, "eventName": text, "method": names, "url": names, "body": text, "stage": names,
+             "status": pa.int32(), "error": text, "field": text, "source_id": names, "archive_date": names,
+             "archive_hour": pa.int8()}
+    return (pa.schema([(column, types[column]) for column in PARQUET_REQUEST_COLUMNS]),
+            pa.schema([(column, types[column]) for column in PARQUET_REFUSED_COLUMNS]))
 
 
 def new_summary() -> dict[str, Any]:
@@ -82,6 +99,7 @@ def map_archive(sources: Iterable[str | Path] | str | Path, settings: Settings, 
     """Map every event of the archive into Parquet parts under `out`; return (and write) the summary.
     `received_at`: the gateway's clock for events no gateway stored yet (see `RudderServer`); default now.
     `through_gateway=True` takes plain events as stored by a gateway too (RudderStack's archives say so)."""
+    schemas()  # pyarrow (the `archives` extra) is there: said before anything is written
     files = archive_files(sources)
     received_at = run_instant(received_at)
     out = prepare_output(out)
@@ -119,8 +137,10 @@ def map_file(name: str, part: int, settings: Settings, out: str | Path, *, chunk
     endpoints: Counter[str] = Counter()
     label = "standard input" if name == STDIN else name
     file_name = f"part-{part:05d}.parquet"
-    with pq.ParquetWriter(out / "requests" / file_name, REQUEST_SCHEMA) as requests_out, \
-            pq.ParquetWriter(out / "refused" / file_name, REFUSED_SCHEMA) as refused_out:
+    pa, pq = _pyarrow()
+    request_schema, refused_schema = schemas()
+    with pq.ParquetWriter(out / "requests" / file_name, request_schema) as requests_out, \
+            pq.ParquetWriter(out / "refused" / file_name, refused_schema) as refused_out:
         records = read_file(name)
         server = RudderServer(settings, received_at=received_at, through_gateway=through_gateway)
         while True:
@@ -137,8 +157,8 @@ def map_file(name: str, part: int, settings: Settings, out: str | Path, *, chunk
             summary["filtered"] += dropped
             summary["refused"] += sum(1 for stage in refused["stage"] if stage != "input") - dropped
             endpoints.update(requests["endpoint"])
-            requests_out.write_table(pa.table(requests, schema=REQUEST_SCHEMA))
-            refused_out.write_table(pa.table(refused, schema=REFUSED_SCHEMA))
+            requests_out.write_table(pa.table(requests, schema=request_schema))
+            refused_out.write_table(pa.table(refused, schema=refused_schema))
             if bar is not None:
                 bar.update(len(chunk))
     summary["requests_per_endpoint"] = dict(endpoints)
@@ -150,15 +170,15 @@ def map_records(records: Iterable[Record], settings: Settings, source: str | Non
     """Map a chunk of records: the columns of its requests and of its refused (or filtered) events and
     malformed lines. `server`: rudder-server's steps, by default `RudderServer(settings)`."""
     server = server if server is not None else RudderServer(settings)
-    requests: dict[str, list[Any]] = {name: [] for name in REQUEST_SCHEMA.names}
-    refused: dict[str, list[Any]] = {name: [] for name in REFUSED_SCHEMA.names}
-    append_request = [requests[name].append for name in REQUEST_SCHEMA.names]
+    requests: dict[str, list[Any]] = {name: [] for name in PARQUET_REQUEST_COLUMNS}
+    refused: dict[str, list[Any]] = {name: [] for name in PARQUET_REFUSED_COLUMNS}
+    append_request = [requests[name].append for name in PARQUET_REQUEST_COLUMNS]
     for record in records:
         where = source if source is not None else record.source
         origin = record.origin
         kept = (None, None, None) if origin is None else (origin.source_id, origin.date, origin.hour)
         if isinstance(record, MalformedLine):
-            for name, value in zip(REFUSED_SCHEMA.names,
+            for name, value in zip(PARQUET_REFUSED_COLUMNS,
                                    (where, record.line, None, None, "input", None, record.reason, None, *kept),
                                    strict=True):
                 refused[name].append(value)
@@ -170,7 +190,7 @@ def map_records(records: Iterable[Record], settings: Settings, source: str | Non
         if result.error is not None or result.stopped is not None:
             err = result.error
             stage = "mapping" if result.stopped is None else result.step
-            for name, value in zip(REFUSED_SCHEMA.names,
+            for name, value in zip(PARQUET_REFUSED_COLUMNS,
                                    (where, record.line, kind, label, stage, result.status, result.message,
                                     err.field if err is not None else None, *kept), strict=True):
                 refused[name].append(value)
@@ -189,7 +209,7 @@ def map_records(records: Iterable[Record], settings: Settings, source: str | Non
             for append, value in zip(append_request, values, strict=True):
                 append(value)
         if too_large is not None:
-            for name, value in zip(REFUSED_SCHEMA.names,
+            for name, value in zip(PARQUET_REFUSED_COLUMNS,
                                    (where, record.line, kind, label, "size", PAYLOAD_TOO_LARGE, too_large, None,
                                     *kept),
                                    strict=True):

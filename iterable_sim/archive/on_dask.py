@@ -29,8 +29,9 @@ from tqdm.auto import tqdm
 
 from iterable_sim.archive.reader import STDIN, archive_files
 from iterable_sim.archive.mapping import (CHUNK_EVENTS, map_file, merge_summaries, prepare_output, run_instant,
-                                         write_summary)
+                                         schemas, write_summary)
 from iterable_sim.exceptions import IterableSimError
+from iterable_sim.extras import ARCHIVES, require
 from iterable_sim.mapping.settings import Settings
 from iterable_sim.progress import PROGRESS_DELAY
 
@@ -48,8 +49,8 @@ def map_archive_dask(sources: Iterable[str | Path] | str | Path, settings: Setti
     `cluster`: "local:N" (a LocalCluster of N worker processes, closed after), a scheduler address
     such as "tcp://10.0.0.5:8786", or a `distributed.Client` already connected (left open).
     """
-    from distributed import as_completed
-
+    distributed = require("distributed", ARCHIVES, "mapping on Dask (--dask)")
+    schemas()  # pyarrow, which the workers write with, is there too: said before any worker starts
     files = archive_files(sources)
     if STDIN in files:
         raise ClusterError("standard input cannot be spread over a Dask cluster: give files")
@@ -62,7 +63,7 @@ def map_archive_dask(sources: Iterable[str | Path] | str | Path, settings: Setti
                    for part, name in enumerate(files)]
         with tqdm(total=len(futures), desc="mapping on Dask", unit=" files", delay=PROGRESS_DELAY,
                   disable=not progress) as bar:
-            for _ in as_completed(futures):
+            for _ in distributed.as_completed(futures):
                 bar.update(1)
         parts = client.gather(futures)
     return write_summary(out, merge_summaries(parts, settings.warnings))

@@ -45,6 +45,7 @@ from typing import Any, Iterable, Iterator, Union, cast
 import orjson
 
 from iterable_sim.exceptions import IterableSimError
+from iterable_sim.extras import STORAGE, install_command
 from iterable_sim.pipeline.gateway import EMPTY_BATCH, NOT_RUDDER_EVENT, batch_elements
 
 STDIN = "-"
@@ -59,7 +60,7 @@ BATCH_BODY = "batch request body"
 SDK_BATCH = "SDK batch capture"
 KINDS = (PLAIN_EVENT, GATEWAY_ARCHIVE, GATEWAY_DUMP, BATCH_BODY, SDK_BATCH)
 
-STORAGE_EXTRA = "storage"
+STORAGE_EXTRA = STORAGE
 
 
 @dataclass(frozen=True, slots=True)
@@ -464,8 +465,5 @@ def _open_storage(url: str) -> io.RawIOBase:
 
 
 def storage_install_command() -> str:
-    """The pip command that brings the `storage` extra: into a checkout's editable install, or from the index."""
-    checkout = Path(__file__).resolve().parents[2] / "pyproject.toml"
-    if checkout.is_file():
-        return f'pip install -e ".[{STORAGE_EXTRA}]"'
-    return f'pip install "iterable_sim[{STORAGE_EXTRA}]"'
+    """The pip command that brings the `storage` extra."""
+    return install_command(STORAGE_EXTRA)

@@ -14,13 +14,13 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 from urllib.parse import urlsplit
 
-import pandas as pd
 from vcr.serialize import deserialize
 from vcr.serializers import jsonserializer
 
+from iterable_sim.lazy import LazyModule
 from iterable_sim.clock import ManualClock
 from iterable_sim.mock import MockIterable
 from iterable_sim.cassettes.bodydiff import MISSING, describe_who, diff_bodies, pair_indexes, show, who
@@ -28,6 +28,11 @@ from iterable_sim.cassettes.matchers import subjects
 from iterable_sim.cassettes.scrub import Scrubber, iterable_host, request_dict
 from iterable_sim.cassettes.serializer import CassetteSerializer
 from iterable_sim.cassettes.sources import Send, SourceError, cassette_sends, find_cassettes
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = LazyModule("pandas")
 
 COLUMNS = ["cassette", "request", "method", "endpoint", "item", "userId", "email", "eventName", "field", "change",
            "recorded", "now"]

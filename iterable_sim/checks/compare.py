@@ -1,10 +1,9 @@
 """What changing the destination's settings does to each event: dropped, now sent, renamed, moved."""
 from __future__ import annotations
 
-from typing import Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
-import pandas as pd
-
+from iterable_sim.lazy import LazyModule
 from iterable_sim.clock import SystemClock
 from iterable_sim.exceptions import IterableSimError
 from iterable_sim.hosts import data_center_of
@@ -14,6 +13,11 @@ from iterable_sim.mapping.names import event_name
 from iterable_sim.mapping.results import EventResult
 from iterable_sim.mapping.request import Request
 from iterable_sim.mapping.settings import KEY_FIELDS, RUDDER_KEYS, Settings
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = LazyModule("pandas")
 
 CHANGES = ("dropped", "now sent", "refused differently", "moved", "request added", "request removed", "renamed",
            "body changed", "unchanged")

@@ -13,14 +13,14 @@ import re
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import Any, Iterable, Iterator, Mapping, Sized
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping, Sized
 from urllib.parse import urlencode
 
 import httpx
 import orjson
-import pandas as pd
 from tqdm.auto import tqdm
 
+from iterable_sim.lazy import LazyModule
 from iterable_sim.mapping.batching import Batch, route
 from iterable_sim.exceptions import IterableSimError
 from iterable_sim.mapping import map_event
@@ -30,6 +30,11 @@ from iterable_sim.redact import SECRET_HEADERS, mask, masked_headers
 from iterable_sim.mapping.request import MappingError, Request, json_bytes
 from iterable_sim.mapping.config_file import read_settings
 from iterable_sim.mapping.settings import Settings
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = LazyModule("pandas")
 
 PROCESSOR_PATH = "/v0/destinations/iterable"
 ROUTER_PATH = "/routerTransform"

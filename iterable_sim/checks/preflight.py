@@ -10,11 +10,11 @@ of RudderStack's conversions turned into null.
 """
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import orjson
-import pandas as pd
 
+from iterable_sim.lazy import LazyModule
 from iterable_sim.mapping.batching import catalog_documents
 from iterable_sim.clock import ManualClock
 from iterable_sim.hosts import data_center_of
@@ -26,6 +26,11 @@ from iterable_sim.mapping.results import MappingResults
 from iterable_sim.mock import MockIterable
 from iterable_sim.redact import SECRET_HEADERS
 from iterable_sim.mapping.request import MappingError, Request
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = LazyModule("pandas")
 
 Verdict = Literal["ok", "warning", "rejected"]
 

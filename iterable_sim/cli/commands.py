@@ -7,11 +7,12 @@ import itertools
 import os
 import sys
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence, TextIO
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence, TextIO
 
 import orjson
-import pandas as pd
 
+from iterable_sim.extras import JUPYTER, MissingExtra, install_command
+from iterable_sim.lazy import LazyModule
 from iterable_sim.archive.reader import ArchiveError, Event, MalformedLine, archive_files, events_only, read_archive, read_events
 from iterable_sim.archive.mapping import CHUNK_EVENTS, iter_mapped_lines, map_archive, map_records_in_memory
 from iterable_sim.archive.sending import send_stream
@@ -29,6 +30,11 @@ from iterable_sim.samples import sample_descriptions, sample_events
 from iterable_sim.send import LIVE, SendReport, send
 from iterable_sim.mapping.settings import PAGE_FLAGS, Settings, SettingsError, check_keys
 from iterable_sim.version import PACKAGE_VERSION, RUDDERSTACK_VERSION
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = LazyModule("pandas")
 
 
 Command = Callable[[argparse.Namespace, TextIO], int]
@@ -383,7 +389,7 @@ def cmd_explore(args: argparse.Namespace, out: TextIO) -> int:
         page.require_voila()
     except ImportError as err:
         raise CliError(f"the explorer page needs Voilà and the widgets ({err.name} is missing): "
-                       "pip install 'iterable_sim[jupyter]'") from None
+                       f"{install_command(JUPYTER)}") from None
     if args.events:  # a bad file is said here, in one line, not in the page
         try:
             events = read_events(args.events)
@@ -501,7 +507,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command][1](args, out or sys.stdout)
-    except (CliError, SettingsError) as err:
+    except (CliError, SettingsError, MissingExtra) as err:
         print(f"iterable-sim {args.command}: {err}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # output piped into head and the like: the outcome still decides the exit code

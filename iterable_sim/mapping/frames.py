@@ -3,9 +3,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
+from iterable_sim.lazy import LazyModule
 from iterable_sim.mapping.names import event_name, identity
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = LazyModule("pandas")
 
 if TYPE_CHECKING:
     from iterable_sim.mapping.results import MappingResults

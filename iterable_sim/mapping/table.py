@@ -1,13 +1,17 @@
 """The field mappings and a single event's mapping, as tables a notebook can show."""
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
+from iterable_sim.lazy import LazyModule
 from iterable_sim.mapping.settings import Settings
 from iterable_sim.mapping.events import trace_event
 from iterable_sim.mapping.spec import CONVERSIONS, load_specs
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = LazyModule("pandas")
 
 _CALL_OF_SPEC = {"identify": "identify", "track": "track", "page": "page / screen",
                  "purchase": "track 'Order Completed'", "product": "Order Completed / Product Added / Removed",

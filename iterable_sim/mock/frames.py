@@ -1,12 +1,16 @@
 """The mock's state and journal as pandas DataFrames (built on demand, never kept)."""
 from __future__ import annotations
 
-from typing import Any, Iterable, Literal
+from typing import TYPE_CHECKING, Any, Iterable, Literal
 
-import pandas as pd
-
+from iterable_sim.lazy import LazyModule
 from iterable_sim.mock.journal import JournalEntry, decoded_body
 from iterable_sim.mock.state import Project
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = LazyModule("pandas")
 
 
 def _frame(rows: list[dict[str, Any]], columns: list[str], times: Iterable[str] = (),

@@ -3,11 +3,17 @@
 Nothing in the core imports this package. Every widget also works headlessly: set its controls'
 values (`widget.controls[name].value = ...`), call its methods, read its frames.
 """
-from iterable_sim.widgets.chart import EndpointChart
-from iterable_sim.widgets.explorer import SettingsExplorer
-from iterable_sim.widgets.live import LiveSender, NoApiKey
-from iterable_sim.widgets.simulator import FaultPanel, Simulator
-from iterable_sim.widgets._view import WidgetStateError
+from iterable_sim.extras import WIDGETS, require
+
+for _package in ("ipywidgets", "anywidget", "itables"):  # one line naming the extra, not an ImportError deep inside
+    require(_package, WIDGETS, "iterable_sim.widgets")
+del _package
+
+from iterable_sim.widgets.chart import EndpointChart  # noqa: E402
+from iterable_sim.widgets.explorer import SettingsExplorer  # noqa: E402
+from iterable_sim.widgets.live import LiveSender, NoApiKey  # noqa: E402
+from iterable_sim.widgets.simulator import FaultPanel, Simulator  # noqa: E402
+from iterable_sim.widgets._view import WidgetStateError  # noqa: E402
 
 __all__ = ["EndpointChart", "FaultPanel", "LiveSender", "NoApiKey", "SettingsExplorer", "Simulator",
            "WidgetStateError"]

@@ -119,9 +119,10 @@ def test_a_url_without_the_storage_extra_is_one_line_naming_it(monkeypatch, caps
 
 
 def test_the_install_command_is_a_checkouts_or_an_installed_packages(monkeypatch, tmp_path):
-    from iterable_sim.archive import reader
+    from iterable_sim import extras
 
-    monkeypatch.setattr(reader, "__file__", str(tmp_path / "site-packages" / "iterable_sim" / "archive" / "reader.py"))
+    assert storage_install_command() == 'pip install -e ".[storage]"'  # this checkout
+    monkeypatch.setattr(extras, "__file__", str(tmp_path / "site-packages" / "iterable_sim" / "extras.py"))
     assert storage_install_command() == 'pip install "iterable_sim[storage]"'
 
 
