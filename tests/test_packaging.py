@@ -18,6 +18,13 @@ def test_the_license_is_an_spdx_string_with_a_setuptools_that_reads_it():
     assert "setuptools>=77" in pyproject["build-system"]["requires"]  # 77 is the first to read the string form
 
 
+def test_the_license_file_is_the_license_pyproject_names():
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))
+    assert pyproject["project"]["license-files"] == ["LICENSE"]  # in the wheel's dist-info and the sdist
+    text = (ROOT / "LICENSE").read_text("utf-8")
+    assert text.startswith("MIT License\n") and "Copyright (c) 2026 the iterable_sim authors" in text
+
+
 @pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
 def test_make_jupyter_lets_root_start_jupyterlab():
     dry_run = subprocess.run(["make", "-n", "jupyter"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
