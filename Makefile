@@ -1,4 +1,7 @@
 # Two commands do all set-up on a fresh machine with Python 3.11+: `make demo` and `make test`.
+# The versions the suite last passed with: constraints/tested.txt. pip reads a constraints file from the
+# environment, so `make clean && PIP_CONSTRAINT=constraints/tested.txt make test` (or make lint, test-browser)
+# installs exactly those; without PIP_CONSTRAINT every target installs what pyproject.toml allows, as before.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python

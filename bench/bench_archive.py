@@ -1,9 +1,12 @@
 """Benchmark: archives of N events through the command line, time and peak memory (run by hand).
 
     python bench/bench_archive.py 10000 100000 1000000 --settings ../shared/bench/settings.json
+    python bench/bench_archive.py 10000 --source my-events.jsonl.gz --settings my-config.json
     python bench/bench_archive.py 1000000 --dask 1 2 --parts 8     # Dask: 1 and 2 local workers
 
-For each N: makes N varied events (bench/make_events.py, in --parts files), then runs under
+For each N: makes N varied events (bench/make_events.py, in --parts files) from the bench events
+(--source, by default ../shared/bench/events-10k.jsonl.gz beside the checkout: without it the script
+says so in one line and stops), then runs under
 /usr/bin/time -v, each in its own process: `iterable-sim map ARCHIVE --out DIR` (and, with --dask,
 the same with `--dask local:W` for each W, checking its summary.json is the single process's), and
 `iterable-sim send ARCHIVE` to the in-process mock for N up to --send-max. Prints wall time, events/s
@@ -21,9 +24,11 @@ import sys
 import tempfile
 from pathlib import Path
 
+from make_events import BENCH_EVENTS  # bench/ is the script's folder, so first on sys.path
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-CLI = str(ROOT / ".venv" / "bin" / "iterable-sim")
+CLI = str(Path(sys.executable).parent / "iterable-sim")  # beside the python running this (.venv/bin/)
 
 FRAME_PROBE = """
 import resource, sys, time
@@ -64,6 +69,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("counts", type=int, nargs="+")
     parser.add_argument("--settings", type=Path, default=ROOT / ".." / "shared" / "bench" / "settings.json")
+    parser.add_argument("--source", type=Path, default=BENCH_EVENTS, help="the events to vary (JSONL, .gz)")
     parser.add_argument("--parts", type=int, default=1, help="files per archive")
     parser.add_argument("--send-max", type=int, default=1_000_000, help="send only archives up to this size")
     parser.add_argument("--no-send", action="store_true")
@@ -71,6 +77,10 @@ def main() -> None:
     parser.add_argument("--frame", type=int, default=0, metavar="N", help="measure requests_frame() on N events")
     parser.add_argument("--work", type=Path, help="where archives and outputs go (default: a temporary directory)")
     args = parser.parse_args()
+    for path, option in ((args.source, "--source"), (args.settings, "--settings")):
+        if not path.is_file():
+            parser.exit(2, f"bench_archive.py: no {path.resolve()}: the bench input is in ../shared/bench/ beside the "
+                           f"checkout, or give {option} FILE\n")
     work = args.work or Path(tempfile.mkdtemp(prefix="iterable-sim-bench-"))
     settings = ["--settings", str(args.settings), "--no-progress"]
     print("| command                            |     events |     wall |  events/s |  peak RSS |")
@@ -78,7 +88,7 @@ def main() -> None:
     for count in args.counts:
         archive = work / f"events-{count}" if args.parts > 1 else work / f"events-{count}.jsonl.gz"
         subprocess.run([sys.executable, str(HERE / "make_events.py"), str(count), str(archive),
-                        "--parts", str(args.parts)], check=True, capture_output=True)
+                        "--parts", str(args.parts), "--source", str(args.source)], check=True, capture_output=True)
         out = work / f"out-{count}"
         seconds, rss, _ = timed([CLI, "map", str(archive), "--out", str(out), *settings])
         row("map --out", count, seconds, rss)
@@ -97,9 +107,10 @@ def main() -> None:
             print(f"|   {stdout.splitlines()[0]}")
     if args.frame:
         archive = work / f"frame-{args.frame}.jsonl.gz"
-        subprocess.run([sys.executable, str(HERE / "make_events.py"), str(args.frame), str(archive)], check=True,
+        subprocess.run([sys.executable, str(HERE / "make_events.py"), str(args.frame), str(archive),
+                        "--source", str(args.source)], check=True,
                        capture_output=True)
-        probe = subprocess.run([str(ROOT / ".venv" / "bin" / "python"), "-c", FRAME_PROBE, str(archive),
+        probe = subprocess.run([sys.executable, "-c", FRAME_PROBE, str(archive),
                                 str(args.settings)], capture_output=True, text=True, check=True)
         print(probe.stdout.strip())
     if args.work is None:

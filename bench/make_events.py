@@ -38,6 +38,9 @@ def main() -> None:
     parser.add_argument("--parts", type=int, default=1, help="split into this many files in the directory `out`")
     parser.add_argument("--source", type=Path, default=BENCH_EVENTS, help="the events to vary (JSONL, .gz)")
     args = parser.parse_args()
+    if not args.source.is_file():
+        parser.exit(2, f"make_events.py: no {args.source.resolve()}: the bench events are in ../shared/bench/ beside the "
+                       "checkout, or give --source FILE\n")
     with gzip.open(args.source, "rb") as source:
         base = [line.rstrip(b"\n") for line in source if line.strip()]
     if args.parts > 1:

@@ -1,6 +1,9 @@
 """The journal and the state frames; keys never stored in full."""
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pandas as pd
 
 from iterable_sim.mock import MockIterable
@@ -56,3 +59,12 @@ def test_handle_directly(mock: MockIterable) -> None:
                          b'{"email": "a@example.com", "eventName": "e"}')
     assert answer.status == 200 and answer.json()["code"] == "Success"
     assert list(mock.events_frame()["data_center"]) == ["EU"]
+
+
+def test_docs_mock_md_lists_each_frames_columns(mock: MockIterable) -> None:
+    text = (Path(__file__).resolve().parents[2] / "docs" / "mock.md").read_text("utf-8")
+    rows = dict(re.findall(r"^\| `mock\.(\w+)\(\)` \| [^|]* \| ([^|]*) \|$", text, re.M))
+    frames = [name for name in dir(mock) if name.endswith("_frame")]
+    assert sorted(rows) == sorted(frames), "docs/mock.md's table of frames"
+    for name in frames:
+        assert rows[name].strip().split(", ") == list(getattr(mock, name)().columns), f"docs/mock.md: {name}"
