@@ -1,4 +1,7 @@
-"""The `iterable-sim record` and `iterable-sim cassettes diff` commands (registered in cli.py)."""
+"""The `iterable-sim record` and `iterable-sim cassettes diff` commands (registered in cli.py).
+
+The cassettes wing is imported by the commands themselves: vcrpy's import alone takes longer than every
+other command needs to start."""
 from __future__ import annotations
 
 import argparse
@@ -6,16 +9,17 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from iterable_sim.cli.arguments import CliError, add_settings_options, flag_overrides, settings_from_args
-from iterable_sim.cassettes.drift import drift_frame, drift_report, iterable_cassettes
-from iterable_sim.cassettes.record import (RECORDING_KEYS, RecordingError, record_cassette, record_seed_cassettes,
-                                           rerecord)
 from iterable_sim.archive.reader import ArchiveError, read_events
-from iterable_sim.cassettes.sources import SourceError
 
 DEFAULT_PLACES = ("tests", "cassettes")
-DEFAULT_RECORDING_CONFIG = {**RECORDING_KEYS, "trackAllPages": True}
-"""`record --events` without --settings: Track All Pages, and keys for the fresh mock (as the pytest plugin's
-default iterable_config). With --settings, the file's Config alone, as every tool reads it."""
+
+
+def default_recording_config() -> dict[str, Any]:
+    """`record --events` without --settings: Track All Pages, and keys for the fresh mock (as the pytest plugin's
+    default iterable_config). With --settings, the file's Config alone, as every tool reads it."""
+    from iterable_sim.cassettes.record import RECORDING_KEYS
+
+    return {**RECORDING_KEYS, "trackAllPages": True}
 
 
 def _overrides(args: argparse.Namespace) -> dict[str, Any]:
@@ -28,6 +32,9 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_record(args: argparse.Namespace, out: TextIO) -> int:
+    from iterable_sim.cassettes.record import RecordingError, record_cassette, record_seed_cassettes, rerecord
+    from iterable_sim.cassettes.sources import SourceError
+
     try:
         if args.samples:
             paths = record_seed_cassettes(args.dir or "cassettes")
@@ -37,7 +44,7 @@ def cmd_record(args: argparse.Namespace, out: TextIO) -> int:
                 target = Path(args.dir or "cassettes") / f"{args.name}.yaml"
             if target is None or len(args.cassette or ()) > 1:
                 raise CliError("--events records one cassette: name it (CASSETTE path, or --name [--dir])")
-            settings = settings_from_args(args, default=DEFAULT_RECORDING_CONFIG)
+            settings = settings_from_args(args, default=default_recording_config())
             paths = [record_cassette(target.parent, target.stem, settings, read_events(args.events), to=args.to,
                                      stable_event_ids=args.stable_event_ids, project_type=args.project_type,
                                      personal_data=args.personal_data)]
@@ -56,6 +63,9 @@ def cmd_record(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_cassettes(args: argparse.Namespace, out: TextIO) -> int:
+    from iterable_sim.cassettes.drift import drift_frame, drift_report, iterable_cassettes
+    from iterable_sim.cassettes.sources import SourceError
+
     places = args.paths or [p for p in DEFAULT_PLACES if Path(p).is_dir()]
     if not places:
         raise CliError(f"no {' or '.join(DEFAULT_PLACES)} directory here: name the cassettes or their directory")
