@@ -44,12 +44,17 @@ EXIT_CODES = """exit codes:
   0    every event was mapped (map) / delivered (send)
   1    map: RudderStack would not send some event, it is too large for Iterable, or a line is malformed;
        send: some event was not delivered (rejected by Iterable, failed, or the send interrupted)
-  2    bad command line or input: nothing was mapped or sent
+  2    bad command line or input (an empty input too, an --out that is not a writable directory): nothing was
+       mapped or sent
        crosscheck: 0 every event identical, 1 differences, 2 also a transformer unreachable or not answering as one
+  130  interrupted (Ctrl-C) before the outcome was known: nothing was sent; a send interrupted once it began
+       reports what was delivered and exits 1. Ctrl-C is how serve and explore stop: they exit 0
   141  the output was cut off (a closed pipe) before the outcome was known
 A closed pipe (| head) ends the output, never the outcome: map and send still exit 1 when an event
 was not mapped or not delivered."""
 EXIT_PIPE_CLOSED = 141  # 128 + SIGPIPE, as the shell reports a command a closed pipe stopped
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as the shell reports a command Ctrl-C stopped
+STOPPED_BY_CTRL_C = ("serve", "explore")  # they run until Ctrl-C: it is their normal end
 
 
 # ---------------------------------------------------------------- output
@@ -276,6 +281,7 @@ def send_small(args: argparse.Namespace, records: list[Any], settings: Settings,
     # the outcome and the events to re-send are settled before any output, which a closed pipe may cut short
     not_delivered = report.failed_events(include_rejected=True)
     args.exit_code = 1 if not_delivered or bad else 0
+    args.sent = True
     if args.failed_out and not_delivered:
         Path(args.failed_out).write_text("".join(orjson.dumps(e).decode() + "\n" for e in not_delivered), "utf-8")
         print(f"{len(not_delivered)} events not delivered written to {args.failed_out}: fix them, or send that "
@@ -306,6 +312,7 @@ def send_streamed(args: argparse.Namespace, records: Iterable[Any], settings: Se
     s = report.summary()
     not_delivered = s["failed"] + s["rejected"]
     args.exit_code = 1 if not_delivered or s["malformed_lines"] or report.interrupted else 0
+    args.sent = True
     if args.failed_out and not_delivered:
         print(f"{not_delivered:,} events not delivered written to {args.failed_out}: fix them, or send that file "
               f"again", file=sys.stderr)
@@ -513,6 +520,24 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     except BrokenPipeError:  # output piped into head and the like: the outcome still decides the exit code
         _discard_stdout()
         return getattr(args, "exit_code", EXIT_PIPE_CLOSED)
+    except KeyboardInterrupt:  # one line, not the traceback (and asyncio's chained one, from serve)
+        return interrupted(args)
+
+
+def interrupted(args: argparse.Namespace) -> int:
+    """Say in one line what a Ctrl-C that reached `main` stopped, and return the exit code. A send deals
+    with an interrupt itself once it began (its report says what was delivered), so one that reaches here
+    came before the send (reading, mapping, confirming: nothing sent) or after it (writing the report)."""
+    if args.command in STOPPED_BY_CTRL_C:
+        print(f"iterable-sim {args.command}: stopped", file=sys.stderr)
+        return 0
+    if getattr(args, "sent", False):
+        print(f"iterable-sim {args.command}: interrupted while writing the report (the send was over)",
+              file=sys.stderr)
+        return int(args.exit_code)
+    what = "nothing was sent" if args.command == "send" else "stopped before its outcome was known"
+    print(f"iterable-sim {args.command}: interrupted (Ctrl-C): {what}", file=sys.stderr)
+    return EXIT_INTERRUPTED
 
 
 def _discard_stdout() -> None:

@@ -1,0 +1,83 @@
+"""The command line at its edges: Ctrl-C, empty input, outputs that cannot be written, unreachable targets,
+large sends. Each ends in one line on stderr and a documented exit code, never a traceback."""
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import socket
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from iterable_sim.cli.commands import EXIT_CODES, EXIT_INTERRUPTED, main
+
+WORKTREE = Path(__file__).resolve().parents[1]
+
+
+def cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    out = io.StringIO()
+    code = main(argv, out)
+    return code, out.getvalue(), capsys.readouterr().err
+
+
+def events_file(tmp_path: Path, count: int, name: str = "events.jsonl") -> Path:
+    path = tmp_path / name
+    path.write_text("".join(json.dumps({"type": "track", "event": f"e{i}", "userId": f"u{i}"}) + "\n"
+                            for i in range(count)))
+    return path
+
+
+@contextmanager
+def socket_free() -> Iterator[int]:
+    """A port nothing listens on (once the block ends)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield sock.getsockname()[1]
+
+
+def interrupt(*_: object, **__: object) -> None:
+    raise KeyboardInterrupt
+
+
+def test_exit_code_130_is_documented():
+    assert f"{EXIT_INTERRUPTED}  interrupted (Ctrl-C)" in EXIT_CODES
+
+
+@pytest.mark.parametrize("command", ["send", "map"])
+def test_ctrl_c_while_reading_says_so_in_one_line(command, tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr("iterable_sim.cli.commands.read_archive", interrupt)
+    code, out, err = cli([command, str(events_file(tmp_path, 3)), "--no-progress"], capsys)
+    assert code == EXIT_INTERRUPTED
+    expected = "nothing was sent" if command == "send" else "stopped before its outcome was known"
+    assert err == f"iterable-sim {command}: interrupted (Ctrl-C): {expected}\n"
+    assert out == ""
+
+
+def test_ctrl_c_before_a_send_begins_sends_nothing(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr("iterable_sim.cli.commands.send", interrupt)  # while mapping, before any call
+    code, _, err = cli(["send", str(events_file(tmp_path, 3)), "--no-progress"], capsys)
+    assert code == EXIT_INTERRUPTED
+    assert err.endswith("\niterable-sim send: interrupted (Ctrl-C): nothing was sent\n")  # after the warnings
+    assert "Traceback" not in err
+
+
+def test_ctrl_c_stops_serve_with_one_line_and_exit_0():
+    with socket_free() as port:
+        pass
+    server = subprocess.Popen([sys.executable, "-m", "iterable_sim.cli", "serve", "--port", str(port),
+                               "--log-level", "warning"],
+                              env={**os.environ, "PYTHONPATH": str(WORKTREE)}, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        assert "Ctrl-C stops it" in server.stdout.readline()  # the banner: listening from here on
+        server.send_signal(signal.SIGINT)
+        _, err = server.communicate(timeout=30)
+    finally:
+        server.kill()
+    assert "Traceback" not in err
+    assert err.endswith("iterable-sim serve: stopped\n")
+    assert server.returncode == 0
