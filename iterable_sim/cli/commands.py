@@ -153,6 +153,7 @@ def map_streamed(args: argparse.Namespace, records: Iterable[Any], settings: Set
 
 def map_to_directory(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
     """`map --out DIR`: Parquet parts and summary.json, streamed (or on a Dask cluster with --dask)."""
+    output_directory(args.out)
     print_warnings(settings, sys.stderr)
     files = archive_records(args.events, files_only=True)
     if args.dask is not None:
@@ -172,6 +173,19 @@ def map_to_directory(args: argparse.Namespace, settings: Settings, out: TextIO) 
           f"{summary['malformed_lines']:,} malformed line(s). Written to {args.out}/requests, {args.out}/refused (Parquet) and {args.out}/summary.json",
           file=out)
     return args.exit_code
+
+
+def output_directory(out: str) -> None:
+    """Make `out` (map --out), or say in one line why it cannot be written, before anything is read."""
+    path = Path(out)
+    if path.exists() and not path.is_dir():
+        raise CliError(f"--out {out} is a file, not a directory")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise CliError(f"--out {out} cannot be made: {err.strerror}") from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise CliError(f"--out {out} is a directory this user cannot write to")
 
 
 def archive_records(sources: list[str], *, files_only: bool = False) -> Any:
