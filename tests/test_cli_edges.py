@@ -96,3 +96,28 @@ def test_map_out_that_cannot_be_written_is_one_line_and_exit_2(out, says, dask, 
     assert code == 2
     assert err.startswith(f"iterable-sim map: --out {out} {says}") and err.count("\n") == 1
     assert Path("a_file").read_text() == "kept\n"
+
+
+@pytest.mark.parametrize("content", ["", "\n\n  \n"], ids=["empty", "blank lines"])
+@pytest.mark.parametrize("command", [
+    ["map"], ["map", "--format", "jsonl"], ["map", "--out", "mapped"], ["send"], ["send", "--format", "jsonl"],
+    ["crosscheck", "--transformer", "http://127.0.0.1:9"],
+], ids=lambda argv: " ".join(argv))
+def test_empty_input_is_one_line_and_exit_2(command, content, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    Path("empty.jsonl").write_text(content)
+    code, out, err = cli([command[0], "empty.jsonl", *command[1:], "--no-progress"], capsys)
+    assert code == 2
+    assert err.splitlines()[-1] == (f"iterable-sim {command[0]}: empty.jsonl holds no events (empty, or blank "
+                                    f"lines only): nothing to do")
+    assert out == ""
+
+
+def test_recording_empty_input_is_one_line_exit_2_and_no_cassette(tmp_path, capsys):
+    (tmp_path / "empty.jsonl").write_text("\n")
+    cassette = tmp_path / "empty.yaml"
+    code, out, err = cli(["record", "--events", str(tmp_path / "empty.jsonl"), str(cassette)], capsys)
+    assert code == 2
+    assert err == (f"iterable-sim record: {tmp_path / 'empty.jsonl'} holds no events (empty, or blank lines only): "
+                   f"no cassette recorded\n")
+    assert not cassette.exists() and out == ""

@@ -166,6 +166,8 @@ def map_to_directory(args: argparse.Namespace, settings: Settings, out: TextIO) 
             raise CliError(str(err)) from None
     else:
         summary = map_archive(files, settings, args.out, progress=not args.no_progress, **gateway_from_args(args))
+    if not summary["events"] and not summary["malformed_lines"]:
+        raise CliError(no_events(files))
     args.exit_code = 1 if summary["refused"] or summary["malformed_lines"] else 0
     endpoints = ", ".join(f"{name} {count:,}" for name, count in summary["requests_per_endpoint"].items())
     print(f"{summary['events']:,} events from {summary['files']:,} file(s): {summary['requests']:,} requests "
@@ -189,12 +191,25 @@ def output_directory(out: str) -> None:
 
 
 def archive_records(sources: list[str], *, files_only: bool = False) -> Any:
-    """The archive's records (or, with files_only, its files), a CliError when an input cannot be read."""
+    """The archive's records (or, with files_only, its files), a CliError when an input cannot be read or
+    holds no record at all (the first is read to know: an empty input is bad input, not a success)."""
     try:
         files = archive_files(sources or ["-"])
     except ArchiveError as err:
         raise CliError(str(err)) from None
-    return files if files_only else read_archive(files)
+    if files_only:
+        return files
+    records = read_archive(files)
+    first = next(records, None)
+    if first is None:
+        raise CliError(no_events(files))
+    return itertools.chain((first,), records)
+
+
+def no_events(files: list[str]) -> str:
+    """The one line an input without a single event or malformed line gets."""
+    named = "standard input" if files == ["-"] else ", ".join(files)
+    return f"{named} holds no events (empty, or blank lines only): nothing to do"
 
 
 def nothing_readable(events: int, bad: list[MalformedLine]) -> None:
