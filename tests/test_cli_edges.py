@@ -1,11 +1,13 @@
 """The command line at its edges: Ctrl-C, empty input, outputs that cannot be written, unreachable targets,
 large sends. Each ends in one line on stderr and a documented exit code, never a traceback."""
+import gzip
 import io
 import json
 import os
 import signal
 import subprocess
 import sys
+import zlib
 import socket
 from contextlib import contextmanager
 from pathlib import Path
@@ -121,3 +123,34 @@ def test_recording_empty_input_is_one_line_exit_2_and_no_cassette(tmp_path, caps
     assert err == (f"iterable-sim record: {tmp_path / 'empty.jsonl'} holds no events (empty, or blank lines only): "
                    f"no cassette recorded\n")
     assert not cassette.exists() and out == ""
+
+
+def test_a_bad_line_is_named_by_its_line_and_column_only(tmp_path, capsys):
+    path = events_file(tmp_path, 1)
+    with path.open("a") as file:
+        file.write('{"type": "track", "event": "b"\n')  # cut short: orjson says "line 2 column 1" of this line
+    code, _, err = cli(["map", str(path), "--api-key", "k", "--no-progress"], capsys)
+    assert code == 1
+    assert f"warning: {path}, line 2: not JSON (unexpected end of data at column 32)\n" in err
+    assert "line 1 column" not in err and "line 2 column" not in err
+
+
+@pytest.mark.parametrize("command", [["map"], ["map", "--format", "jsonl"], ["send", "--api-key", "k"]])
+def test_a_truncated_gzip_names_the_last_line_read(command, tmp_path, capsys):
+    lines = "".join(json.dumps({"type": "track", "event": f"e{i}", "userId": f"u{i}", "properties": {"n": i * 7919}})
+                    + "\n" for i in range(3000)).encode()
+    packed = gzip.compress(lines)
+    path = tmp_path / "events.jsonl.gz"
+    path.write_bytes(packed[: len(packed) // 2])
+    read = last_whole_line(packed[: len(packed) // 2])
+    code, _, err = cli([command[0], str(path), *command[1:], "--no-progress"], capsys)
+    assert code == 1
+    assert (f"warning: {path}: the file cannot be read after line {read:,}: Compressed file ended before the "
+            f"end-of-stream marker was reached\n") in err
+    assert "line 0" not in err and "Traceback" not in err
+
+
+def last_whole_line(truncated_gzip: bytes) -> int:
+    """How many whole lines a truncated gzip gives before it ends."""
+    unpacked = zlib.decompressobj(wbits=31).decompress(truncated_gzip)
+    return unpacked.count(b"\n")

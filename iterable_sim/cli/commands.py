@@ -146,7 +146,7 @@ def map_streamed(args: argparse.Namespace, records: Iterable[Any], settings: Set
         if "error" in line:
             args.exit_code = 1
             if line.get("stage") == "input":
-                print(f"warning: {line['source']}, line {line['line']}: {line['error']}", file=sys.stderr)
+                print(f"warning: {MalformedLine(line['source'], line['line'], line['error'])}", file=sys.stderr)
         out.write(orjson.dumps(line).decode() + "\n")
     return args.exit_code
 
