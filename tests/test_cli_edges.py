@@ -1,5 +1,6 @@
 """The command line at its edges: Ctrl-C, empty input, outputs that cannot be written, unreachable targets,
 large sends. Each ends in one line on stderr and a documented exit code, never a traceback."""
+import functools
 import gzip
 import io
 import json
@@ -13,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+import httpx
 import pytest
 
 from iterable_sim.cli.commands import EXIT_CODES, EXIT_INTERRUPTED, main
@@ -154,3 +156,29 @@ def last_whole_line(truncated_gzip: bytes) -> int:
     """How many whole lines a truncated gzip gives before it ends."""
     unpacked = zlib.decompressobj(wbits=31).decompress(truncated_gzip)
     return unpacked.count(b"\n")
+
+
+def test_a_send_to_nothing_listening_fails_fast_and_every_event_says_why(tmp_path, monkeypatch, capsys):
+    from iterable_sim.send import client
+
+    monkeypatch.setattr(client, "RetryPolicy", functools.partial(client.RetryPolicy, backoff=0.0))  # no waits
+    attempts = []
+    connect = httpx.HTTPTransport.handle_request
+    monkeypatch.setattr(httpx.HTTPTransport, "handle_request",
+                        lambda self, request: attempts.append(request.url.path) or connect(self, request))
+    events = tmp_path / "events.jsonl"
+    events.write_text("".join(json.dumps(event) + "\n" for event in [
+        {"type": "identify", "userId": "u1", "traits": {"email": "a@example.com"}},
+        {"type": "track", "event": "a", "userId": "u1"},
+        {"type": "track", "event": "b", "userId": "u2"}]))
+    with socket_free() as port:
+        pass
+    failed_out = tmp_path / "failed.jsonl"
+    code, out, err = cli(["send", str(events), "--to", f"http://127.0.0.1:{port}", "--api-key", "k",
+                          "--failed-out", str(failed_out), "--no-progress"], capsys)
+    assert code == 1
+    assert attempts == ["/api/users/bulkUpdate"] * 5  # the first call's attempts, then no other call is tried
+    assert out.count("Connection refused") >= 3 and "3 failed" in out
+    assert out.count("not tried: an earlier call's every attempt was refused") >= 2  # the track events and their call
+    assert len(failed_out.read_text().splitlines()) == 3
+    assert "Traceback" not in err
