@@ -182,3 +182,18 @@ def test_a_send_to_nothing_listening_fails_fast_and_every_event_says_why(tmp_pat
     assert out.count("not tried: an earlier call's every attempt was refused") >= 2  # the track events and their call
     assert len(failed_out.read_text().splitlines()) == 3
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("output", ["table", "jsonl"])
+def test_a_send_every_call_of_which_gets_401_says_so_in_one_line(output, tmp_path, capsys):
+    code, out, err = cli(["send", str(events_file(tmp_path, 3)), "--format", output, "--no-progress"], capsys)
+    assert code == 1  # no --api-key: the mock answers 401 Invalid API key to each call
+    assert err.endswith("\niterable-sim send: every call was refused with 401: is the key right?\n")
+    if output == "table":
+        assert out.startswith("<SendReport to the in-process mock Iterable") and "; every call was refused with 401: is the key " \
+                                                                  "right?>" in out.splitlines()[0]
+
+
+def test_a_send_with_a_right_key_says_nothing_of_401(tmp_path, capsys):
+    code, out, err = cli(["send", str(events_file(tmp_path, 3)), "--api-key", "k", "--no-progress"], capsys)
+    assert code == 0 and "401" not in err + out.splitlines()[0]

@@ -311,6 +311,7 @@ def send_small(args: argparse.Namespace, records: list[Any], settings: Settings,
     not_delivered = report.failed_events(include_rejected=True)
     args.exit_code = 1 if not_delivered or bad else 0
     args.sent = True
+    say_key_refused(report.key_note)
     if args.failed_out and not_delivered:
         Path(args.failed_out).write_text("".join(orjson.dumps(e).decode() + "\n" for e in not_delivered), "utf-8")
         print(f"{len(not_delivered)} events not delivered written to {args.failed_out}: fix them, or send that "
@@ -342,6 +343,7 @@ def send_streamed(args: argparse.Namespace, records: Iterable[Any], settings: Se
     not_delivered = s["failed"] + s["rejected"]
     args.exit_code = 1 if not_delivered or s["malformed_lines"] or report.interrupted else 0
     args.sent = True
+    say_key_refused(report.key_note)
     if args.failed_out and not_delivered:
         print(f"{not_delivered:,} events not delivered written to {args.failed_out}: fix them, or send that file "
               f"again", file=sys.stderr)
@@ -352,6 +354,12 @@ def send_streamed(args: argparse.Namespace, records: Iterable[Any], settings: Se
             print(f"the mock Iterable holds {len(report.mock.users_frame()):,} profiles afterwards; simulated time "
                   f"at Iterable's rate limits: {report.duration:,.1f} s", file=out)
     return args.exit_code
+
+
+def say_key_refused(note: str) -> None:
+    """The one line a send whose every call was refused with 401 ends with on stderr, above its rows."""
+    if note:
+        print(f"iterable-sim send: {note}", file=sys.stderr)
 
 
 def confirm_live(count: str, settings: Settings, *, assume_yes: bool) -> None:
