@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Iterator
 
 import httpx
+import pandas as pd
 import pytest
 
 from iterable_sim.cli.commands import EXIT_CODES, EXIT_INTERRUPTED, main
@@ -197,3 +198,46 @@ def test_a_send_every_call_of_which_gets_401_says_so_in_one_line(output, tmp_pat
 def test_a_send_with_a_right_key_says_nothing_of_401(tmp_path, capsys):
     code, out, err = cli(["send", str(events_file(tmp_path, 3)), "--api-key", "k", "--no-progress"], capsys)
     assert code == 0 and "401" not in err + out.splitlines()[0]
+
+
+def interrupted_after_the_first_call(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C as the second call of a send is about to go: the first is answered, the rest never sent."""
+    from iterable_sim.send import client
+
+    deliver = client.IterableClient.send
+    calls: list[object] = []
+
+    def send_one(self: client.IterableClient, request: object) -> client.Delivery:
+        if calls:
+            raise KeyboardInterrupt
+        calls.append(request)
+        return deliver(self, request)
+
+    monkeypatch.setattr(client.IterableClient, "send", send_one)
+
+
+TWO_CALLS = [{"type": "identify", "userId": "u1", "traits": {"email": "a@example.com"}},
+             {"type": "track", "event": "a", "userId": "u1"}]
+
+
+def test_statuses_print_as_integers_when_some_are_missing(tmp_path, monkeypatch, capsys):
+    interrupted_after_the_first_call(monkeypatch)
+    events = tmp_path / "events.jsonl"
+    events.write_text("".join(json.dumps(event) + "\n" for event in TWO_CALLS))
+    code, out, _ = cli(["send", str(events), "--api-key", "k", "--no-progress"], capsys)
+    assert code == 1 and "interrupted>" in out
+    assert " 200 " in out and "200.0" not in out
+
+
+def test_send_frames_keep_statuses_integers_beside_missing_ones(monkeypatch):
+    from iterable_sim.archive.sending import send_stream
+    from iterable_sim.mapping.settings import Settings
+    from iterable_sim.send import send
+
+    settings = Settings.from_rudder({"apiKey": "k"})
+    interrupted_after_the_first_call(monkeypatch)
+    report = send(TWO_CALLS, settings, progress=False)
+    assert report.frame()["status"].dtype == "Int64" and report.frame()["status"].tolist() == [200, pd.NA]
+    assert report.requests_frame()["status"].dtype == "Int64"
+    stream = send_stream(TWO_CALLS, settings, progress=False, to=report.mock)
+    assert stream.frame()["status"].dtype == "Int64" and stream.frame()["line"].dtype == "Int64"

@@ -74,7 +74,7 @@ class StreamReport:
 
         if self.columns is None:
             raise StreamError("this stream was sent with keep_outcomes=False: only its summary was kept")
-        frame = pd.DataFrame(self.columns, columns=OUTCOME_COLUMNS)
+        frame = pd.DataFrame(self.columns, columns=OUTCOME_COLUMNS).astype({"line": "Int64", "status": "Int64"})
         for name in ("source", "type", "fate", "stage", "endpoints"):
             frame[name] = frame[name].astype("category")
         return frame

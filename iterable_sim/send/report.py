@@ -129,8 +129,9 @@ class SendReport:
                          "fate": o.fate, "status": o.status, "reason": o.reason, "stage": o.stage,
                          "endpoints": ", ".join(o.endpoints), "attempts": o.attempts,
                          "possible_duplicates": o.possible_duplicates})
-        return pd.DataFrame(rows, columns=["event", "type", "name", "fate", "status", "reason", "stage",
-                                           "endpoints", "attempts", "possible_duplicates"])
+        frame = pd.DataFrame(rows, columns=["event", "type", "name", "fate", "status", "reason", "stage",
+                                            "endpoints", "attempts", "possible_duplicates"])
+        return frame.astype({"status": "Int64"})  # an event never answered has none: 200, not 200.0, for the rest
 
     def requests_frame(self) -> "pd.DataFrame":
         """One row per HTTP call: endpoint, status and Iterable's code and message, items carried,
@@ -138,9 +139,10 @@ class SendReport:
         import pandas as pd
 
         columns = ["endpoint", "status", "code", "msg", "items", "attempts", "waited", "error"]
-        return pd.DataFrame([{"endpoint": d.request.endpoint, "status": d.status, **answer_fields(d.body),
-                              "items": item_count(d.request), "attempts": d.attempts, "waited": round(d.waited, 6),
-                              "error": d.error} for d in self.deliveries], columns=columns)
+        frame = pd.DataFrame([{"endpoint": d.request.endpoint, "status": d.status, **answer_fields(d.body),
+                               "items": item_count(d.request), "attempts": d.attempts, "waited": round(d.waited, 6),
+                               "error": d.error} for d in self.deliveries], columns=columns)
+        return frame.astype({"status": "Int64"})  # a call never answered has none
 
     @property
     def key_note(self) -> str:
