@@ -241,3 +241,22 @@ def test_send_frames_keep_statuses_integers_beside_missing_ones(monkeypatch):
     assert report.requests_frame()["status"].dtype == "Int64"
     stream = send_stream(TWO_CALLS, settings, progress=False, to=report.mock)
     assert stream.frame()["status"].dtype == "Int64" and stream.frame()["line"].dtype == "Int64"
+
+
+@pytest.mark.parametrize("rows, shown", [([], 50), (["--rows", "5"], 5), (["--rows", "0"], 0), (["--rows", "all"], 60)])
+def test_a_large_send_prints_its_summary_then_a_bounded_head_of_rows(rows, shown, tmp_path, capsys):
+    code, out, _ = cli(["send", str(events_file(tmp_path, 60)), "--api-key", "k", "--no-progress", *rows], capsys)
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].startswith("<SendReport to the in-process mock Iterable: 60 sent, 60 delivered")
+    events_table = out.split("What became of each event:\n")[1].split("\n\n")[0].splitlines()
+    header = 1 if shown else 0
+    assert len(events_table) == header + shown + (shown < 60)  # the header, the rows, the count of the rest
+    if shown < 60:
+        assert events_table[-1] == (f"  … and {60 - shown} more rows (--rows all shows every row; --format jsonl "
+                                    f"gives one line per event)")
+
+
+def test_a_small_send_prints_every_row(tmp_path, capsys):
+    _, out, _ = cli(["send", str(events_file(tmp_path, 50)), "--api-key", "k", "--no-progress"], capsys)
+    assert "more rows" not in out and len(out.split("What became of each event:\n")[1].split("\n\n")[0].splitlines()) == 51

@@ -54,6 +54,7 @@ A closed pipe (| head) ends the output, never the outcome: map and send still ex
 was not mapped or not delivered."""
 EXIT_PIPE_CLOSED = 141  # 128 + SIGPIPE, as the shell reports a command a closed pipe stopped
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as the shell reports a command Ctrl-C stopped
+TABLE_ROWS = 50  # send --format table: the rows of each table shown unless --rows says otherwise
 STOPPED_BY_CTRL_C = ("serve", "explore")  # they run until Ctrl-C: it is their normal end
 
 
@@ -70,18 +71,30 @@ def print_frame(frame: pd.DataFrame, out: TextIO, *, max_colwidth: int = 40) -> 
         print(shown.to_string(index=False), file=out)
 
 
-def print_report(report: SendReport, out: TextIO, *, profiles: bool = False) -> None:
-    """What became of each event, what Iterable answered to each call, and (from a mock) the profiles."""
+def print_rows(frame: pd.DataFrame, out: TextIO, rows: int | None, *, max_colwidth: int) -> None:
+    """`frame`, or (`rows` given) its first `rows` rows and a line saying how many more there are and how to
+    see them: a large send's tables stay readable, its summary above them in sight."""
+    shown = frame if rows is None else frame.head(rows)
+    if len(shown) or not len(frame):  # --rows 0: the count line only, not "(none)"
+        print_frame(shown, out, max_colwidth=max_colwidth)
+    if rows is not None and len(frame) > rows:
+        print(f"  … and {len(frame) - rows:,} more rows (--rows all shows every row; --format jsonl gives one "
+              f"line per event)", file=out)
+
+
+def print_report(report: SendReport, out: TextIO, *, profiles: bool = False, rows: int | None = None) -> None:
+    """The summary, then what became of each event, what Iterable answered to each call, and (from a mock)
+    the profiles, each table cut to its first `rows` rows when given."""
     print(f"{report!r}\n", file=out)
     print("What became of each event:", file=out)
-    print_frame(report.frame().drop(columns=["endpoints"]), out, max_colwidth=70)
+    print_rows(report.frame().drop(columns=["endpoints"]), out, rows, max_colwidth=70)
     print("\nWhat Iterable answered to each request:", file=out)
-    print_frame(report.requests_frame().drop(columns=["waited"]), out, max_colwidth=70)
+    print_rows(report.requests_frame().drop(columns=["waited"]), out, rows, max_colwidth=70)
     if profiles and report.mock is not None:
         print("\nProfiles in the mock Iterable afterwards:", file=out)
         users = report.mock.users_frame()
-        print_frame(users[["data_center", "email", "userId", "dataFields", "devices", "browserTokens", "cartItems"]],
-                    out, max_colwidth=70)
+        print_rows(users[["data_center", "email", "userId", "dataFields", "devices", "browserTokens", "cartItems"]],
+                   out, rows, max_colwidth=70)
         print(f"\n{len(report.mock.events_frame())} events, {len(report.mock.purchases_frame())} purchases and "
               f"{len(report.mock.devices_frame())} devices stored.", file=out)
 
@@ -316,7 +329,7 @@ def send_small(args: argparse.Namespace, records: list[Any], settings: Settings,
         Path(args.failed_out).write_text("".join(orjson.dumps(e).decode() + "\n" for e in not_delivered), "utf-8")
         print(f"{len(not_delivered)} events not delivered written to {args.failed_out}: fix them, or send that "
               f"file again", file=sys.stderr)
-    print_report(report, out, profiles=args.to == "mock")
+    print_report(report, out, profiles=args.to == "mock", rows=args.rows)
     return args.exit_code
 
 
@@ -377,6 +390,11 @@ def _count(text: str) -> int:
     if not text.isdigit():
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}")
     return int(text)
+
+
+def _rows(text: str) -> int | None:
+    """--rows: a whole number, or all (None: no limit)."""
+    return None if text == "all" else _count(text)
 
 
 def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
@@ -486,6 +504,10 @@ COMMANDS: dict[str, tuple[str, Command, Callable[[argparse.ArgumentParser], obje
                                 help="write the events not delivered (failed or rejected) as JSONL, to re-send"),
                  p.add_argument("--format", choices=("table", "jsonl"), default="table",
                                 help="table (default), or one JSON line per event's outcome"),
+                 p.add_argument("--rows", type=_rows, default=TABLE_ROWS, metavar="N|all",
+                                help=f"with --format table: the summary, then the first N rows of each table and "
+                                     f"how many more there are (default {TABLE_ROWS}; all: every row). Sends of more "
+                                     f"than {CHUNK_EVENTS:,} events print the summary only"),
                  p.add_argument("--no-progress", action="store_true", help="no progress bar"),
                  add_settings_options(p), add_gateway_options(p))),
     "serve": ("run the mock Iterable as an HTTP server on this machine", cmd_serve, lambda p: (
