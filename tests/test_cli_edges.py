@@ -260,3 +260,17 @@ def test_a_large_send_prints_its_summary_then_a_bounded_head_of_rows(rows, shown
 def test_a_small_send_prints_every_row(tmp_path, capsys):
     _, out, _ = cli(["send", str(events_file(tmp_path, 50)), "--api-key", "k", "--no-progress"], capsys)
     assert "more rows" not in out and len(out.split("What became of each event:\n")[1].split("\n\n")[0].splitlines()) == 51
+
+
+@pytest.mark.parametrize("output", ["table", "jsonl"])
+@pytest.mark.parametrize("failed_out, says", [
+    ("/proc/iterable_sim/failed.jsonl", "cannot be written: No such file or directory"),
+    (".", "cannot be written: Is a directory"),
+], ids=["unwritable", "a directory"])
+def test_a_failed_out_that_cannot_be_written_is_one_line_before_anything_is_sent(failed_out, says, output, tmp_path,
+                                                                                monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = cli(["send", str(events_file(tmp_path, 2)), "--failed-out", failed_out, "--format", output,
+                          "--no-progress"], capsys)
+    assert code == 2 and out == ""
+    assert err.splitlines()[-1] == f"iterable-sim send: --failed-out {failed_out} {says}"

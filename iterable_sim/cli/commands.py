@@ -203,6 +203,20 @@ def output_directory(out: str) -> None:
         raise CliError(f"--out {out} is a directory this user cannot write to")
 
 
+def output_file(path: str, option: str) -> None:
+    """Say in one line, before anything is sent, why `path` cannot be written: it is opened to append (what
+    it holds is kept), and removed again if it was not there."""
+    target = Path(path)
+    existed = target.exists()
+    try:
+        with target.open("ab"):
+            pass
+    except OSError as err:
+        raise CliError(f"{option} {path} cannot be written: {err.strerror}") from None
+    if not existed:
+        target.unlink()
+
+
 def archive_records(sources: list[str], *, files_only: bool = False) -> Any:
     """The archive's records (or, with files_only, its files), a CliError when an input cannot be read or
     holds no record at all (the first is read to know: an empty input is bad input, not a success)."""
@@ -286,6 +300,8 @@ def cmd_send(args: argparse.Namespace, out: TextIO) -> int:
     if args.to == "live" and not args.api_key:
         args.api_key = os.environ.get("ITERABLE_API_KEY")  # only ever read for an explicit --to live
     settings = settings_from_args(args)  # the fresh mock accepts the keys the settings hold, and no others
+    if args.failed_out:
+        output_file(args.failed_out, "--failed-out")
     records = archive_records(args.events)
     head = list(itertools.islice(records, CHUNK_EVENTS + 1))  # enough to tell a small input from a stream
     bad_head = [record for record in head if isinstance(record, MalformedLine)]
