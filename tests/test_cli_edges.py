@@ -202,12 +202,13 @@ def test_a_send_with_a_right_key_says_nothing_of_401(tmp_path, capsys):
 
 def interrupted_after_the_first_call(monkeypatch: pytest.MonkeyPatch) -> None:
     """Ctrl-C as the second call of a send is about to go: the first is answered, the rest never sent."""
+    from iterable_sim.mapping.request import Request
     from iterable_sim.send import client
 
     deliver = client.IterableClient.send
-    calls: list[object] = []
+    calls: list[Request] = []
 
-    def send_one(self: client.IterableClient, request: object) -> client.Delivery:
+    def send_one(self: client.IterableClient, request: Request) -> client.Delivery:
         if calls:
             raise KeyboardInterrupt
         calls.append(request)
