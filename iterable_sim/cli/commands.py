@@ -14,7 +14,7 @@ import orjson
 from iterable_sim.extras import JUPYTER, MissingExtra, install_command
 from iterable_sim.lazy import LazyModule
 from iterable_sim.archive.reader import ArchiveError, Event, MalformedLine, archive_files, events_only, read_archive, read_events
-from iterable_sim.archive.mapping import CHUNK_EVENTS, iter_mapped_lines, map_archive, map_records_in_memory
+from iterable_sim.archive.mapping import CHUNK_EVENTS, OutputError, iter_mapped_lines, map_archive, map_records_in_memory
 from iterable_sim.archive.sending import send_stream
 from iterable_sim.cli.cassettes import cmd_cassettes, cmd_record, configure_cassettes, configure_record
 from iterable_sim.cli.arguments import (SETTINGS_HELP, CliError, add_gateway_options, add_settings_options,
@@ -166,19 +166,21 @@ def map_streamed(args: argparse.Namespace, records: Iterable[Any], settings: Set
 
 def map_to_directory(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
     """`map --out DIR`: Parquet parts and summary.json, streamed (or on a Dask cluster with --dask)."""
-    output_directory(args.out)
     print_warnings(settings, sys.stderr)
     files = archive_records(args.events, files_only=True)
-    if args.dask is not None:
-        from iterable_sim.archive.on_dask import map_archive_dask
+    try:
+        if args.dask is not None:
+            from iterable_sim.archive.on_dask import map_archive_dask
 
-        try:
             summary = map_archive_dask(files, settings, args.out, cluster=args.dask, progress=not args.no_progress,
                                        **gateway_from_args(args))
-        except ValueError as err:  # standard input, or a --dask that is neither local:N nor an address
-            raise CliError(str(err)) from None
-    else:
-        summary = map_archive(files, settings, args.out, progress=not args.no_progress, **gateway_from_args(args))
+        else:
+            summary = map_archive(files, settings, args.out, progress=not args.no_progress,
+                                  **gateway_from_args(args))
+    except OutputError as err:  # --out names a file, or a place that cannot be written
+        raise CliError(f"--out {args.out} {err.problem}") from None
+    except ValueError as err:  # --dask: standard input, or a --dask that is neither local:N nor an address
+        raise CliError(str(err)) from None
     if not summary["events"] and not summary["malformed_lines"]:
         raise CliError(no_events(files))
     args.exit_code = 1 if summary["refused"] or summary["malformed_lines"] else 0
@@ -188,19 +190,6 @@ def map_to_directory(args: argparse.Namespace, settings: Settings, out: TextIO) 
           f"{summary['malformed_lines']:,} malformed line(s). Written to {args.out}/requests, {args.out}/refused (Parquet) and {args.out}/summary.json",
           file=out)
     return args.exit_code
-
-
-def output_directory(out: str) -> None:
-    """Make `out` (map --out), or say in one line why it cannot be written, before anything is read."""
-    path = Path(out)
-    if path.exists() and not path.is_dir():
-        raise CliError(f"--out {out} is a file, not a directory")
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise CliError(f"--out {out} cannot be made: {err.strerror}") from None
-    if not os.access(path, os.W_OK | os.X_OK):
-        raise CliError(f"--out {out} is a directory this user cannot write to")
 
 
 def output_file(path: str, option: str) -> None:
