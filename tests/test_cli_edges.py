@@ -2,6 +2,7 @@
 large sends. Each ends in one line on stderr and a documented exit code, never a traceback."""
 import functools
 import gzip
+import importlib.abc
 import io
 import json
 import os
@@ -275,3 +276,21 @@ def test_a_failed_out_that_cannot_be_written_is_one_line_before_anything_is_sent
                           "--no-progress"], capsys)
     assert code == 2 and out == ""
     assert err.splitlines()[-1] == f"iterable-sim send: --failed-out {failed_out} {says}"
+
+
+class InterruptedImport(importlib.abc.MetaPathFinder):
+    """Ctrl-C while the command's modules load: finding iterable_sim.cli.commands raises KeyboardInterrupt."""
+
+    def find_spec(self, name: str, path: object = None, target: object = None) -> None:
+        if name == "iterable_sim.cli.commands":
+            raise KeyboardInterrupt
+        return None
+
+
+def test_ctrl_c_while_the_command_loads_is_one_line_and_130(monkeypatch, capsys):
+    from iterable_sim import cli as package
+
+    monkeypatch.delitem(sys.modules, "iterable_sim.cli.commands")
+    monkeypatch.setattr(sys, "meta_path", [InterruptedImport(), *sys.meta_path])
+    assert package.main(["send", "--no-progress"]) == EXIT_INTERRUPTED
+    assert capsys.readouterr().err == "iterable-sim: interrupted (Ctrl-C) while starting: nothing was done\n"

@@ -16,6 +16,7 @@ from iterable_sim.lazy import LazyModule
 from iterable_sim.archive.reader import ArchiveError, Event, MalformedLine, archive_files, events_only, read_archive, read_events
 from iterable_sim.archive.mapping import CHUNK_EVENTS, OutputError, iter_mapped_lines, map_archive, map_records_in_memory
 from iterable_sim.archive.sending import send_stream
+from iterable_sim.cli.exits import EXIT_INTERRUPTED, EXIT_PIPE_CLOSED
 from iterable_sim.cli.cassettes import cmd_cassettes, cmd_record, configure_cassettes, configure_record
 from iterable_sim.cli.arguments import (SETTINGS_HELP, CliError, add_gateway_options, add_settings_options,
                                         gateway_from_args, settings_from_args)
@@ -52,8 +53,6 @@ EXIT_CODES = """exit codes:
   141  the output was cut off (a closed pipe) before the outcome was known
 A closed pipe (| head) ends the output, never the outcome: map and send still exit 1 when an event
 was not mapped or not delivered."""
-EXIT_PIPE_CLOSED = 141  # 128 + SIGPIPE, as the shell reports a command a closed pipe stopped
-EXIT_INTERRUPTED = 130  # 128 + SIGINT, as the shell reports a command Ctrl-C stopped
 TABLE_ROWS = 50  # send --format table: the rows of each table shown unless --rows says otherwise
 STOPPED_BY_CTRL_C = ("serve", "explore")  # they run until Ctrl-C: it is their normal end
 
