@@ -31,6 +31,7 @@ from tqdm.auto import tqdm
 
 from iterable_sim.archive.reader import STDIN, Event, MalformedLine, Record, archive_files, read_file
 from iterable_sim.clock import SystemClock
+from iterable_sim.exceptions import IterableSimError
 from iterable_sim.extras import ARCHIVES, require
 from iterable_sim.collector import collector_paused
 from iterable_sim.limits import MAX_CATALOG_ITEM_BYTES, PAYLOAD_TOO_LARGE
@@ -113,13 +114,27 @@ def map_archive(sources: Iterable[str | Path] | str | Path, settings: Settings, 
     return write_summary(out, merge_summaries(parts, settings.warnings))
 
 
+class OutputError(IterableSimError, ValueError):
+    """An output directory that is a file, or that cannot be made or written: `problem` says which."""
+
+    def __init__(self, out: Path, problem: str) -> None:
+        super().__init__(f"{out} {problem}")
+        self.problem = problem
+
+
 def prepare_output(out: str | Path) -> Path:
-    """The output directory, made if needed; parts from an earlier run are removed so none lingers."""
+    """The output directory, made if needed; parts from an earlier run are removed so none lingers. An
+    OutputError when it is a file or cannot be written, before anything is read."""
     out = Path(out)
-    for kind in ("requests", "refused"):
-        (out / kind).mkdir(parents=True, exist_ok=True)
-        for old in (out / kind).glob("part-*.parquet"):
-            old.unlink()
+    if out.exists() and not out.is_dir():
+        raise OutputError(out, "is a file, not a directory")
+    try:
+        for kind in ("requests", "refused"):
+            (out / kind).mkdir(parents=True, exist_ok=True)
+            for old in (out / kind).glob("part-*.parquet"):
+                old.unlink()
+    except OSError as err:
+        raise OutputError(out, f"cannot be written: {err.strerror}") from None
     return out
 
 

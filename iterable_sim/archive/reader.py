@@ -106,7 +106,8 @@ class MalformedLine:
     origin: ArchiveOrigin | None = None
 
     def __str__(self) -> str:
-        return f"{self.source}, line {self.line}: {self.reason}"
+        where = f", line {self.line:,}" if self.line else ""  # line 0: the file as a whole
+        return f"{self.source}{where}: {self.reason}"
 
 
 Record = Union[Event, MalformedLine]
@@ -214,11 +215,17 @@ def read_file(name: str) -> Iterator[Record]:
 
 
 def _unpacked(raw: io.BufferedReader[Any], name: str, origin: ArchiveOrigin | None) -> Iterator[Record]:
+    """The file's records, then, should it end early (a truncated or corrupt .gz), a MalformedLine of the file as
+    a whole (line 0) naming the last line read: what was read stands."""
     stream: io.BufferedIOBase = gzip.GzipFile(fileobj=raw) if raw.peek(2)[:2] == GZIP_MAGIC else raw
+    last_line = 0
     try:
-        yield from _records(stream, name, origin)
-    except (OSError, EOFError) as err:  # a truncated or corrupt .gz: what was read stands
-        yield MalformedLine(name, 0, f"the file cannot be read further: {err}", origin)
+        for record in _records(stream, name, origin):
+            last_line = record.line
+            yield record
+    except (OSError, EOFError) as err:
+        where = f"after line {last_line:,}" if last_line else "from its start"
+        yield MalformedLine(name, 0, f"the file cannot be read {where}: {err}", origin)
 
 
 def events_only(records: Iterable[Record], malformed: list[MalformedLine] | None = None) -> Iterator[Any]:
@@ -257,7 +264,8 @@ def _records(stream: io.BufferedIOBase, name: str, origin: ArchiveOrigin | None)
         try:
             value = loads(line)
         except orjson.JSONDecodeError as err:
-            yield MalformedLine(name, number, f"not JSON ({str(err).replace('line 1 column', 'column')})", origin)
+            # err.pos, not orjson's own "line L column C": the line's number is the file's, given once
+            yield MalformedLine(name, number, f"not JSON ({err.msg} at column {err.pos + 1})", origin)
             continue
         if isinstance(value, dict) and "type" in value:  # a plain event, the common case: no further look
             yield Event(name, number, value, False, origin)

@@ -26,6 +26,7 @@ from iterable_sim.archive.mapping import CHUNK_EVENTS, type_and_name
 from iterable_sim.mapping.request import json_bytes
 from iterable_sim.mock import MockIterable
 from iterable_sim.send import EventOutcome, Target, send
+from iterable_sim.send.report import UNAUTHORIZED, key_note
 from iterable_sim.send.targets import fresh_mock
 from iterable_sim.mapping.settings import Settings
 from iterable_sim.progress import PROGRESS_DELAY
@@ -62,13 +63,18 @@ class StreamReport:
                 "retried": self.counts["retried"], "possibly_duplicated": self.counts["possibly_duplicated"],
                 "possible_duplicates": self.counts["possible_duplicates"], "requests_per_endpoint": dict(sorted(self.requests_per_endpoint.items()))}
 
+    @property
+    def key_note(self) -> str:
+        """send.report.KEY_REFUSED when Iterable refused every call with 401, else ""."""
+        return key_note(self.counts["requests"], self.counts["unauthorized"])
+
     def frame(self) -> "pd.DataFrame":
         """One row per event (and malformed line): where it came from, its fate, Iterable's answer."""
         import pandas as pd
 
         if self.columns is None:
             raise StreamError("this stream was sent with keep_outcomes=False: only its summary was kept")
-        frame = pd.DataFrame(self.columns, columns=OUTCOME_COLUMNS)
+        frame = pd.DataFrame(self.columns, columns=OUTCOME_COLUMNS).astype({"line": "Int64", "status": "Int64"})
         for name in ("source", "type", "fate", "stage", "endpoints"):
             frame[name] = frame[name].astype("category")
         return frame
@@ -79,7 +85,7 @@ class StreamReport:
         doubts = f", {s['possibly_duplicated']:,} possibly stored more than once" if s["possibly_duplicated"] else ""
         return (f"<StreamReport to {self.target}: {s['sent']:,} sent, {s['delivered']:,} delivered, "
                 f"{s['filtered']:,} filtered, {s['rejected']:,} rejected, {s['failed']:,} failed, {s['malformed_lines']:,} malformed line(s){doubts}; "
-                f"{s['requests']:,} requests{state}>")
+                f"{s['requests']:,} requests{state}{f'; {self.key_note}' if self.key_note else ''}>")
 
 
 def send_stream(events: Iterable[Any], settings: Settings, to: Target = None, *, chunk_events: int = CHUNK_EVENTS,
@@ -119,6 +125,7 @@ def send_stream(events: Iterable[Any], settings: Settings, to: Target = None, *,
                 report.duration += sent.duration
                 report.counts["requests"] += len(sent.deliveries)
                 report.requests_per_endpoint.update(d.request.endpoint for d in sent.deliveries)
+                report.counts["unauthorized"] += sum(1 for d in sent.deliveries if d.status == UNAUTHORIZED)
                 report.interrupted = sent.interrupted
                 outcomes = sent.outcomes
             fates = iter(outcomes)

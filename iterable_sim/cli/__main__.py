@@ -1,6 +1,6 @@
 """`python -m iterable_sim.cli`: the `iterable-sim` command."""
 import sys
 
-from iterable_sim.cli.commands import main
+from iterable_sim.cli import main
 
 sys.exit(main())

@@ -45,7 +45,10 @@ def cmd_record(args: argparse.Namespace, out: TextIO) -> int:
             if target is None or len(args.cassette or ()) > 1:
                 raise CliError("--events records one cassette: name it (CASSETTE path, or --name [--dir])")
             settings = settings_from_args(args, default=default_recording_config())
-            paths = [record_cassette(target.parent, target.stem, settings, read_events(args.events), to=args.to,
+            events = read_events(args.events)
+            if not events:
+                raise CliError(f"{args.events} holds no events (empty, or blank lines only): no cassette recorded")
+            paths = [record_cassette(target.parent, target.stem, settings, events, to=args.to,
                                      stable_event_ids=args.stable_event_ids, project_type=args.project_type,
                                      personal_data=args.personal_data)]
         elif args.cassette:

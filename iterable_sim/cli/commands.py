@@ -14,8 +14,9 @@ import orjson
 from iterable_sim.extras import JUPYTER, MissingExtra, install_command
 from iterable_sim.lazy import LazyModule
 from iterable_sim.archive.reader import ArchiveError, Event, MalformedLine, archive_files, events_only, read_archive, read_events
-from iterable_sim.archive.mapping import CHUNK_EVENTS, iter_mapped_lines, map_archive, map_records_in_memory
+from iterable_sim.archive.mapping import CHUNK_EVENTS, OutputError, iter_mapped_lines, map_archive, map_records_in_memory
 from iterable_sim.archive.sending import send_stream
+from iterable_sim.cli.exits import EXIT_INTERRUPTED, EXIT_PIPE_CLOSED
 from iterable_sim.cli.cassettes import cmd_cassettes, cmd_record, configure_cassettes, configure_record
 from iterable_sim.cli.arguments import (SETTINGS_HELP, CliError, add_gateway_options, add_settings_options,
                                         gateway_from_args, settings_from_args)
@@ -44,12 +45,16 @@ EXIT_CODES = """exit codes:
   0    every event was mapped (map) / delivered (send)
   1    map: RudderStack would not send some event, it is too large for Iterable, or a line is malformed;
        send: some event was not delivered (rejected by Iterable, failed, or the send interrupted)
-  2    bad command line or input: nothing was mapped or sent
+  2    bad command line or input (an empty input too, an --out that is not a writable directory): nothing was
+       mapped or sent
        crosscheck: 0 every event identical, 1 differences, 2 also a transformer unreachable or not answering as one
+  130  interrupted (Ctrl-C) before the outcome was known: nothing was sent; a send interrupted once it began
+       reports what was delivered and exits 1. Ctrl-C is how serve and explore stop: they exit 0
   141  the output was cut off (a closed pipe) before the outcome was known
 A closed pipe (| head) ends the output, never the outcome: map and send still exit 1 when an event
 was not mapped or not delivered."""
-EXIT_PIPE_CLOSED = 141  # 128 + SIGPIPE, as the shell reports a command a closed pipe stopped
+TABLE_ROWS = 50  # send --format table: the rows of each table shown unless --rows says otherwise
+STOPPED_BY_CTRL_C = ("serve", "explore")  # they run until Ctrl-C: it is their normal end
 
 
 # ---------------------------------------------------------------- output
@@ -65,18 +70,30 @@ def print_frame(frame: pd.DataFrame, out: TextIO, *, max_colwidth: int = 40) -> 
         print(shown.to_string(index=False), file=out)
 
 
-def print_report(report: SendReport, out: TextIO, *, profiles: bool = False) -> None:
-    """What became of each event, what Iterable answered to each call, and (from a mock) the profiles."""
+def print_rows(frame: pd.DataFrame, out: TextIO, rows: int | None, *, max_colwidth: int) -> None:
+    """`frame`, or (`rows` given) its first `rows` rows and a line saying how many more there are and how to
+    see them: a large send's tables stay readable, its summary above them in sight."""
+    shown = frame if rows is None else frame.head(rows)
+    if len(shown) or not len(frame):  # --rows 0: the count line only, not "(none)"
+        print_frame(shown, out, max_colwidth=max_colwidth)
+    if rows is not None and len(frame) > rows:
+        print(f"  … and {len(frame) - rows:,} more rows (--rows all shows every row; --format jsonl gives one "
+              f"line per event)", file=out)
+
+
+def print_report(report: SendReport, out: TextIO, *, profiles: bool = False, rows: int | None = None) -> None:
+    """The summary, then what became of each event, what Iterable answered to each call, and (from a mock)
+    the profiles, each table cut to its first `rows` rows when given."""
     print(f"{report!r}\n", file=out)
     print("What became of each event:", file=out)
-    print_frame(report.frame().drop(columns=["endpoints"]), out, max_colwidth=70)
+    print_rows(report.frame().drop(columns=["endpoints"]), out, rows, max_colwidth=70)
     print("\nWhat Iterable answered to each request:", file=out)
-    print_frame(report.requests_frame().drop(columns=["waited"]), out, max_colwidth=70)
+    print_rows(report.requests_frame().drop(columns=["waited"]), out, rows, max_colwidth=70)
     if profiles and report.mock is not None:
         print("\nProfiles in the mock Iterable afterwards:", file=out)
         users = report.mock.users_frame()
-        print_frame(users[["data_center", "email", "userId", "dataFields", "devices", "browserTokens", "cartItems"]],
-                    out, max_colwidth=70)
+        print_rows(users[["data_center", "email", "userId", "dataFields", "devices", "browserTokens", "cartItems"]],
+                   out, rows, max_colwidth=70)
         print(f"\n{len(report.mock.events_frame())} events, {len(report.mock.purchases_frame())} purchases and "
               f"{len(report.mock.devices_frame())} devices stored.", file=out)
 
@@ -141,7 +158,7 @@ def map_streamed(args: argparse.Namespace, records: Iterable[Any], settings: Set
         if "error" in line:
             args.exit_code = 1
             if line.get("stage") == "input":
-                print(f"warning: {line['source']}, line {line['line']}: {line['error']}", file=sys.stderr)
+                print(f"warning: {MalformedLine(line['source'], line['line'], line['error'])}", file=sys.stderr)
         out.write(orjson.dumps(line).decode() + "\n")
     return args.exit_code
 
@@ -150,16 +167,21 @@ def map_to_directory(args: argparse.Namespace, settings: Settings, out: TextIO) 
     """`map --out DIR`: Parquet parts and summary.json, streamed (or on a Dask cluster with --dask)."""
     print_warnings(settings, sys.stderr)
     files = archive_records(args.events, files_only=True)
-    if args.dask is not None:
-        from iterable_sim.archive.on_dask import map_archive_dask
+    try:
+        if args.dask is not None:
+            from iterable_sim.archive.on_dask import map_archive_dask
 
-        try:
             summary = map_archive_dask(files, settings, args.out, cluster=args.dask, progress=not args.no_progress,
                                        **gateway_from_args(args))
-        except ValueError as err:  # standard input, or a --dask that is neither local:N nor an address
-            raise CliError(str(err)) from None
-    else:
-        summary = map_archive(files, settings, args.out, progress=not args.no_progress, **gateway_from_args(args))
+        else:
+            summary = map_archive(files, settings, args.out, progress=not args.no_progress,
+                                  **gateway_from_args(args))
+    except OutputError as err:  # --out names a file, or a place that cannot be written
+        raise CliError(f"--out {args.out} {err.problem}") from None
+    except ValueError as err:  # --dask: standard input, or a --dask that is neither local:N nor an address
+        raise CliError(str(err)) from None
+    if not summary["events"] and not summary["malformed_lines"]:
+        raise CliError(no_events(files))
     args.exit_code = 1 if summary["refused"] or summary["malformed_lines"] else 0
     endpoints = ", ".join(f"{name} {count:,}" for name, count in summary["requests_per_endpoint"].items())
     print(f"{summary['events']:,} events from {summary['files']:,} file(s): {summary['requests']:,} requests "
@@ -169,13 +191,40 @@ def map_to_directory(args: argparse.Namespace, settings: Settings, out: TextIO) 
     return args.exit_code
 
 
+def output_file(path: str, option: str) -> None:
+    """Say in one line, before anything is sent, why `path` cannot be written: it is opened to append (what
+    it holds is kept), and removed again if it was not there."""
+    target = Path(path)
+    existed = target.exists()
+    try:
+        with target.open("ab"):
+            pass
+    except OSError as err:
+        raise CliError(f"{option} {path} cannot be written: {err.strerror}") from None
+    if not existed:
+        target.unlink()
+
+
 def archive_records(sources: list[str], *, files_only: bool = False) -> Any:
-    """The archive's records (or, with files_only, its files), a CliError when an input cannot be read."""
+    """The archive's records (or, with files_only, its files), a CliError when an input cannot be read or
+    holds no record at all (the first is read to know: an empty input is bad input, not a success)."""
     try:
         files = archive_files(sources or ["-"])
     except ArchiveError as err:
         raise CliError(str(err)) from None
-    return files if files_only else read_archive(files)
+    if files_only:
+        return files
+    records = read_archive(files)
+    first = next(records, None)
+    if first is None:
+        raise CliError(no_events(files))
+    return itertools.chain((first,), records)
+
+
+def no_events(files: list[str]) -> str:
+    """The one line an input without a single event or malformed line gets."""
+    named = "standard input" if files == ["-"] else ", ".join(files)
+    return f"{named} holds no events (empty, or blank lines only): nothing to do"
 
 
 def nothing_readable(events: int, bad: list[MalformedLine]) -> None:
@@ -239,6 +288,8 @@ def cmd_send(args: argparse.Namespace, out: TextIO) -> int:
     if args.to == "live" and not args.api_key:
         args.api_key = os.environ.get("ITERABLE_API_KEY")  # only ever read for an explicit --to live
     settings = settings_from_args(args)  # the fresh mock accepts the keys the settings hold, and no others
+    if args.failed_out:
+        output_file(args.failed_out, "--failed-out")
     records = archive_records(args.events)
     head = list(itertools.islice(records, CHUNK_EVENTS + 1))  # enough to tell a small input from a stream
     bad_head = [record for record in head if isinstance(record, MalformedLine)]
@@ -276,11 +327,13 @@ def send_small(args: argparse.Namespace, records: list[Any], settings: Settings,
     # the outcome and the events to re-send are settled before any output, which a closed pipe may cut short
     not_delivered = report.failed_events(include_rejected=True)
     args.exit_code = 1 if not_delivered or bad else 0
+    args.sent = True
+    say_key_refused(report.key_note)
     if args.failed_out and not_delivered:
         Path(args.failed_out).write_text("".join(orjson.dumps(e).decode() + "\n" for e in not_delivered), "utf-8")
         print(f"{len(not_delivered)} events not delivered written to {args.failed_out}: fix them, or send that "
               f"file again", file=sys.stderr)
-    print_report(report, out, profiles=args.to == "mock")
+    print_report(report, out, profiles=args.to == "mock", rows=args.rows)
     return args.exit_code
 
 
@@ -306,6 +359,8 @@ def send_streamed(args: argparse.Namespace, records: Iterable[Any], settings: Se
     s = report.summary()
     not_delivered = s["failed"] + s["rejected"]
     args.exit_code = 1 if not_delivered or s["malformed_lines"] or report.interrupted else 0
+    args.sent = True
+    say_key_refused(report.key_note)
     if args.failed_out and not_delivered:
         print(f"{not_delivered:,} events not delivered written to {args.failed_out}: fix them, or send that file "
               f"again", file=sys.stderr)
@@ -316,6 +371,12 @@ def send_streamed(args: argparse.Namespace, records: Iterable[Any], settings: Se
             print(f"the mock Iterable holds {len(report.mock.users_frame()):,} profiles afterwards; simulated time "
                   f"at Iterable's rate limits: {report.duration:,.1f} s", file=out)
     return args.exit_code
+
+
+def say_key_refused(note: str) -> None:
+    """The one line a send whose every call was refused with 401 ends with on stderr, above its rows."""
+    if note:
+        print(f"iterable-sim send: {note}", file=sys.stderr)
 
 
 def confirm_live(count: str, settings: Settings, *, assume_yes: bool) -> None:
@@ -333,6 +394,11 @@ def _count(text: str) -> int:
     if not text.isdigit():
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}")
     return int(text)
+
+
+def _rows(text: str) -> int | None:
+    """--rows: a whole number, or all (None: no limit)."""
+    return None if text == "all" else _count(text)
 
 
 def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
@@ -442,6 +508,10 @@ COMMANDS: dict[str, tuple[str, Command, Callable[[argparse.ArgumentParser], obje
                                 help="write the events not delivered (failed or rejected) as JSONL, to re-send"),
                  p.add_argument("--format", choices=("table", "jsonl"), default="table",
                                 help="table (default), or one JSON line per event's outcome"),
+                 p.add_argument("--rows", type=_rows, default=TABLE_ROWS, metavar="N|all",
+                                help=f"with --format table: the summary, then the first N rows of each table and "
+                                     f"how many more there are (default {TABLE_ROWS}; all: every row). Sends of more "
+                                     f"than {CHUNK_EVENTS:,} events print the summary only"),
                  p.add_argument("--no-progress", action="store_true", help="no progress bar"),
                  add_settings_options(p), add_gateway_options(p))),
     "serve": ("run the mock Iterable as an HTTP server on this machine", cmd_serve, lambda p: (
@@ -513,6 +583,24 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     except BrokenPipeError:  # output piped into head and the like: the outcome still decides the exit code
         _discard_stdout()
         return getattr(args, "exit_code", EXIT_PIPE_CLOSED)
+    except KeyboardInterrupt:  # one line, not the traceback (and asyncio's chained one, from serve)
+        return interrupted(args)
+
+
+def interrupted(args: argparse.Namespace) -> int:
+    """Say in one line what a Ctrl-C that reached `main` stopped, and return the exit code. A send deals
+    with an interrupt itself once it began (its report says what was delivered), so one that reaches here
+    came before the send (reading, mapping, confirming: nothing sent) or after it (writing the report)."""
+    if args.command in STOPPED_BY_CTRL_C:
+        print(f"iterable-sim {args.command}: stopped", file=sys.stderr)
+        return 0
+    if getattr(args, "sent", False):
+        print(f"iterable-sim {args.command}: interrupted while writing the report (the send was over)",
+              file=sys.stderr)
+        return int(args.exit_code)
+    what = "nothing was sent" if args.command == "send" else "stopped before its outcome was known"
+    print(f"iterable-sim {args.command}: interrupted (Ctrl-C): {what}", file=sys.stderr)
+    return EXIT_INTERRUPTED
 
 
 def _discard_stdout() -> None:

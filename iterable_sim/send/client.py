@@ -5,7 +5,9 @@
 the request's own URL (api.iterable.com or api.eu.iterable.com), or `base_url` in its place (the
 mock server, a proxy). Retries follow Iterable's and RudderStack's conventions: 429, 5xx and
 connection errors are retried with exponential back-off and full jitter, honouring Retry-After;
-any other 4xx is Iterable's verdict and is never retried.
+any other 4xx is Iterable's verdict and is never retried. Once one call's every attempt found the connection
+refused (nothing listening there), the client's later calls fail at once with that reason, untried: a send
+to a server that is not running fails in seconds, not a back-off per call.
 """
 from __future__ import annotations
 
@@ -148,6 +150,14 @@ class _ClientCore:
         else:
             self.pacer = pace or None
         self._wire_shapes: dict[tuple[Any, ...], tuple[str, dict[str, str], str | None]] = {}
+        self.refused: str | None = None  # why every attempt of a call was refused: later calls are not tried
+
+    def untried(self, request: Request) -> Delivery | None:
+        """The delivery of a call not tried, once an earlier call found the connection refused; else None."""
+        if self.refused is None:
+            return None
+        return Delivery(request, None, None, 0, f"{self.refused} (not tried: an earlier call's every attempt "
+                                                f"was refused)")
 
     def _direct(self, transport: Any) -> Any:
         """The mock's transport, when calls can go to it directly (see MockIterableTransport.calls_directly)."""
@@ -219,6 +229,8 @@ class _ClientCore:
             log.debug("%s %s -> %s after %d attempt(s)", request.method, request.url, outcome.status_code, attempts)
             return Delivery(request, outcome.status_code, _body(outcome), attempts, None, waited, retries, unanswered)
         log.debug("%s %s failed after %d attempt(s): %r", request.method, request.url, attempts, outcome)
+        if isinstance(outcome, httpx.ConnectError):
+            self.refused = f"{type(outcome).__name__}: {outcome}"
         return Delivery(request, None, None, attempts, f"{type(outcome).__name__}: {outcome}", waited, retries,
                         unanswered)
 
@@ -257,6 +269,8 @@ class IterableClient(_ClientCore):
         return response
 
     def send(self, request: Request) -> Delivery:
+        if (untried := self.untried(request)) is not None:
+            return untried
         url, headers, body, endpoint = self.prepare(request)
         noted: list[tuple[str, float, bool]]  # (reason, wait, silent) per retry
         paced, noted, attempts = 0.0, [], 0
@@ -324,6 +338,8 @@ class AsyncIterableClient(_ClientCore):
         return await self._http.request(method, url, headers=headers, content=body)
 
     async def send(self, request: Request) -> Delivery:
+        if (untried := self.untried(request)) is not None:
+            return untried
         url, headers, body, endpoint = self.prepare(request)
         noted: list[tuple[str, float, bool]]  # (reason, wait, silent) per retry
         paced, noted, attempts = 0.0, [], 0

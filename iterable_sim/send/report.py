@@ -21,6 +21,13 @@ Fate = Literal["delivered", "filtered", "rejected", "failed"]
 Stage = Literal["mapping", "gateway", "destination_filter", "user_transformer", "event_filter", "delivery",
                 "interrupted"]
 UNSENDABLE_STAGES = frozenset(("mapping", *STEPS))  # failed before any call: sending again changes nothing
+UNAUTHORIZED = 401
+KEY_REFUSED = "every call was refused with 401: is the key right?"
+
+
+def key_note(calls: int, unauthorized: int) -> str:
+    """KEY_REFUSED when there were calls and Iterable answered every one 401 (the key, not the events), else ""."""
+    return KEY_REFUSED if calls and unauthorized == calls else ""
 
 
 class ResendError(IterableSimError, RuntimeError):
@@ -122,8 +129,9 @@ class SendReport:
                          "fate": o.fate, "status": o.status, "reason": o.reason, "stage": o.stage,
                          "endpoints": ", ".join(o.endpoints), "attempts": o.attempts,
                          "possible_duplicates": o.possible_duplicates})
-        return pd.DataFrame(rows, columns=["event", "type", "name", "fate", "status", "reason", "stage",
-                                           "endpoints", "attempts", "possible_duplicates"])
+        frame = pd.DataFrame(rows, columns=["event", "type", "name", "fate", "status", "reason", "stage",
+                                            "endpoints", "attempts", "possible_duplicates"])
+        return frame.astype({"status": "Int64"})  # an event never answered has none: 200, not 200.0, for the rest
 
     def requests_frame(self) -> "pd.DataFrame":
         """One row per HTTP call: endpoint, status and Iterable's code and message, items carried,
@@ -131,9 +139,15 @@ class SendReport:
         import pandas as pd
 
         columns = ["endpoint", "status", "code", "msg", "items", "attempts", "waited", "error"]
-        return pd.DataFrame([{"endpoint": d.request.endpoint, "status": d.status, **answer_fields(d.body),
-                              "items": item_count(d.request), "attempts": d.attempts, "waited": round(d.waited, 6),
-                              "error": d.error} for d in self.deliveries], columns=columns)
+        frame = pd.DataFrame([{"endpoint": d.request.endpoint, "status": d.status, **answer_fields(d.body),
+                               "items": item_count(d.request), "attempts": d.attempts, "waited": round(d.waited, 6),
+                               "error": d.error} for d in self.deliveries], columns=columns)
+        return frame.astype({"status": "Int64"})  # a call never answered has none
+
+    @property
+    def key_note(self) -> str:
+        """KEY_REFUSED when Iterable refused every call with 401, else ""."""
+        return key_note(len(self.deliveries), sum(1 for d in self.deliveries if d.status == UNAUTHORIZED))
 
     def failed_events(self, *, include_rejected: bool = False) -> list[Any]:
         fates = ("failed", "rejected") if include_rejected else ("failed",)
@@ -184,9 +198,10 @@ class SendReport:
         state = ", interrupted" if self.interrupted else ""
         doubts = f", {s['possibly_duplicated']} possibly stored more than once" if s["possibly_duplicated"] else ""
         resent = f"; {self.resent}" if self.resent else ""
+        key = f"; {self.key_note}" if self.key_note else ""
         return (f"<SendReport to {self.target}: {s['sent']} sent, {s['delivered']} delivered, "
                 f"{s['filtered']} filtered, {s['rejected']} rejected, "
-                f"{s['failed']} failed{doubts}; {s['requests']} requests{state}{resent}>")
+                f"{s['failed']} failed{doubts}; {s['requests']} requests{state}{resent}{key}>")
 
 
 _LEFT_OUT = {"unmappable": "that cannot succeed unchanged (rudder-server or RudderStack's mapping refuses them, or "
