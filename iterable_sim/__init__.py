@@ -4,12 +4,12 @@ The names below are imported when first used (PEP 562), so that `import iterable
 start in a fraction of a second; `from iterable_sim import map_events` works as with eager imports.
 """
 
-import importlib as _importlib
 import sys as _sys
 import types as _types
 import typing as _typing
 
 from iterable_sim import former_paths, version
+from iterable_sim.lazy import lazy_exports as _lazy_exports
 
 if _typing.TYPE_CHECKING:
     from iterable_sim.checks.crosscheck import CrosscheckReport, TransformerError, crosscheck
@@ -59,17 +59,7 @@ __all__ = [
 __version__ = version.PACKAGE_VERSION
 
 
-def __getattr__(name: str) -> _typing.Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module 'iterable_sim' has no attribute {name!r}")
-    value = getattr(_importlib.import_module(home), name)
-    globals()[name] = value  # the next read is a plain attribute
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = _lazy_exports(__name__, _HOMES)
 
 
 class _Package(_types.ModuleType):

@@ -1,4 +1,5 @@
-"""Iterable's documented limits, shared by the mock (which enforces them) and the client (which paces to them)."""
+"""Iterable's documented limits, shared by the mock (which enforces them) and the client (which paces to them);
+and, apart, how many events iterable_sim holds at once when it streams (CHUNK_EVENTS)."""
 from __future__ import annotations
 
 from types import MappingProxyType
@@ -28,3 +29,8 @@ MAX_BODY_BYTES = 4_000_000  # RudderStack's limit for every Iterable request (It
 PAYLOAD_TOO_LARGE = 413  # the status of a request Iterable refuses for its size
 MAX_BULK_ITEMS = 1000
 MAX_CATALOG_ITEM_BYTES = 30 * 1024  # each catalog document: "each value <= 30 KB"
+
+
+# Not Iterable's: the events iterable_sim maps or sends at a time when it streams an archive (map --out, send),
+# so that memory holds one chunk; the command line also reads this many before it decides an input is large.
+CHUNK_EVENTS = 10_000

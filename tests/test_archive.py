@@ -12,7 +12,7 @@ from iterable_sim import MockIterable, Settings, asend, map_events, route, send
 from iterable_sim.archive.reader import ArchiveError, Event, EventsFile, MalformedLine, read_archive, read_events
 from iterable_sim.archive.mapping import map_archive
 from iterable_sim.archive.sending import MOCK_EVENT_LIMIT, send_stream
-from iterable_sim.cli.commands import main
+from iterable_sim.cli import main
 from iterable_sim.samples import sample_events
 
 SETTINGS = Settings(api_key="k", register_device_or_browser_api_key="d")

@@ -195,7 +195,7 @@ def test_the_cli_send_summary_counts_what_may_be_stored_twice(tmp_path):
     import io
     import json
 
-    from iterable_sim.cli.commands import main
+    from iterable_sim.cli import main
 
     server_mock = MockIterable()
     server_mock.add_api_key(KEY)

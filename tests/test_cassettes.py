@@ -17,7 +17,7 @@ from iterable_sim.cassettes import (RECORDING_KEYS, CassetteSerializer, Scrubber
 from iterable_sim.cassettes.bodydiff import describe
 from iterable_sim.cassettes.cassette import scrubbed_call
 from iterable_sim.cassettes.matchers import iterable_body, iterable_data_center, iterable_who
-from iterable_sim.cli.commands import main
+from iterable_sim.cli import main
 from iterable_sim.mock import ManualClock, MockIterable
 from iterable_sim.samples import sample_events
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import iterable_sim as its
-from iterable_sim.cli.commands import main
+from iterable_sim.cli import main
 from iterable_sim.samples import sample_descriptions, sample_events
 
 

@@ -19,7 +19,9 @@ import httpx
 import pandas as pd
 import pytest
 
-from iterable_sim.cli.commands import EXIT_CODES, EXIT_INTERRUPTED, main
+from iterable_sim.cli import main
+from iterable_sim.cli.exits import EXIT_INTERRUPTED
+from iterable_sim.cli.parser import EXIT_CODES
 
 WORKTREE = Path(__file__).resolve().parents[1]
 
@@ -279,18 +281,26 @@ def test_a_failed_out_that_cannot_be_written_is_one_line_before_anything_is_sent
 
 
 class InterruptedImport(importlib.abc.MetaPathFinder):
-    """Ctrl-C while the command's modules load: finding iterable_sim.cli.commands raises KeyboardInterrupt."""
+    """Ctrl-C while a module loads: finding `name` raises KeyboardInterrupt."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
 
     def find_spec(self, name: str, path: object = None, target: object = None) -> None:
-        if name == "iterable_sim.cli.commands":
+        if name == self.name:
             raise KeyboardInterrupt
         return None
 
 
-def test_ctrl_c_while_the_command_loads_is_one_line_and_130(monkeypatch, capsys):
+@pytest.mark.parametrize("module, said", [
+    ("iterable_sim.cli.parser", "iterable-sim: interrupted (Ctrl-C) while starting: nothing was done\n"),
+    ("iterable_sim.cli.commands", "iterable-sim send: interrupted (Ctrl-C): nothing was sent\n"),
+])
+def test_ctrl_c_while_the_command_loads_is_one_line_and_130(monkeypatch, capsys, module, said):
     from iterable_sim import cli as package
 
-    monkeypatch.delitem(sys.modules, "iterable_sim.cli.commands")
-    monkeypatch.setattr(sys, "meta_path", [InterruptedImport(), *sys.meta_path])
+    monkeypatch.delitem(sys.modules, module, raising=False)
+    monkeypatch.delattr(package, module.rsplit(".", 1)[1], raising=False)  # `from iterable_sim.cli import x` reads it
+    monkeypatch.setattr(sys, "meta_path", [InterruptedImport(module), *sys.meta_path])
     assert package.main(["send", "--no-progress"]) == EXIT_INTERRUPTED
-    assert capsys.readouterr().err == "iterable-sim: interrupted (Ctrl-C) while starting: nothing was done\n"
+    assert capsys.readouterr().err == said

@@ -16,7 +16,7 @@ import pytest
 from iterable_sim import MockIterable, Settings, crosscheck, map_events, read_settings, send
 from iterable_sim.cassettes import cassette_sends, record_cassette
 from iterable_sim.cassettes.record import RecordingError
-from iterable_sim.cli.commands import main
+from iterable_sim.cli import main
 from iterable_sim.pipeline import RudderConfigError, read_rudder_config
 from iterable_sim.pipeline.definition import DEFINITION_KEYS, KNOWN_KEYS
 from iterable_sim.redact import mask

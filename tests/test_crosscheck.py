@@ -27,7 +27,7 @@ from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route
 
 import iterable_sim as its
-from iterable_sim.cli.commands import main
+from iterable_sim.cli import main
 from iterable_sim.checks.crosscheck import ABSENT, differences
 from iterable_sim.samples import sample_events
 

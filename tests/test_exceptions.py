@@ -23,7 +23,7 @@ FOREIGN_RAISES = {
     ("mock/transport.py", "httpx.ReadTimeout"),
     ("mock/transport.py", "httpx.RemoteProtocolError"),
     # argparse's protocol for a `type=` function: argparse catches it and reports a usage error
-    ("cli/commands.py", "argparse.ArgumentTypeError"),
+    ("cli/parser.py", "argparse.ArgumentTypeError"),
     # pytest's protocol for a bad ini value: pytest reports it as a usage error
     ("pytest_plugin.py", "pytest.UsageError"),
     # vcrpy's persister protocol: vcrpy catches it and starts a new cassette
@@ -34,7 +34,7 @@ FOREIGN_RAISES = {
 # Raises of a built-in exception that a protocol asks for: (file, what is raised).
 BUILTIN_PROTOCOL_RAISES = {
     # PEP 562: a module's __getattr__ says "no such attribute" with AttributeError (hasattr, getattr's default)
-    ("__init__.py", "AttributeError"),
+    ("lazy.py", "AttributeError"),
 }
 
 

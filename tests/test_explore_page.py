@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from iterable_sim.cli.commands import main
+from iterable_sim.cli import main
 from iterable_sim.extras import install_command
 from iterable_sim.samples import sample_events
 from iterable_sim.widgets import page

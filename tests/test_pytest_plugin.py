@@ -11,7 +11,7 @@ import pytest
 import yaml  # noqa: F401
 
 from iterable_sim import Settings
-from iterable_sim.cli.commands import main
+from iterable_sim.cli import main
 from iterable_sim.pytest_plugin import TEST_KEYS
 
 PAYMENTS = '''

@@ -27,7 +27,7 @@ import pytest
 
 from iterable_sim import MockIterable, crosscheck, map_events, read_settings, route, send
 from iterable_sim.cassettes import CassetteSerializer
-from iterable_sim.cli.commands import main
+from iterable_sim.cli import main
 from iterable_sim.mapping.settings import Settings
 from iterable_sim.pipeline import events_for_transformer
 from iterable_sim.redact import mask

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import iterable_sim as its
-from iterable_sim.cli.commands import main
+from iterable_sim.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 ORACLE = ROOT.parent / "shared" / "rudderstack" / "rudderstack-iterable.cjs"

@@ -34,7 +34,7 @@ from iterable_sim.clock import SystemClock
 from iterable_sim.exceptions import IterableSimError
 from iterable_sim.extras import ARCHIVES, require
 from iterable_sim.collector import collector_paused
-from iterable_sim.limits import MAX_CATALOG_ITEM_BYTES, PAYLOAD_TOO_LARGE
+from iterable_sim.limits import CHUNK_EVENTS, MAX_CATALOG_ITEM_BYTES, PAYLOAD_TOO_LARGE
 from iterable_sim.mapping.request import size_problem
 from iterable_sim.mapping.results import EventResult, MappingResults, map_one
 from iterable_sim.mapping.rudder_server import RudderServer
@@ -48,7 +48,6 @@ from iterable_sim.progress import PROGRESS_DELAY
 if TYPE_CHECKING:
     import pyarrow as pa
 
-CHUNK_EVENTS = 10_000
 
 def _pyarrow() -> tuple[Any, Any]:
     """pyarrow and pyarrow.parquet, imported when Parquet is written: the `archives` extra."""

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from iterable_sim.cli.arguments import CliError, add_settings_options, flag_overrides, settings_from_args
-from iterable_sim.archive.reader import ArchiveError, read_events
 
 DEFAULT_PLACES = ("tests", "cassettes")
 
@@ -32,6 +31,7 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_record(args: argparse.Namespace, out: TextIO) -> int:
+    from iterable_sim.archive.reader import ArchiveError, read_events
     from iterable_sim.cassettes.record import RecordingError, record_cassette, record_seed_cassettes, rerecord
     from iterable_sim.cassettes.sources import SourceError
 
@@ -66,6 +66,7 @@ def cmd_record(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_cassettes(args: argparse.Namespace, out: TextIO) -> int:
+    from iterable_sim.archive.reader import ArchiveError
     from iterable_sim.cassettes.drift import drift_frame, drift_report, iterable_cassettes
     from iterable_sim.cassettes.sources import SourceError
 

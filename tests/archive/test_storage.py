@@ -14,7 +14,7 @@ import pytest
 from iterable_sim.archive import ArchiveError, Event, MalformedLine, archive_files, read_archive
 from iterable_sim.archive.mapping import map_archive
 from iterable_sim.archive.reader import ArchiveOrigin, storage_install_command
-from iterable_sim.cli.commands import main
+from iterable_sim.cli import main
 from tests.archive import kinds
 from tests.archive.kinds import ARCHIVE_FOLDER, ARCHIVE_NAME, SOURCE_ID, STORED, WORKSPACE_ID
 from tests.archive.test_kinds import SETTINGS, requests_and_errors

@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from iterable_sim.cli import commands as cli
+from iterable_sim.cli import commands, parser
 from iterable_sim.mock import ManualClock, MockIterable
 
 from .conftest import Api
@@ -62,13 +62,13 @@ def test_serve_caps_the_journal_and_events_by_default_and_on_request(monkeypatch
     served: list[MockIterable] = []
     monkeypatch.setattr("iterable_sim.mock.server.run", lambda mock, *a, **kw: served.append(mock))
     for argv in (["serve"], ["serve", "--journal-limit", "5", "--event-limit", "0"]):
-        args = cli.build_parser().parse_args(argv)
-        assert cli.COMMANDS["serve"][1](args, io.StringIO()) == 0
+        args = parser.build_parser().parse_args(argv)
+        assert getattr(commands, parser.COMMANDS["serve"][1])(args, io.StringIO()) == 0
     default, chosen = served
     assert (default.journal.limit, default.event_limit) == (10_000, 100_000)
     assert (chosen.journal.limit, chosen.event_limit) == (5, None)
     with pytest.raises(SystemExit):
-        cli.build_parser().parse_args(["serve", "--journal-limit", "many"])
+        parser.build_parser().parse_args(["serve", "--journal-limit", "many"])
 
 
 # ---- control routes ----------------------------------------------------------------------------
