@@ -46,15 +46,20 @@ def measure(wheel: Path, extra: str, work: Path) -> tuple[float, int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("extras", nargs="*", default=list(EXTRAS), choices=EXTRAS, metavar="EXTRA",
-                        help=f"which to measure (default: all of {', '.join(EXTRAS)})")
+    # not `choices=`: with nargs="*", argparse checks an empty or default list against them as one value
+    parser.add_argument("extras", nargs="*", metavar="EXTRA",
+                        help=f"which to measure: {', '.join(EXTRAS)} (default: all)")
     args = parser.parse_args()
+    unknown = sorted(set(args.extras) - set(EXTRAS))
+    if unknown:
+        parser.error(f"unknown extra {', '.join(unknown)}: choose from {', '.join(EXTRAS)}")
+    extras = args.extras or EXTRAS
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(work), str(ROOT)],
                        check=True)
         wheel, = work.glob("iterable_sim-*.whl")
-        for extra in args.extras:
+        for extra in extras:
             megabytes, count = measure(wheel, extra, work)
             print(f"{extra:>9}: {megabytes:6.0f} MiB in {count} distributions", flush=True)
 
