@@ -26,12 +26,16 @@ def install_command(extra: str) -> str:
     return f'pip install "iterable_sim[{extra}]"'
 
 
+def needs_extra(feature: str, extra: str, err: ImportError) -> str:
+    """The one line for `feature` failing with `err` for want of `extra`: "<feature> needs iterable_sim's
+    `<extra>` extra (<package> is not installed): pip ..."."""
+    missing = f"{err.name} is not installed" if err.name else str(err)
+    return f"{feature} needs iterable_sim's `{extra}` extra ({missing}): {install_command(extra)}"
+
+
 def require(module: str, extra: str, feature: str) -> ModuleType:
-    """`module`, imported; MissingExtra ("<feature> needs iterable_sim's `<extra>` extra (...): pip ...")
-    when it, or a package it needs, is not installed."""
+    """`module`, imported; MissingExtra (`needs_extra`'s line) when it, or a package it needs, is not installed."""
     try:
         return importlib.import_module(module)
     except ImportError as err:
-        missing = f"{err.name} is not installed" if err.name else str(err)
-        raise MissingExtra(f"{feature} needs iterable_sim's `{extra}` extra ({missing}): {install_command(extra)}",
-                           name=err.name) from None
+        raise MissingExtra(needs_extra(feature, extra, err), name=err.name) from None

@@ -45,7 +45,7 @@ from typing import Any, Iterable, Iterator, Union, cast
 import orjson
 
 from iterable_sim.exceptions import IterableSimError
-from iterable_sim.extras import STORAGE, install_command
+from iterable_sim.extras import STORAGE, install_command, needs_extra
 from iterable_sim.pipeline.gateway import EMPTY_BATCH, NOT_RUDDER_EVENT, batch_elements
 
 STDIN = "-"
@@ -59,8 +59,6 @@ GATEWAY_DUMP = "gw_jobs dump row"
 BATCH_BODY = "batch request body"
 SDK_BATCH = "SDK batch capture"
 KINDS = (PLAIN_EVENT, GATEWAY_ARCHIVE, GATEWAY_DUMP, BATCH_BODY, SDK_BATCH)
-
-STORAGE_EXTRA = STORAGE
 
 
 @dataclass(frozen=True, slots=True)
@@ -458,9 +456,7 @@ def _filesystem(url: str) -> tuple[Any, str]:
 
         return fsspec.core.url_to_fs(url)
     except ImportError as err:  # fsspec itself, or its implementation of the scheme (s3fs, gcsfs)
-        missing = f"{err.name} is not installed" if err.name else str(err)
-        raise ArchiveError(f"{url}: reading {scheme}:// URLs needs iterable_sim's `{STORAGE_EXTRA}` extra "
-                           f"({missing}): {storage_install_command()}") from None
+        raise ArchiveError(f"{url}: {needs_extra(f'reading {scheme}:// URLs', STORAGE, err)}") from None
     except ValueError as err:  # a scheme fsspec does not know
         raise ArchiveError(f"{url}: {err}") from None
 
@@ -474,4 +470,4 @@ def _open_storage(url: str) -> io.RawIOBase:
 
 def storage_install_command() -> str:
     """The pip command that brings the `storage` extra."""
-    return install_command(STORAGE_EXTRA)
+    return install_command(STORAGE)
