@@ -11,6 +11,7 @@ from typing import Any, Literal, Mapping
 from iterable_sim.exceptions import IterableSimError
 from iterable_sim.hosts import BASE_URLS
 from iterable_sim.mapping.jsvalues import js_string, truthy
+from iterable_sim.mapping.releases import LATEST, Release, resolve_release
 from iterable_sim.pipeline.definition import KNOWN_KEYS
 from iterable_sim.pipeline.run import PipelineConfig
 from iterable_sim.pipeline.usertransform import UserTransformation
@@ -84,6 +85,7 @@ class Settings:
     rudder_config: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
     rudder_server: bool = True
     pipeline: PipelineConfig | None = field(default=None, compare=False, repr=False)
+    rudderstack: str = LATEST
 
     def __post_init__(self) -> None:
         if not isinstance(self.data_center, str) or self.data_center not in BASE_URLS:
@@ -97,18 +99,18 @@ class Settings:
             if not isinstance(value, bool):
                 raise SettingsError(f"{name} must be True or False, got {value!r}")
         _check_pipeline(self.pipeline)
-        object.__setattr__(self, "warnings", tuple(self.warnings) + tuple(_page_warnings(self)))
+        object.__setattr__(self, "warnings", tuple(self.warnings) + _release_warnings(self) + tuple(_page_warnings(self)))
         object.__setattr__(self, "rudder_config", None)  # built directly (or replaced): no Config stands behind it
 
     @classmethod
     def from_rudder(cls, config: Mapping[str, Any] | None, *, rudder_server: bool = True,
-                    pipeline: PipelineConfig | None = None) -> "Settings":
+                    pipeline: PipelineConfig | None = None, rudderstack: str = LATEST) -> "Settings":
         """Read a RudderStack destination Config exactly as RudderStack's Iterable destination does.
 
         Any value is taken as RudderStack takes it (with a warning when that surprises); only a
         `config` that is not a mapping at all raises SettingsError. A whole destination as RudderStack
-        exports it (`{"id": ..., "config": {...}}`) is read by its config. `rudder_server` and `pipeline`
-        are the fields of that name.
+        exports it (`{"id": ..., "config": {...}}`) is read by its config. `rudder_server`, `pipeline`
+        and `rudderstack` are the fields of that name.
         """
         if config is not None and not isinstance(config, Mapping):
             raise SettingsError(f"Settings.from_rudder takes a RudderStack destination Config, a mapping such as "
@@ -125,11 +127,11 @@ class Settings:
         if not isinstance(rudder_server, bool):
             raise SettingsError(f"rudder_server must be True or False, got {rudder_server!r}")
         _check_pipeline(pipeline)
-        values.update(rudder_server=rudder_server, pipeline=pipeline)
+        values.update(rudder_server=rudder_server, pipeline=pipeline, rudderstack=rudderstack)
         for f in fields(cls):
             if f.name != "rudder_config":
                 object.__setattr__(settings, f.name, values.get(f.name, f.default))
-        object.__setattr__(settings, "warnings", tuple(warnings) + tuple(_page_warnings(settings)))
+        object.__setattr__(settings, "warnings", tuple(warnings) + _release_warnings(settings) + tuple(_page_warnings(settings)))
         object.__setattr__(settings, "rudder_config", config)  # a copy: dict(config) above
         return settings
 
@@ -147,6 +149,11 @@ class Settings:
         if self.pipeline is None:
             return PipelineConfig(destination_config=config)
         return replace(self.pipeline, destination_config=config)
+
+    @cached_property
+    def release(self) -> Release:
+        """The known rudder-transformer release these settings map as (`rudderstack` resolved)."""
+        return resolve_release(self.rudderstack)[0]
 
     @cached_property
     def base_url(self) -> str:
@@ -195,13 +202,22 @@ class Settings:
     def __repr__(self) -> str:
         parts = []
         for f in fields(self):
-            if f.name in ("warnings", "rudder_config", "pipeline", "destination") or (f.name == "rudder_server" and self.rudder_server):
+            if f.name in ("warnings", "rudder_config", "pipeline", "destination") or (f.name == "rudder_server" and self.rudder_server) \
+                    or (f.name == "rudderstack" and self.rudderstack == LATEST):
                 continue
             value = getattr(self, f.name)
             parts.append(f"{f.name}={mask(value) if f.name in KEY_FIELDS and value is not None else repr(value)}")
         if self.warnings:
             parts.append(f"warnings=<{len(self.warnings)}>")
         return f"Settings({', '.join(parts)})"
+
+
+def _release_warnings(settings: Settings) -> tuple[str, ...]:
+    """Resolve `rudderstack` (refusing what is not a known release, or older than all), with the warning
+    when another release stands in for it."""
+    release, warning = resolve_release(settings.rudderstack)
+    object.__setattr__(settings, "release", release)
+    return (warning,) if warning else ()
 
 
 def _check_pipeline(pipeline: Any) -> None:
