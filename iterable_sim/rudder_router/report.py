@@ -1,0 +1,223 @@
+"""What the RudderStack delivery model reports: each job's status sequence, and the summary RudderStack's own
+reporting would show (succeeded, aborted and filtered counts, delivery latency, calls per endpoint).
+
+Memory beyond the per-event report is bounded by simulated time, not by the input: calls are counted per
+endpoint and per minute, never kept one by one, and the router's queue is sampled once a simulated minute.
+"""
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Iterator, NamedTuple
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from iterable_sim.rudder_router.config import RouterConfig
+    from iterable_sim.rudder_router.rudderstack import Timing
+    from iterable_sim.rudder_router.timeline import TimelineChart
+    from iterable_sim.mock import MockIterable
+
+TERMINAL = ("succeeded", "aborted", "filtered")
+MINUTE = 60.0
+
+
+class JobStep(NamedTuple):
+    """One status of a job: when (seconds since the start), which state, after how many attempts, the code."""
+
+    time: float
+    state: str
+    attempt: int
+    code: int | None
+    note: str | None
+
+
+@dataclass(slots=True)
+class JobRecord:
+    """One event's router job: its ordering key, its status sequence and its end."""
+
+    job_id: int
+    index: int
+    user_key: str
+    created_at: float
+    state: str = "not_picked_yet"
+    attempts: int = 0
+    code: int | None = None
+    retry_time: float = 0.0
+    first_attempted_at: float | None = None
+    error: str | None = None
+    ended_at: float | None = None
+    waited_times: int = 0
+    history: list[tuple[float, str, int, int | None, str | None]] = field(default_factory=list)
+
+    def mark(self, now: float, state: str, code: int | None = None, note: str | None = None) -> None:
+        self.state = state
+        self.history.append((now, state, self.attempts, code, note))
+
+    @property
+    def outcome(self) -> str:
+        return self.state if self.state in TERMINAL else "unfinished"
+
+
+@dataclass(slots=True)
+class QueueSample:
+    """The router's jobs at one pickup: waiting behind a blocked user (an earlier job of theirs failed or is
+    waiting), in back-off after their own failure, being executed, and done."""
+
+    time: float
+    behind_blocked_user: int
+    in_backoff: int
+    executing: int
+    done: int
+
+
+@dataclass
+class DeliveryReport:
+    """The result of `deliver_like_rudderstack`: `jobs` (one per event, in event order), `summary()`,
+    `steps_frame()` (every status of every job), `timeline()` (the chart)."""
+
+    started: float
+    config: RouterConfig
+    timing: Timing
+    finished: float = 0.0
+    jobs: list[JobRecord] = field(default_factory=list)
+    calls: Counter[tuple[str, int]] = field(default_factory=Counter)  # (endpoint, status) -> calls
+    calls_per_minute: dict[int, Counter[str]] = field(default_factory=dict)  # minute -> outcome class -> calls
+    transform_calls: int = 0
+    batch_sizes: Counter[int] = field(default_factory=Counter)  # jobs per routerTransform call -> how many calls
+    bytes_sent: int = 0
+    samples: list[QueueSample] = field(default_factory=list)
+    disabled_keys: list[tuple[float, str]] = field(default_factory=list)
+    mock: MockIterable | None = None
+
+    def record_call(self, when: float, endpoint: str, status: int, size: int) -> None:
+        self.calls[(endpoint, status)] += 1
+        self.bytes_sent += size
+        minute = int((when - self.started) // MINUTE)
+        self.calls_per_minute.setdefault(minute, Counter())[call_class(status)] += 1
+
+    # ---- figures --------------------------------------------------------------------------------------
+
+    @property
+    def duration(self) -> float:
+        """Simulated seconds from the start to the last status."""
+        return self.finished - self.started
+
+    def calls_per_endpoint(self) -> dict[str, int]:
+        counts: Counter[str] = Counter()
+        for (endpoint, _), n in self.calls.items():
+            counts[endpoint] += n
+        return dict(sorted(counts.items()))
+
+    def calls_by_status(self) -> dict[int, int]:
+        counts: Counter[int] = Counter()
+        for (_, status), n in self.calls.items():
+            counts[status] += n
+        return dict(sorted(counts.items()))
+
+    def latencies(self) -> list[float]:
+        """Seconds from each delivered (succeeded) job's creation to its success."""
+        return sorted(j.ended_at - j.created_at for j in self.jobs if j.state == "succeeded" and j.ended_at is not None)
+
+    def summary(self) -> dict[str, Any]:
+        """What RudderStack's reporting shows for the run, and the calls the router made."""
+        outcomes = Counter(job.outcome for job in self.jobs)
+        latencies = self.latencies()
+        return {
+            "events": len(self.jobs),
+            "succeeded": outcomes["succeeded"], "aborted": outcomes["aborted"], "filtered": outcomes["filtered"],
+            "unfinished": outcomes["unfinished"],
+            "retried_events": sum(1 for j in self.jobs if any(s[1] == "failed" for s in j.history)),
+            "waiting_events": sum(1 for j in self.jobs if j.waited_times),
+            "attempts": sum(j.attempts for j in self.jobs),
+            "calls": sum(self.calls.values()),
+            "calls_per_endpoint": self.calls_per_endpoint(),
+            "calls_by_status": self.calls_by_status(),
+            "router_transform_calls": self.transform_calls,
+            "jobs_per_transform": _mean(self.batch_sizes),
+            "latency_p50": _percentile(latencies, 50), "latency_p90": _percentile(latencies, 90),
+            "latency_p99": _percentile(latencies, 99), "latency_max": latencies[-1] if latencies else None,
+            "simulated_seconds": self.duration,
+            "ordering_switched_off": len(self.disabled_keys),
+        }
+
+    def steps(self, index: int) -> list[JobStep]:
+        """The status sequence of event `index`, times in seconds since the start."""
+        job = self.jobs[index]
+        return [JobStep(t - self.started, s, a, c, n) for t, s, a, c, n in job.history]
+
+    def iter_steps(self) -> Iterator[tuple[int, JobStep]]:
+        for job in self.jobs:
+            for t, s, a, c, n in job.history:
+                yield job.index, JobStep(t - self.started, s, a, c, n)
+
+    def steps_frame(self) -> pd.DataFrame:
+        """One row per status of every job: event, job_id, user, seconds, state, attempt, code, note."""
+        import pandas as pd
+
+        rows = [(job.index, job.job_id, job.user_key.rsplit(":", 1)[-1], t - self.started, s, a, c, n)
+                for job in self.jobs for t, s, a, c, n in job.history]
+        return pd.DataFrame(rows, columns=["event", "job_id", "user", "seconds", "state", "attempt", "code", "note"])
+
+    def outcomes_frame(self) -> pd.DataFrame:
+        """One row per event: its outcome, attempts, last code, latency, and the times it waited."""
+        import pandas as pd
+
+        rows = [(job.index, job.job_id, job.user_key.rsplit(":", 1)[-1], job.outcome, job.attempts, job.code,
+                 None if job.ended_at is None else job.ended_at - job.created_at, job.waited_times, job.error)
+                for job in self.jobs]
+        return pd.DataFrame(rows, columns=["event", "job_id", "user", "outcome", "attempts", "code", "latency",
+                                           "times_waited", "error"])
+
+    def outcomes_per_minute(self) -> dict[int, Counter[str]]:
+        minutes: dict[int, Counter[str]] = {}
+        for job in self.jobs:
+            if job.ended_at is not None:
+                minutes.setdefault(int((job.ended_at - self.started) // MINUTE), Counter())[job.outcome] += 1
+        return minutes
+
+    def timeline(self, title: str = "RudderStack delivery, minute by minute") -> TimelineChart:
+        """The chart: calls per minute by answer, events waiting behind a blocked user, outcomes over time."""
+        from iterable_sim.rudder_router.timeline import TimelineChart
+
+        return TimelineChart.from_report(self, title)
+
+    def headline(self) -> str:
+        s = self.summary()
+        p50 = "-" if s["latency_p50"] is None else f"{s['latency_p50']:.0f}s"
+        p99 = "-" if s["latency_p99"] is None else f"{s['latency_p99']:.0f}s"
+        return (f"{s['events']:,} events: {s['succeeded']:,} succeeded, {s['aborted']:,} aborted, {s['filtered']:,} "
+                f"filtered, {s['unfinished']:,} unfinished; {s['calls']:,} calls; latency p50 {p50}, p99 {p99}; "
+                f"{_clock(self.duration)} simulated")
+
+    def __repr__(self) -> str:
+        return f"DeliveryReport({self.headline()})"
+
+
+def call_class(status: int) -> str:
+    """An answer's class for the charts: ok (2xx), refused (other 4xx and 3xx), retried (408, 429, 5xx, none)."""
+    if 200 <= status < 300:
+        return "ok"
+    if 300 <= status < 500 and status not in (408, 429):
+        return "refused"
+    return "retried"
+
+
+def _percentile(values: list[float], q: float) -> float | None:
+    """Nearest-rank percentile of sorted values."""
+    if not values:
+        return None
+    rank = max(1, math.ceil(q / 100 * len(values)))
+    return values[rank - 1]
+
+
+def _mean(counts: Counter[int]) -> float | None:
+    total = sum(counts.values())
+    return None if not total else sum(size * n for size, n in counts.items()) / total
+
+
+def _clock(seconds: float) -> str:
+    minutes, secs = divmod(int(round(seconds)), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m{secs:02d}s" if hours else f"{minutes}m{secs:02d}s"
