@@ -71,15 +71,15 @@ WING_RULES = {
     "pipeline": set(),
     "mock": set(),
     # rudder-server's router as a simulation: it maps and batches (mapping), reads the router's status rules
-    # (pipeline) and drives the in-process mock on its clock (mock); send() offers it as a delivery, so every
-    # wing that reaches send may reach it
+    # (pipeline) and drives the in-process mock on its clock (mock); a delivery of its own beside send, so
+    # only the widgets (its chart) and the command line may reach it
     "rudder_router": {"mapping", "pipeline", "mock"},
-    "send": {"mapping", "pipeline", "mock", "rudder_router"},
-    "archive": {"mapping", "pipeline", "mock", "send", "rudder_router"},
-    "checks": {"mapping", "pipeline", "mock", "send", "archive", "rudder_router"},
-    "cassettes": {"mapping", "pipeline", "mock", "send", "archive", "rudder_router"},
+    "send": {"mapping", "pipeline", "mock"},
+    "archive": {"mapping", "pipeline", "mock", "send"},
+    "checks": {"mapping", "pipeline", "mock", "send", "archive"},
+    "cassettes": {"mapping", "pipeline", "mock", "send", "archive"},
     "widgets": {"mapping", "pipeline", "mock", "send", "archive", "checks", "cassettes", "rudder_router"},
-    "pytest_plugin": {"mapping", "pipeline", "mock", "send", "archive", "cassettes", "rudder_router"},
+    "pytest_plugin": {"mapping", "pipeline", "mock", "send", "archive", "cassettes"},
     "cli": {"mapping", "pipeline", "mock", "send", "archive", "checks", "cassettes", "widgets", "rudder_router"},
 }
 

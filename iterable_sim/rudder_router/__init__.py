@@ -1,7 +1,7 @@
 """RudderStack's delivery to Iterable: rudder-server's router (worker batching, retries, aborts, per-user
 ordering) as a discrete-event simulation against the in-process mock, on its simulated clock.
 
-    report = deliver_like_rudderstack(events, settings)          # or send(events, settings, delivery="rudderstack")
+    report = deliver_like_rudderstack(events, settings)   # to a fresh MockIterable on a ManualClock
     report.summary(); report.steps(0); report.timeline()
 
 See docs/delivery.md.

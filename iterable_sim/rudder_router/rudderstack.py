@@ -248,9 +248,10 @@ class RudderStackRouter:
         if not self.pending and not self.executing:
             return
         following = now + cfg.read_sleep
-        if not picked and not self.executing:  # idle: nothing can change before the next retry time or arrival
-            wake = min(t for t in (next_retry, not_arrived) if t is not None) if (next_retry or not_arrived) else None
-            if wake is not None and wake > following:
+        if not picked and not self.executing:  # idle: nothing can change before a retry time, an arrival or an expiry
+            expiry = min(job.created_at for job in self.pending.values()) + cfg.job_retention + cfg.read_sleep
+            wake = min(t for t in (next_retry, not_arrived, expiry) if t is not None)
+            if wake > following:
                 ticks = -(-(wake - now) // cfg.read_sleep)  # the first pickup of the read_sleep grid at or after it
                 following = now + ticks * cfg.read_sleep
         self._at(following, self._pickup)

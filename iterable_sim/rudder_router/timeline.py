@@ -4,7 +4,8 @@ Three panels on one time axis (simulated minutes since the start):
 1. calls per minute, stacked by answer: ok (2xx), refused (3xx/4xx but 408/429: aborted), retried (408, 429, 5xx,
    no answer);
 2. the router's queue: events waiting behind a blocked user (an earlier event of theirs failed) and events in
-   back-off after their own failure, as the pickup saw them;
+   back-off after their own failure, as the pickup saw them (a step line: a value holds until the next pickup
+   sampled);
 3. outcomes so far: succeeded, aborted and filtered events, cumulative.
 """
 from __future__ import annotations
@@ -95,7 +96,8 @@ class TimelineChart:
         legend(y0, QUEUE_COLOURS)
         for name, series in self.queue.items():
             if series:
-                points = " ".join(f"{left + m * scale_x:.1f},{y0 + panel - v / peak * panel:.1f}" for m, v in series)
+                steps = [series[0]] + [p for a, b in zip(series[:-1], series[1:], strict=True) for p in ((b[0], a[1]), b)]
+                points = " ".join(f"{left + m * scale_x:.1f},{y0 + panel - v / peak * panel:.1f}" for m, v in steps)
                 parts.append(f'<polyline points="{points}" fill="none" stroke="{QUEUE_COLOURS[name]}" stroke-width="1.5"/>')
         # 3. outcomes over time
         y0 += panel + gap
