@@ -225,3 +225,16 @@ def test_arrivals_spread_over_time_and_the_report_frames() -> None:
     frame = report.steps_frame()
     assert set(frame["state"]) == {"executing", "succeeded"} and len(report.outcomes_frame()) == 30
     assert report.timeline()._repr_svg_().startswith("<svg")
+
+
+def test_the_delivery_simulator_widget_shows_the_timeline() -> None:
+    pytest.importorskip("ipywidgets")
+    from iterable_sim.widgets.delivery import DeliverySimulator
+
+    events = [track(i, f"u{i % 4}") for i in range(40)]
+    simulator = DeliverySimulator(events, SETTINGS, outage=(0, 10), arrival_interval=5)
+    assert simulator.report is not None and simulator.report.summary()["succeeded"] == 40
+    assert "calls to Iterable per minute" in simulator._chart.value and "<svg" in simulator.snapshot_html()
+    simulator.controls["rate_429"].value = 1
+    simulator.controls["outage_end"].value = 0
+    assert simulator.run().summary()["calls_by_status"].get(429, 0) > 0

@@ -17,7 +17,7 @@ from iterable_sim.mock import MockIterable
 from iterable_sim.rudder_router import DeliveryReport, RouterConfig, Timing, deliver_like_rudderstack
 from iterable_sim.samples import sample_events
 from iterable_sim.widgets._view import Grid, View, button, tabs
-from iterable_sim.widgets.simulator import _with_key
+from iterable_sim.widgets.simulator import STAND_IN_API_KEY
 
 OUTAGE_ENDPOINTS = ("events/trackBulk", "users/bulkUpdate", "commerce/trackPurchase", "users/updateEmail", "(every endpoint)")
 
@@ -36,7 +36,7 @@ class DeliverySimulator(View):
                  outage: tuple[float, float] | None = None, outage_status: int = 503,
                  outage_endpoint: str = "events/trackBulk", arrival_interval: float = 0.0) -> None:
         self.events = list(events) if events is not None else sample_events()
-        self.settings = _with_key(settings or Settings())
+        self.settings = _with_api_key(settings or Settings())
         self.seed = seed
         start, end = outage if outage is not None else (0.0, 0.0)
         self.controls: dict[str, widgets.ValueWidget] = {
@@ -106,3 +106,10 @@ class DeliverySimulator(View):
 
     def headline(self) -> str:
         return "nothing delivered" if self.report is None else self.report.headline()
+
+
+def _with_api_key(settings: Settings) -> Settings:
+    """The settings with the simulator's stand-in API key when they have none: the mock needs one to answer 200."""
+    if settings.api_key:
+        return settings
+    return Settings.from_rudder({**settings.to_rudder(), "apiKey": STAND_IN_API_KEY})
