@@ -127,6 +127,10 @@ def test_a_429_storm_is_retried_past_the_retry_window_never_aborted() -> None:
     s = report.summary()
     assert (s["succeeded"], s["aborted"]) == (5, 0)
     assert report.duration > 4 * 60 * MINUTE
+    failures = [step.time for step in report.steps(0) if step.state == "failed"]
+    # the back-off stays on past the retry window (router/worker.go:1052: retryLimitReached is false below 500)
+    assert min(b - a for a, b in zip(failures[5:-1], failures[6:], strict=True)) >= 300
+    assert len(failures) < 4 * 60 * MINUTE / 300 + 6
 
 
 def test_429_above_a_rate_is_a_fault_of_the_mock() -> None:

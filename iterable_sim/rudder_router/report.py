@@ -120,6 +120,16 @@ class DeliveryReport:
         """Seconds from each delivered (succeeded) job's creation to its success."""
         return sorted(j.ended_at - j.created_at for j in self.jobs if j.state == "succeeded" and j.ended_at is not None)
 
+    def first_attempt_delays(self) -> list[float]:
+        """Seconds from each job's creation to its first delivery attempt (how long it waited to be tried:
+        behind a blocked user, or for a worker)."""
+        delays = []
+        for job in self.jobs:
+            tried = next((t for t, state, *_ in job.history if state in ("failed",) + TERMINAL), None)
+            if tried is not None:
+                delays.append(tried - job.created_at)
+        return delays
+
     def summary(self) -> dict[str, Any]:
         """What RudderStack's reporting shows for the run, and the calls the router made."""
         outcomes = Counter(job.outcome for job in self.jobs)
@@ -138,6 +148,7 @@ class DeliveryReport:
             "jobs_per_transform": _mean(self.batch_sizes),
             "latency_p50": _percentile(latencies, 50), "latency_p90": _percentile(latencies, 90),
             "latency_p99": _percentile(latencies, 99), "latency_max": latencies[-1] if latencies else None,
+            "first_attempt_after_max": max(self.first_attempt_delays(), default=None),
             "simulated_seconds": self.duration,
             "ordering_switched_off": len(self.disabled_keys),
         }

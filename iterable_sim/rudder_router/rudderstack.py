@@ -273,14 +273,15 @@ class RudderStackRouter:
         cfg = self.config
         if now - job.created_at > cfg.job_retention:
             return "job expired"
-        code = job.code
-        if job.state == "failed" and code is not None and code >= 500 and code != UNMARSHAL_ERROR_CODE \
-                and job.first_attempted_at is not None and self._retry_limit_reached(job, now):
+        if job.state == "failed" and self._retry_limit_reached(job, now):
             return "retry limit reached"
         return None
 
     def _retry_limit_reached(self, job: JobRecord, now: float) -> bool:
-        """`retryLimitReached` (router/handle.go:773-800)."""
+        """`retryLimitReached` (router/handle.go:773-800): only for a last code >= 500 other than 599."""
+        code = job.code
+        if code is None or code < 500 or code == UNMARSHAL_ERROR_CODE:
+            return False
         first = job.first_attempted_at if job.first_attempted_at is not None else now
         return now - first > self.config.retry_time_window and job.attempts >= self.config.max_failed_count_for_job
 
