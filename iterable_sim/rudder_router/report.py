@@ -49,6 +49,8 @@ class JobRecord:
     error: str | None = None
     ended_at: float | None = None
     waited_times: int = 0
+    held_seconds: float = 0.0  # time the pickup held it back behind its user's blocked job (no status is written)
+    held_from: float | None = None
     history: list[tuple[float, str, int, int | None, str | None]] = field(default_factory=list)
 
     def mark(self, now: float, state: str, code: int | None = None, note: str | None = None) -> None:
@@ -140,6 +142,8 @@ class DeliveryReport:
             "unfinished": outcomes["unfinished"],
             "retried_events": sum(1 for j in self.jobs if any(s[1] == "failed" for s in j.history)),
             "waiting_events": sum(1 for j in self.jobs if j.waited_times),
+            "held_events": sum(1 for j in self.jobs if j.held_seconds),
+            "held_seconds_max": max((j.held_seconds for j in self.jobs), default=0.0),
             "attempts": sum(j.attempts for j in self.jobs),
             "calls": sum(self.calls.values()),
             "calls_per_endpoint": self.calls_per_endpoint(),
@@ -167,19 +171,20 @@ class DeliveryReport:
         """One row per status of every job: event, job_id, user, seconds, state, attempt, code, note."""
         import pandas as pd
 
-        rows = [(job.index, job.job_id, job.user_key.rsplit(":", 1)[-1], t - self.started, s, a, c, n)
+        rows = [(job.index, job.job_id, user_of(job.user_key), t - self.started, s, a, c, n)
                 for job in self.jobs for t, s, a, c, n in job.history]
         return pd.DataFrame(rows, columns=["event", "job_id", "user", "seconds", "state", "attempt", "code", "note"])
 
     def outcomes_frame(self) -> pd.DataFrame:
-        """One row per event: its outcome, attempts, last code, latency, and the times it waited."""
+        """One row per event: its outcome, attempts, last code, latency, the seconds the pickup held it behind its
+        user's blocked job, and the times it was set `waiting`."""
         import pandas as pd
 
-        rows = [(job.index, job.job_id, job.user_key.rsplit(":", 1)[-1], job.outcome, job.attempts, job.code,
-                 None if job.ended_at is None else job.ended_at - job.created_at, job.waited_times, job.error)
-                for job in self.jobs]
+        rows = [(job.index, job.job_id, user_of(job.user_key), job.outcome, job.attempts, job.code,
+                 None if job.ended_at is None else job.ended_at - job.created_at, job.held_seconds, job.waited_times,
+                 job.error) for job in self.jobs]
         return pd.DataFrame(rows, columns=["event", "job_id", "user", "outcome", "attempts", "code", "latency",
-                                           "times_waited", "error"])
+                                           "held_seconds", "times_waiting", "error"])
 
     def outcomes_per_minute(self) -> dict[int, Counter[str]]:
         minutes: dict[int, Counter[str]] = {}
@@ -204,6 +209,14 @@ class DeliveryReport:
 
     def __repr__(self) -> str:
         return f"DeliveryReport({self.headline()})"
+
+
+def user_of(key: str) -> str:
+    """The userId (or anonymousId) part of an order key `workspace:destination:<hdr><<>><anon or user><<>><user>`."""
+    parts = key.split("<<>>")
+    if len(parts) != 3:
+        return key
+    return parts[2] or parts[1]
 
 
 def call_class(status: int) -> str:

@@ -227,6 +227,7 @@ class RudderStackRouter:
                 continue
             if key in blocked:  # router/handle.go:720-725
                 behind += 1
+                self._hold(job, now)
                 continue
             if reason is None and backoff:  # router/handle.go:728-731
                 in_backoff += 1
@@ -240,6 +241,7 @@ class RudderStackRouter:
             entered, _ = self.barrier.enter(key, job.job_id, now)  # router/handle.go:739-748
             if not entered:
                 behind += 1
+                self._hold(job, now)
                 blocked.add(key)
                 continue
             self._assign(worker, job, reason)
@@ -295,7 +297,16 @@ class RudderStackRouter:
                 return worker
         return None
 
+    @staticmethod
+    def _hold(job: JobRecord, now: float) -> None:
+        """The pickup held the job back behind its user's blocked job (it stays as it was: no status)."""
+        if job.held_from is None and job.state != "failed":
+            job.held_from = now
+
     def _assign(self, worker: _Worker, job: JobRecord, reason: str | None) -> None:
+        if job.held_from is not None:
+            job.held_seconds += self.now - job.held_from
+            job.held_from = None
         del self.pending[job.job_id]
         self.executing += 1
         worker.slots += 1
