@@ -3,8 +3,10 @@
     python bench/rudderstack_scenarios.py
 
 Each scenario is the one a test of tests/test_rudderstack_delivery.py pins, at a size worth reading; the rule
-each checks is printed with it. "first try after" is the longest time an event waited for its first
-delivery attempt (behind a blocked user, or in a worker's batch); latency is creation to success.
+each checks is printed with it. "held" is the time the pickup held an event back behind its user's failed job
+(no status is written for it); "set waiting" counts the events a worker set `waiting` (router/worker.go:121-160,
+670-692); "first try after" is the longest time an event waited for its first delivery attempt; latency is
+creation to success.
 """
 from __future__ import annotations
 
@@ -71,7 +73,7 @@ SCENARIOS: list[tuple[str, str, Callable[[], DeliveryReport]]] = [
     ("one user with 250 events, 5-minute 503",
      "200 jobs of one key in flight: ordering off for the key (20 min), jobs retried side by side",
      lambda: run([track(i, "busy") for i in range(250)], outage(5))),
-    ("same, Router.eventOrderKeyThreshold 0 ... 1,000 (ordering on), 150 events",
+    ("one user with 150 events (below the 200 threshold), 5-minute 503",
      "below the threshold: one failed job blocks the user's 149 others",
      lambda: run([track(i, "busy") for i in range(150)], outage(5))),
 ]
@@ -83,7 +85,8 @@ def main() -> None:
         s = report.summary()
         latency = "-" if s["latency_max"] is None else f"p50 {s['latency_p50']:.0f} s, max {s['latency_max']:.0f} s"
         print(f"{name}\n  rule: {rule}\n  calls {s['calls']:,} {s['calls_by_status']}; succeeded {s['succeeded']:,}, "
-              f"aborted {s['aborted']:,}, unfinished {s['unfinished']}; events that waited {s['waiting_events']:,}; "
+              f"aborted {s['aborted']:,}, unfinished {s['unfinished']}; held behind a blocked user: {s['held_events']:,} "
+              f"events, at most {s['held_seconds_max']:.0f} s; set waiting: {s['waiting_events']:,}; "
               f"first try after at most {s['first_attempt_after_max']:.0f} s; latency {latency}; ordering switched "
               f"off for {s['ordering_switched_off']} user(s); {report.duration / 60:.1f} simulated min\n")
 
