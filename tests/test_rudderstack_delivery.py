@@ -101,6 +101,7 @@ def test_a_30_minute_503_outage_is_retried_with_back_off_and_nothing_is_aborted(
         assert backoff <= gap <= backoff + 1 + 5 + 1  # + a pickup (1 s) + the batch timer (5 s) + the call
     # later events of a blocked user wait behind it (router/worker.go:121-160, router/handle.go:739-748)
     assert s["waiting_events"] > 0 and max(x.behind_blocked_user for x in report.samples) == 90
+    assert s["held_events"] == 90 and s["reported_failed"] == s["retried_events"] == 10  # one failed job per user
     assert report.duration > 30 * MINUTE and s["latency_max"] < 30 * MINUTE + 6 * MINUTE
 
 

@@ -133,7 +133,8 @@ class DeliveryReport:
         return delays
 
     def summary(self) -> dict[str, Any]:
-        """What RudderStack's reporting shows for the run, and the calls the router made."""
+        """What RudderStack's reporting shows for the run (succeeded, aborted, filtered; `reported_failed` as its
+        `failed` count), the delivery latency percentiles (nearest rank, succeeded jobs), and the calls made."""
         outcomes = Counter(job.outcome for job in self.jobs)
         latencies = self.latencies()
         return {
@@ -141,6 +142,9 @@ class DeliveryReport:
             "succeeded": outcomes["succeeded"], "aborted": outcomes["aborted"], "filtered": outcomes["filtered"],
             "unfinished": outcomes["unfinished"],
             "retried_events": sum(1 for j in self.jobs if any(s[1] == "failed" for s in j.history)),
+            # RudderStack's reporting counts `failed` only on attempt 1 and not for 599 (router/handle.go:458-570)
+            "reported_failed": sum(1 for j in self.jobs for s in j.history if s[1] == "failed" and s[2] == 1
+                                   and s[3] != 599),
             "waiting_events": sum(1 for j in self.jobs if j.waited_times),
             "held_events": sum(1 for j in self.jobs if j.held_seconds),
             "held_seconds_max": max((j.held_seconds for j in self.jobs), default=0.0),
