@@ -243,3 +243,23 @@ def test_the_delivery_simulator_widget_shows_the_timeline() -> None:
     simulator.controls["rate_429"].value = 1
     simulator.controls["outage_end"].value = 0
     assert simulator.run().summary()["calls_by_status"].get(429, 0) > 0
+
+
+def test_a_time_window_fault_acts_over_the_http_server_too() -> None:
+    import httpx
+
+    clock = ManualClock()
+    mock = MockIterable(clock=clock)
+    mock.add_api_key("k")
+    t0 = clock.now()
+    mock.faults.add("5xx", "events/trackBulk", status=503, start=t0 + 60, end=t0 + 120)
+    with mock.serve() as url, httpx.Client(base_url=url) as client:
+        def status() -> int:
+            return client.post("/api/events/trackBulk", headers={"Api-Key": "k"}, content=b'{"events":[]}').status_code
+
+        before = status()
+        clock.advance(60)
+        during = status()
+        clock.advance(60)
+        after = status()
+    assert (before != 503, during, after != 503) == (True, 503, True)
