@@ -151,14 +151,19 @@ def test_429_above_a_rate_is_a_fault_of_the_mock() -> None:
 
 def test_a_4xx_for_one_users_event_aborts_it_and_does_not_hold_their_next_events() -> None:
     """An aborted job sets no barrier (router/worker.go:1057-1073 only for failed): the next events go on.
-    Iterable's 400 for an email change of an unknown user, and a transformer 400 (a group call)."""
+    Iterable's 400 for an email change of an unknown user; a group call the processor's event filter stops (298)
+    before the router (settings.rudder_server, on by default)."""
     user = "alice@example.com"
     events = [track(0, user), {"type": "alias", "userId": user, "previousId": "nobody@example.com", "messageId": "a"},
               track(2, user), {"type": "group", "userId": user, "messageId": "g"}, track(4, user)]
     report = deliver_like_rudderstack(events, SETTINGS)
-    assert [j.outcome for j in report.jobs] == ["succeeded", "aborted", "succeeded", "aborted", "succeeded"]
-    assert [report.jobs[i].code for i in (1, 3)] == [400, 400] and report.summary()["waiting_events"] == 0
-    assert [j.attempts for j in report.jobs] == [1] * 5
+    records = report.records()
+    assert [r.outcome for r in records] == ["succeeded", "aborted", "succeeded", "filtered", "succeeded"]
+    assert [records[i].code for i in (1, 3)] == [400, 298] and [r.attempts for r in records] == [1, 1, 1, 0, 1]
+    s = report.summary()
+    assert (s["events"], s["router_jobs"], s["stopped_before_router"], s["waiting_events"], s["held_events"]) == \
+        (5, 4, 1, 0, 0)
+    assert report.steps(3)[0].state == "filtered" and report.steps(4)[-1].state == "succeeded"
 
 
 def test_one_invalid_event_in_a_bulk_call_aborts_every_job_of_the_call() -> None:

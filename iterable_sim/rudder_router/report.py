@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from iterable_sim.mock import MockIterable
 
 TERMINAL = ("succeeded", "aborted", "filtered")
+# where rudder-server's gateway or processor stopped an event before the router (iterable_sim.pipeline.fates)
+BEFORE_ROUTER = ("filtered", "aborted", "rejected", "suppressed")
 MINUTE = 60.0
 
 
@@ -59,6 +61,8 @@ class JobRecord:
 
     @property
     def outcome(self) -> str:
+        if self.job_id == 0:  # stopped before the router
+            return self.state
         return self.state if self.state in TERMINAL else "unfinished"
 
 
@@ -84,6 +88,8 @@ class DeliveryReport:
     timing: Timing
     finished: float = 0.0
     jobs: list[JobRecord] = field(default_factory=list)
+    stopped: list[JobRecord] = field(default_factory=list)  # events rudder-server stopped before the router (job_id 0)
+    events: int = 0
     calls: Counter[tuple[str, int]] = field(default_factory=Counter)  # (endpoint, status) -> calls
     calls_per_minute: dict[int, Counter[str]] = field(default_factory=dict)  # minute -> outcome class -> calls
     transform_calls: int = 0
@@ -105,6 +111,12 @@ class DeliveryReport:
     def duration(self) -> float:
         """Simulated seconds from the start to the last status."""
         return self.finished - self.started
+
+    def records(self) -> list[JobRecord]:
+        """Every event's records in event order: its router jobs, or where rudder-server stopped it before (job_id 0)."""
+        if not self.stopped:
+            return self.jobs
+        return sorted(self.jobs + self.stopped, key=lambda r: (r.index, r.job_id))
 
     def calls_per_endpoint(self) -> dict[str, int]:
         counts: Counter[str] = Counter()
@@ -135,12 +147,15 @@ class DeliveryReport:
     def summary(self) -> dict[str, Any]:
         """What RudderStack's reporting shows for the run (succeeded, aborted, filtered; `reported_failed` as its
         `failed` count), the delivery latency percentiles (nearest rank, succeeded jobs), and the calls made."""
-        outcomes = Counter(job.outcome for job in self.jobs)
+        outcomes = Counter(record.outcome for record in self.records())
         latencies = self.latencies()
         return {
-            "events": len(self.jobs),
+            "events": self.events, "router_jobs": len(self.jobs),
             "succeeded": outcomes["succeeded"], "aborted": outcomes["aborted"], "filtered": outcomes["filtered"],
             "unfinished": outcomes["unfinished"],
+            # stopped by rudder-server's gateway (refused, or a suppressed user's): never stored, never reported
+            "rejected_at_gateway": outcomes["rejected"], "suppressed": outcomes["suppressed"],
+            "stopped_before_router": len(self.stopped),
             "retried_events": sum(1 for j in self.jobs if any(s[1] == "failed" for s in j.history)),
             # RudderStack's reporting counts `failed` only on attempt 1 and not for 599 (router/handle.go:458-570)
             "reported_failed": sum(1 for j in self.jobs for s in j.history if s[1] == "failed" and s[2] == 1
@@ -162,12 +177,13 @@ class DeliveryReport:
         }
 
     def steps(self, index: int) -> list[JobStep]:
-        """The status sequence of event `index`, times in seconds since the start."""
-        job = self.jobs[index]
-        return [JobStep(t - self.started, s, a, c, n) for t, s, a, c, n in job.history]
+        """The status sequence of event `index` (of its jobs, one after the other, when a user transformation
+        fanned it out), times in seconds since the start."""
+        return [step for i, step in self.iter_steps() if i == index] if self.stopped or len(self.jobs) != self.events \
+            else [JobStep(t - self.started, s, a, c, n) for t, s, a, c, n in self.jobs[index].history]
 
     def iter_steps(self) -> Iterator[tuple[int, JobStep]]:
-        for job in self.jobs:
+        for job in self.records():
             for t, s, a, c, n in job.history:
                 yield job.index, JobStep(t - self.started, s, a, c, n)
 
@@ -176,7 +192,7 @@ class DeliveryReport:
         import pandas as pd
 
         rows = [(job.index, job.job_id, user_of(job.user_key), t - self.started, s, a, c, n)
-                for job in self.jobs for t, s, a, c, n in job.history]
+                for job in self.records() for t, s, a, c, n in job.history]
         return pd.DataFrame(rows, columns=["event", "job_id", "user", "seconds", "state", "attempt", "code", "note"])
 
     def outcomes_frame(self) -> pd.DataFrame:
@@ -186,13 +202,13 @@ class DeliveryReport:
 
         rows = [(job.index, job.job_id, user_of(job.user_key), job.outcome, job.attempts, job.code,
                  None if job.ended_at is None else job.ended_at - job.created_at, job.held_seconds, job.waited_times,
-                 job.error) for job in self.jobs]
+                 job.error) for job in self.records()]
         return pd.DataFrame(rows, columns=["event", "job_id", "user", "outcome", "attempts", "code", "latency",
                                            "held_seconds", "times_waiting", "error"])
 
     def outcomes_per_minute(self) -> dict[int, Counter[str]]:
         minutes: dict[int, Counter[str]] = {}
-        for job in self.jobs:
+        for job in self.records():
             if job.ended_at is not None:
                 minutes.setdefault(int((job.ended_at - self.started) // MINUTE), Counter())[job.outcome] += 1
         return minutes
@@ -207,7 +223,8 @@ class DeliveryReport:
         s = self.summary()
         p50 = "-" if s["latency_p50"] is None else f"{s['latency_p50']:.0f}s"
         p99 = "-" if s["latency_p99"] is None else f"{s['latency_p99']:.0f}s"
-        return (f"{s['events']:,} events: {s['succeeded']:,} succeeded, {s['aborted']:,} aborted, {s['filtered']:,} "
+        stopped = f" ({s['stopped_before_router']:,} before the router)" if s["stopped_before_router"] else ""
+        return (f"{s['events']:,} events{stopped}: {s['succeeded']:,} succeeded, {s['aborted']:,} aborted, {s['filtered']:,} "
                 f"filtered, {s['unfinished']:,} unfinished; {s['calls']:,} calls; latency p50 {p50}, p99 {p99}; "
                 f"{_clock(self.duration)} simulated")
 

@@ -1,7 +1,9 @@
 """RudderStack's delivery to Iterable: rudder-server's router as a discrete-event simulation on the mock's clock.
 
-`deliver_like_rudderstack(events, settings, mock)` gives every event a router job (job IDs in event order) and
-runs rudder-server's router against the in-process MockIterable, whose ManualClock the simulation moves from
+`deliver_like_rudderstack(events, settings, mock)` first runs rudder-server's gateway and processor steps
+(`settings.rudder_server`, on by default; iterable_sim.pipeline): an event they stop never reaches the router
+and is reported where it stopped. Every other event becomes a router job (job IDs in event order) and it runs
+rudder-server's router against the in-process MockIterable, whose ManualClock the simulation moves from
 one event to the next (hours of outage take seconds). Each rule cites rudder-server at f2655fbbe (paths relative
 to ../shared/rudderstack/server/source; the rules are summarised in ../shared/rudderstack/server/pipeline.md
 section 3):
@@ -59,9 +61,11 @@ from iterable_sim.rudder_router.config import RouterConfig
 from iterable_sim.rudder_router.report import MINUTE, DeliveryReport, JobRecord, QueueSample
 from iterable_sim.exceptions import IterableSimError
 from iterable_sim.mapping.batching import Batch, route
+from iterable_sim.mapping.rudder_server import RudderServer
 from iterable_sim.mapping.settings import Settings, require_events, require_settings
 from iterable_sim.mock import MockIterable
 from iterable_sim.pipeline.gateway import job_user_id
+from iterable_sim.pipeline.fates import Stopped
 from iterable_sim.pipeline.gojson import go_json
 from iterable_sim.pipeline.router import is_job_terminated
 
@@ -174,13 +178,26 @@ class RudderStackRouter:
     def run(self, events: Sequence[Any]) -> DeliveryReport:
         start = self.now
         self.report = report = DeliveryReport(start, self.config, self.timing)
-        for index, message in enumerate(events):
-            job = JobRecord(index + 1, index, order_key(message, self.timing),
-                            start + index * self.timing.arrival_interval)
-            self.jobs.append(job)
-            self.messages.append(message)
-            self.pending[job.job_id] = job
-        report.jobs = self.jobs
+        # rudder-server's gateway and processor first (settings.rudder_server, on by default): an event they stop
+        # never becomes a router job; its record says where it stopped (pipeline.md sections 1-2)
+        server = RudderServer(self.settings, received_at=start)
+        for index, event in enumerate(events):
+            created = start + index * self.timing.arrival_interval
+            fate = server.fate(index, event)
+            stops = [fate] if isinstance(fate, Stopped) else list(fate.stopped)
+            for stop in stops:
+                record = JobRecord(0, index, order_key(event, self.timing), created)
+                record.code, record.error, record.ended_at = stop.status, f"{stop.step}: {stop.text or stop.reason}", created
+                record.mark(created, stop.state, stop.status, record.error)
+                report.stopped.append(record)
+            if isinstance(fate, Stopped):
+                continue
+            for output in fate.events:  # one job per output (a user transformation may fan an event out)
+                job = JobRecord(len(self.jobs) + 1, index, order_key(output, self.timing), created)
+                self.jobs.append(job)
+                self.messages.append(output)
+                self.pending[job.job_id] = job
+        report.jobs, report.events = self.jobs, len(events)
         for worker in self.workers:
             worker.last_reset = start
         self._at(start, self._pickup)
@@ -360,7 +377,7 @@ class RudderStackRouter:
         report.batch_sizes[len(jobs)] += 1
         yield self.timing.transform_seconds
         by_id = {job.job_id: job for job in jobs}
-        batches = route([(job.job_id, self.messages[job.index], self.settings, self.timing.destination_id)
+        batches = route([(job.job_id, self.messages[job.job_id - 1], self.settings, self.timing.destination_id)
                          for job in jobs])
         batches.sort(key=lambda b: min(b.job_ids))  # router/worker.go:442-444
         codes: dict[int, tuple[int, str]] = {}
