@@ -70,13 +70,17 @@ WING_RULES = {
     "mapping": {"pipeline"},
     "pipeline": set(),
     "mock": set(),
+    # rudder-server's router as a simulation: it maps and batches (mapping), reads the router's status rules
+    # (pipeline) and drives the in-process mock on its clock (mock); a delivery of its own beside send, so
+    # only the widgets (its chart) and the command line may reach it
+    "rudder_router": {"mapping", "pipeline", "mock"},
     "send": {"mapping", "pipeline", "mock"},
     "archive": {"mapping", "pipeline", "mock", "send"},
     "checks": {"mapping", "pipeline", "mock", "send", "archive"},
     "cassettes": {"mapping", "pipeline", "mock", "send", "archive"},
-    "widgets": {"mapping", "pipeline", "mock", "send", "archive", "checks", "cassettes"},
+    "widgets": {"mapping", "pipeline", "mock", "send", "archive", "checks", "cassettes", "rudder_router"},
     "pytest_plugin": {"mapping", "pipeline", "mock", "send", "archive", "cassettes"},
-    "cli": {"mapping", "pipeline", "mock", "send", "archive", "checks", "cassettes", "widgets"},
+    "cli": {"mapping", "pipeline", "mock", "send", "archive", "checks", "cassettes", "widgets", "rudder_router"},
 }
 
 

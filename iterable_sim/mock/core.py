@@ -304,7 +304,7 @@ class MockIterable:
         template = route[0] if route else None
         with self._lock:
             now = self.clock.now()
-            injection = self.faults.decide(template or raw_path)
+            injection = self.faults.decide(template or raw_path, now)
             failure = injection.failure if injection else None
             if failure is not None:
                 response = self._fault_response(failure)
