@@ -181,15 +181,16 @@ class Settings:
 
     @classmethod
     def for_destination(cls, destination: IterableDestination, *, rudder_server: bool = True,
-                        user_transformation: UserTransformation | None = None) -> "Settings":
+                        user_transformation: UserTransformation | None = None, rudderstack: str = LATEST) -> "Settings":
         """The settings of one destination of a RudderStack config (`iterable_sim.read_settings`, or
         `iterable_sim.pipeline.read_rudder_config(...).choose()`): its Config read as `from_rudder` reads it,
         and rudder-server's context for it (destination and source IDs, the definition's message types:
-        `pipeline_config()`); `user_transformation` stands for its user transformation."""
+        `pipeline_config()`); `user_transformation` stands for its user transformation; `rudderstack` is the
+        release to map as (the field of that name)."""
         if not isinstance(destination, IterableDestination):
             raise SettingsTypeError(f"Settings.for_destination takes an IterableDestination (read_rudder_config(...)"
                                     f".choose()), not {type(destination).__name__}: for a Config, use from_rudder")
-        settings = cls.from_rudder(destination.config, rudder_server=rudder_server,
+        settings = cls.from_rudder(destination.config, rudder_server=rudder_server, rudderstack=rudderstack,
                                    pipeline=destination.pipeline_config(user_transformation=user_transformation))
         if destination.transformations and user_transformation is None and rudder_server:
             ids = ", ".join(destination.transformations)
