@@ -8,7 +8,9 @@ import argparse
 from pathlib import Path
 from typing import Any, TextIO
 
-from iterable_sim.cli.arguments import CliError, add_settings_options, flag_overrides, settings_from_args
+from iterable_sim.cli.arguments import (CliError, add_settings_options, flag_overrides, release_from_args,
+                                       settings_from_args)
+from iterable_sim.mapping.releases import LATEST
 
 DEFAULT_PLACES = ("tests", "cassettes")
 
@@ -37,7 +39,7 @@ def cmd_record(args: argparse.Namespace, out: TextIO) -> int:
 
     try:
         if args.samples:
-            paths = record_seed_cassettes(args.dir or "cassettes")
+            paths = record_seed_cassettes(args.dir or "cassettes", rudderstack=release_from_args(args) or LATEST)
         elif args.events:
             target = Path(args.cassette[0]) if args.cassette else None
             if args.name:
@@ -53,8 +55,8 @@ def cmd_record(args: argparse.Namespace, out: TextIO) -> int:
                                      personal_data=args.personal_data)]
         elif args.cassette:
             overrides = _overrides(args)
-            paths = [rerecord(path, to=args.to, settings=overrides, personal_data=args.personal_data)
-                     for path in args.cassette]
+            paths = [rerecord(path, to=args.to, settings=overrides, personal_data=args.personal_data,
+                              rudderstack=release_from_args(args)) for path in args.cassette]
         else:
             raise CliError("give --events FILE and a CASSETTE to record, CASSETTE... to record again from the events "
                            "and settings they note, or --samples for iterable_sim's own sample cassettes")
@@ -77,7 +79,8 @@ def cmd_cassettes(args: argparse.Namespace, out: TextIO) -> int:
         compared = len(iterable_cassettes(places, args.cassette))
         if not compared:
             raise CliError(f"no cassette recorded by iterable_sim under {', '.join(places)}")
-        frame = drift_frame(places, settings=_overrides(args), cassettes=args.cassette)
+        frame = drift_frame(places, settings=_overrides(args), cassettes=args.cassette,
+                            rudderstack=release_from_args(args))
     except (SourceError, ArchiveError) as err:  # a cassette, or the events it names, unreadable
         raise CliError(str(err)) from None
     print(drift_report(frame, compared), file=out)
@@ -99,7 +102,8 @@ def configure_record(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--project-type", choices=("hybrid", "email", "userId"), default="hybrid")
     parser.add_argument("--personal-data", action=argparse.BooleanOptionalAction, default=True,
                         help="pseudonymise emails, names, phone numbers and addresses in the cassette (default: on)")
-    add_settings_options(parser)
+    add_settings_options(parser, release_default="with --events, latest; CASSETTE... alone, the release each "
+                                                  "was recorded under")
 
 
 def configure_cassettes(parser: argparse.ArgumentParser) -> None:
@@ -110,4 +114,4 @@ def configure_cassettes(parser: argparse.ArgumentParser) -> None:
                              "included; cassettes iterable_sim did not record are skipped")
     parser.add_argument("--cassette", action="append", metavar="NAME",
                         help="compare only the cassette with this file name, without .yaml (repeatable)")
-    add_settings_options(parser)
+    add_settings_options(parser, release_default="the release each cassette was recorded under")
