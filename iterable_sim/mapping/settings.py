@@ -11,7 +11,7 @@ from typing import Any, Literal, Mapping
 from iterable_sim.exceptions import IterableSimError
 from iterable_sim.hosts import BASE_URLS
 from iterable_sim.mapping.jsvalues import js_string, truthy
-from iterable_sim.mapping.releases import LATEST, Release, resolve_release
+from iterable_sim.mapping.releases import LATEST, RULES_BY_NAME, Release, resolve_release
 from iterable_sim.pipeline.definition import KNOWN_KEYS
 from iterable_sim.pipeline.run import PipelineConfig
 from iterable_sim.pipeline.usertransform import UserTransformation
@@ -157,6 +157,10 @@ class Settings:
 
     @cached_property
     def base_url(self) -> str:
+        """Where every request goes: the data center's host; the US host for every data center on a
+        release before v1.85.0 (rule eu_data_center: EUDC came with 1c134f846)."""
+        if not self.release.has("eu_data_center"):
+            return BASE_URLS["USDC"]
         return BASE_URLS[self.data_center]
 
     @cached_property
@@ -218,7 +222,13 @@ def _release_warnings(settings: Settings) -> tuple[str, ...]:
     when another release stands in for it."""
     release, warning = resolve_release(settings.rudderstack)
     object.__setattr__(settings, "release", release)
-    return (warning,) if warning else ()
+    warnings = (warning,) if warning else ()
+    if settings.data_center == "EUDC" and not release.has("eu_data_center"):
+        rule = RULES_BY_NAME["eu_data_center"]
+        warnings += (f"dataCenter is 'EUDC', but rudder-transformer {release.tag} has no EU data center (it came in "
+                     f"{rule.since}, {rule.commit}): every request, deleteUsers included, goes to the US host "
+                     f"({BASE_URLS['USDC']})",)
+    return warnings
 
 
 def _check_pipeline(pipeline: Any) -> None:
