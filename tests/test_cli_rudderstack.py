@@ -137,5 +137,5 @@ def test_version_lists_the_known_releases_and_the_default(capsys):
     lines = capsys.readouterr().out.splitlines()
     listed = lines[lines.index("maps as any of these releases (--rudderstack RELEASE):") + 1:]
     assert [line.split()[0] for line in listed] == [release.tag for release in KNOWN_RELEASES]
-    assert all(release.commit in line for release, line in zip(KNOWN_RELEASES, listed))
+    assert all(release.commit in line for release, line in zip(KNOWN_RELEASES, listed, strict=True))
     assert listed[-1].endswith("(the default)") and not any("default" in line for line in listed[:-1])

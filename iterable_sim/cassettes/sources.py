@@ -50,16 +50,20 @@ def samples() -> EventsFile:
 
 def release_change(recorded: str, now: Release, done: str) -> str | None:
     """What differs between the release a cassette notes (`recorded`, a tag) and the one its calls are `done`
-    ("replayed", "compared") under now, as the releases data says it: "cassette recorded under v1.106.1,
-    replayed under latest: v1.108.0 (840ba5cf0): every request carries endpointPath; …". None for the same."""
+    ("replayed", "compared") under now, as the releases data says it: each rule that changed, "cassette recorded
+    under v1.106.1, replayed under latest: v1.108.0 (840ba5cf0): every request carries endpointPath; …", or
+    under an older release, what the behaviour was before it, "…, replayed under v1.106.1: before v1.108.0
+    (840ba5cf0): no request carries endpointPath; …". None for the same release."""
     try:
         then = resolve_release(recorded)[0]
     except UnknownReleaseError:
         return f"cassette recorded under {recorded!r}, a release iterable_sim does not know; {done} under {now.tag}"
     if then == now:
         return None
-    rules = "; ".join(rule.describe() for rule in changes_between(then, now))
-    return f"cassette recorded under {then.tag}, {done} under {now.tag}: {rules or 'no known rule changed'}"
+    newer = now.number > then.number
+    rules = "; ".join(rule.describe() if newer else f"before {rule.since} ({rule.commit}): {rule.before}"
+                      for rule in changes_between(then, now))
+    return f"cassette recorded under {then.tag}, {done} under {now.tag}: {rules}"
 
 
 def redacted_config(config: Mapping[str, Any]) -> dict[str, Any]:
