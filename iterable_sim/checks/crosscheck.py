@@ -39,6 +39,9 @@ else:
 PROCESSOR_PATH = "/v0/destinations/iterable"
 ROUTER_PATH = "/routerTransform"
 DESTINATION_ID = "iterable-sim-crosscheck"
+ROUTER_DEST_TYPE = "iterable"
+"""A router call's destType, in lower case as rudder-server sends it (router/worker.go: strings.ToLower): older
+releases (v1.132.1 and before) look the destination's folder up by the name as given, so "ITERABLE" finds none."""
 CHUNK_SIZE = 500
 """Events per processor call: rudder-transformer's processor endpoint takes a list of events."""
 MAX_FIELDS = 20
@@ -146,7 +149,7 @@ def crosscheck(events: Iterable[Any], settings: Mapping[str, Any] | Settings, ur
         for chunk in _chunks(events, router or chunk_size):
             inputs = [{"message": message, "metadata": {"jobId": start + i + 1},
                        "destination": {"ID": DESTINATION_ID, "Config": config}} for i, message in enumerate(chunk)]
-            body = inputs if router is None else {"destType": "ITERABLE", "input": inputs}
+            body = inputs if router is None else {"destType": ROUTER_DEST_TYPE, "input": inputs}
             sent = sender.submit(_post, client, base + path, body)
             if pending is not None:
                 _compare(report, *pending, ours, bar)
