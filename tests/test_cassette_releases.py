@@ -200,3 +200,13 @@ def test_a_replay_whose_calls_match_still_fails_under_another_release(pytester):
     result.stdout.fnmatch_lines(["cassette recorded under v1.96.0, replayed under v1.106.1 (the calls are the same) "
                                  "(cassettes/test_flow/test_send.yaml).", "",
                                  "cassette recorded under v1.96.0, replayed under v1.106.1: v1.97.0 (bc7035849): *"])
+
+
+def test_cassettes_diff_and_record_say_which_release_stands_in(tmp_path, capsys):
+    path = recorded(tmp_path, "v1.106.1")
+    assert main(["cassettes", "diff", str(tmp_path), "--rudderstack", "v1.107.0"]) == 0
+    warning = ("warning: rudder-transformer v1.107.0 is not a known release: mapping as v1.106.1, the newest known "
+               "before it\n")
+    assert capsys.readouterr().err == warning
+    assert main(["record", str(path), "--rudderstack", "v1.107.0"]) == 0
+    assert capsys.readouterr().err == warning and noted_release(path) == "v1.106.1"
