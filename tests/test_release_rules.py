@@ -153,7 +153,7 @@ def test_both_type_grouping_algorithms_keep_each_users_order(release):
 def test_the_older_type_grouping_reads_users_as_object_keys():
     """Before v1.103.0 metadata.userId 7 and "7" are one user (an object's key); from v1.103.0 two (a Map's)."""
     messages, users = [track("a"), identify("a"), track("a")], [7, "7", 7]
-    jobs = lambda release: [(n, m, settings(release), "d", u) for n, (m, u) in enumerate(zip(messages, users), 1)]  # noqa: E731
+    jobs = lambda release: [(n, m, settings(release), "d", u) for n, (m, u) in enumerate(zip(messages, users, strict=True), 1)]  # noqa: E731
     assert endpoints(its.route(jobs("v1.96.0"))) == [("events/trackBulk", [1]), ("users/bulkUpdate", [2]),
                                                      ("events/trackBulk", [3])]
     assert endpoints(its.route(jobs("v1.106.1"))) == [("events/trackBulk", [1, 3]), ("users/bulkUpdate", [2])]
