@@ -223,16 +223,24 @@ def test_router_differences_name_the_call_and_its_events(fake):
 
 
 def test_crosscheck_maps_as_the_release_asked_for(fake, tmp_path, capsys):
-    """A transformer of v1.88.2 sends no token registration (broken v1.85.0-v1.88.2): a difference against latest,
-    none against iterable_sim mapping as v1.88.2."""
+    """A transformer of v1.88.2 sends no token registration (broken v1.85.0-v1.88.2) and no endpointPath (v1.108.0
+    on): differences against latest, none against iterable_sim mapping as v1.88.2."""
     transformer, url = fake
-    transformer.tamper = lambda answer: [o for o in answer if o.get("output", {}).get("endpointPath") !=
-                                         "users/registerDeviceToken"]
+
+    def as_v1_88_2(answer):
+        kept = [o for o in answer if o.get("output", {}).get("endpointPath") != "users/registerDeviceToken"]
+        for output in kept:
+            output.get("output", {}).pop("endpointPath", None)
+        return kept
+
+    transformer.tamper = as_v1_88_2
     events = tmp_path / "events.json"
     events.write_text(json.dumps([IDENTIFY]))
     argv = ["crosscheck", str(events), "--transformer", url, "--api-key", "secret-api-key", "--data-center", "EUDC",
             "--device-key", "secret-device-key", "--no-progress"]
-    assert main(argv, io.StringIO()) == 1
+    out = io.StringIO()
+    assert main(argv, out) == 1
+    assert "requests[0].endpointPath" in out.getvalue() and "requests[1]" in out.getvalue()
     out = io.StringIO()
     assert main(argv + ["--rudderstack", "v1.88.2"], out) == 0 and out.getvalue() == "1 events: 1 identical\n"
     capsys.readouterr()
