@@ -6,10 +6,9 @@ clock (the gateway's clock of rudder-server's steps, as the pytest plugin's) and
 settings hold, so that re-recording gives the same files and the same calls as the pytest plugin
 for the same events and settings. `to=` records against any URL instead (a running `iterable-sim
 serve`, or live Iterable with `to=LIVE` and your key). Keys are scrubbed from every cassette. The
-cassette notes where its events and settings came from and the rudder-transformer release its settings
-map as (`sources.py`), so it can be compared with
-the current mapping (`cassettes diff`) or recorded again (`rerecord`) from the events and settings
-files as they are now.
+cassette notes where its events and settings came from and the rudder-transformer release its
+settings map as (`sources.py`), so it can be compared with the current mapping (`cassettes diff`) or
+recorded again (`rerecord`) from the events and settings files as they are now.
 """
 from __future__ import annotations
 
