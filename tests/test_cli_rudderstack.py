@@ -139,3 +139,16 @@ def test_version_lists_the_known_releases_and_the_default(capsys):
     assert [line.split()[0] for line in listed] == [release.tag for release in KNOWN_RELEASES]
     assert all(release.commit in line for release, line in zip(KNOWN_RELEASES, listed, strict=True))
     assert listed[-1].endswith("(the default)") and not any("default" in line for line in listed[:-1])
+
+
+def test_map_maps_as_the_release_asked_for(tmp_path, capsys):
+    """v1.84.0 had no EU data center: the same events go to the US host, and the settings say so."""
+    events = tmp_path / "events.json"
+    events.write_text(json.dumps([TRACK]))
+    argv = ["map", str(events), "--format", "jsonl", "--data-center", "EUDC", "--api-key", "k"]
+    assert main(argv) == 0
+    assert json.loads(capsys.readouterr().out)["url"] == "https://api.eu.iterable.com/api/events/track"
+    assert main([*argv, "--rudderstack", "v1.84.0"]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["url"] == "https://api.iterable.com/api/events/track"
+    assert "warning: dataCenter is 'EUDC', but rudder-transformer v1.84.0 has no EU data center" in err
