@@ -8,7 +8,8 @@ destination picked by the ini option `iterable_sim_destination` when it has seve
 `iterable_events` (the sample events, or the file named by the ini option `iterable_sim_events`),
 `iterable_mock` (an in-process mock Iterable on a simulated clock), `iterable_server` (that mock
 behind a real HTTP server: `.url`, `.mock`) and `iterable_send` (send() wired to the mock, or to the
-server with `to="server"`). Override any of them in a conftest.
+server with `to="server"`). Override any of them in a conftest. The settings map as the rudder-transformer
+release of the ini option `iterable_sim_rudderstack` (or `--iterable-rudderstack RELEASE`; default latest).
 
 `iterable_mock` is strict, as pytest-httpx's fixture is: a test fails at teardown when the code
 under test sent the mock a request Iterable would not serve (a path it does not have) or a key the
@@ -18,7 +19,8 @@ or the ini option `iterable_sim_strict_mock = false`.
 Cassettes: only *Iterable tests* — `@pytest.mark.vcr` tests that use one of the fixtures above or
 are marked `@pytest.mark.iterable` — get iterable_sim's cassette set-up (`cassettes.configure`):
 indexed matching of Iterable calls, readable YAML, personal data pseudonymised, a failure that
-lists every differing call, the network blocked while replaying, `--iterable-accept`. Every other
+lists every differing call, the network blocked while replaying, `--iterable-accept`, the release
+noted in the cassette (a replay under another release fails, naming what changed). Every other
 vcr test runs exactly as with plain pytest-recording; the one thing every cassette gets is that an
 API key in a call to Iterable is never written.
 """
@@ -36,6 +38,7 @@ import pytest
 from iterable_sim.clock import ManualClock
 from iterable_sim.exceptions import IterableSimError
 from iterable_sim.mock import MockIterable
+from iterable_sim.mapping.releases import LATEST, Release, UnknownReleaseError, known_list, resolve_release
 from iterable_sim.mapping.settings import Settings
 
 if TYPE_CHECKING:
@@ -75,6 +78,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--iterable-accept", action="store_true", default=False,
                     help="iterable_sim: record the Iterable calls of the Iterable tests run again, replacing the "
                          "recorded ones (calls to other hosts are kept and replayed)")
+    group.addoption("--iterable-rudderstack", metavar="RELEASE", default=None,
+                    help=f"iterable_sim: the rudder-transformer release to map as, over the ini option "
+                         f"iterable_sim_rudderstack (known: {known_list()})")
     parser.addini("iterable_sim_vcr_defaults", type="bool", default=True,
                   help="iterable_sim: give the cassettes of Iterable tests iterable_sim's matching, YAML and reports")
     parser.addini("iterable_sim_block_network", type="bool", default=True,
@@ -92,9 +98,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                        "destination's export or its Config) for the iterable_config and iterable_settings fixtures")
     parser.addini("iterable_sim_destination", default="",
                   help="iterable_sim: the Iterable destination (ID or name) of iterable_sim_settings, when it has several")
+    parser.addini("iterable_sim_rudderstack", default=LATEST,
+                  help=f"iterable_sim: the rudder-transformer release the fixtures' settings map as and cassettes are "
+                       f"recorded and replayed under (default latest; known: {known_list()})")
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    rudderstack_release(config)  # a release iterable_sim cannot map as is refused before any test runs
     config.addinivalue_line("markers", "iterable: an Iterable test (iterable_sim's cassette set-up applies to it)")
     config.addinivalue_line("markers", "iterable_replay(assert_all_played=True): iterable_sim's replay checks; "
                                        "assert_all_played=False lets a replay leave recorded calls unmade")
@@ -127,7 +137,8 @@ def pytest_recording_configure(config: pytest.Config, vcr: "VCR") -> None:
         scrub_writes(vcr, keys)
         return
     configure(vcr, keys=keys, personal_data=_pseudonymise(config), collect=True,
-              accept=config.getoption("--iterable-accept"), passthrough=_respx_routes)
+              accept=config.getoption("--iterable-accept"), passthrough=_respx_routes,
+              release=rudderstack_release(config))
 
 
 @pytest.hookimpl(wrapper=True)
@@ -241,6 +252,20 @@ def _blocking(allowed: list[str]) -> Iterator[None]:
         socket.socket.connect, socket.socket.connect_ex = original  # type: ignore[method-assign]
 
 
+def rudderstack_name(config: pytest.Config) -> str:
+    """The release asked for: `--iterable-rudderstack`, else the ini option `iterable_sim_rudderstack`."""
+    return str(config.getoption("--iterable-rudderstack") or config.getini("iterable_sim_rudderstack")).strip() \
+        or LATEST
+
+
+def rudderstack_release(config: pytest.Config) -> Release:
+    """The known release the fixtures map as (`rudderstack_name`), a UsageError for one iterable_sim cannot map as."""
+    try:
+        return resolve_release(rudderstack_name(config))[0]
+    except UnknownReleaseError as err:
+        raise pytest.UsageError(f"iterable_sim_rudderstack: {err}") from None
+
+
 def _pseudonymise(config: pytest.Config) -> bool:
     value = str(config.getini("iterable_sim_personal_data")).strip().lower()
     if value not in ("pseudonymise", "pseudonymize", "keep"):
@@ -279,7 +304,8 @@ def _file_settings(config: pytest.Config) -> Settings:
 
     destination = str(config.getini("iterable_sim_destination")).strip() or None
     try:
-        return read_settings(config.rootpath / _settings_file(config), destination=destination)
+        return read_settings(config.rootpath / _settings_file(config), destination=destination,
+                             rudderstack=rudderstack_name(config))
     except RudderConfigError as err:
         raise pytest.UsageError(f"iterable_sim_settings: {err}") from None
 
@@ -297,13 +323,14 @@ def iterable_config(pytestconfig: pytest.Config) -> dict[str, Any]:
 def iterable_settings(request: pytest.FixtureRequest, iterable_config: dict[str, Any]) -> Settings:
     """The settings of `iterable_config`: the destination of the ini option `iterable_sim_settings`, read by
     `read_settings` (with its ID and source) while iterable_config is that file's Config, else
-    `Settings.from_rudder(iterable_config)`. Each settings warning is a pytest warning, and is repeated in a
-    failed replay's message."""
+    `Settings.from_rudder(iterable_config)`; both map as the release of `iterable_sim_rudderstack`. Each settings
+    warning (a release that another stands in for, too) is a pytest warning, and is repeated in a failed
+    replay's message."""
     from_file = _file_settings(request.config) if _settings_file(request.config) else None
     if from_file is not None and dict(from_file.rudder_config or {}) == iterable_config:
         settings = from_file
     else:
-        settings = Settings.from_rudder(iterable_config)
+        settings = Settings.from_rudder(iterable_config, rudderstack=rudderstack_name(request.config))
     request.node.stash[SETTINGS_WARNINGS] = list(settings.warnings)
     path, line, _ = request.node.location
     for warning in settings.warnings:  # shown at the test, not inside pytest
@@ -386,7 +413,8 @@ def iterable_send(request: pytest.FixtureRequest, iterable_events: list[dict[str
     Defaults: the `iterable_events`, the `iterable_settings`, the in-process `iterable_mock`;
     `to="server"` sends over HTTP to `iterable_server`; any other `to` goes to send() unchanged.
     Runs on the mock's clock, so pacing and retries cost no real time; no progress bar. While
-    recording, the cassette notes the events' file and the settings, for `iterable-sim cassettes diff`."""
+    recording, the cassette notes the events' file, the settings and the release they map as, for
+    `iterable-sim cassettes diff`; replaying, it compares that release with the one it was recorded under."""
     from iterable_sim.send import send
 
     reports = request.node.stash.setdefault(REPORTS, [])
@@ -417,3 +445,4 @@ def _note(request: pytest.FixtureRequest, events: Any, settings: Settings, stabl
     cassette = request.node.funcargs.get("vcr") if hasattr(request.node, "funcargs") else None
     if isinstance(cassette, IterableCassette):
         cassette.note_send(send_entry(events, settings, cassette.path, stable_event_ids=stable_event_ids))
+        cassette.note_release(settings.release)

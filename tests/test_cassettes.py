@@ -349,6 +349,9 @@ class _ReplayedCassette:
     def unplayed(self):
         return self._unplayed
 
+    def release_change(self):
+        return None  # replayed under the release it was recorded under
+
 
 def test_a_failed_replays_message_says_every_part_once():
     from types import SimpleNamespace

@@ -30,6 +30,7 @@ import iterable_sim as its
 from iterable_sim.cli import main
 from iterable_sim.checks.crosscheck import ABSENT, differences
 from iterable_sim.samples import sample_events
+from iterable_sim.mapping.releases import KNOWN_RELEASES, resolve_release
 
 ORACLE = Path(__file__).resolve().parents[1].parent / "shared" / "rudderstack" / "rudderstack-iterable.cjs"
 CONFIG = {"apiKey": "secret-api-key", "dataCenter": "EUDC", "registerDeviceOrBrowserApiKey": "secret-device-key"}
@@ -97,7 +98,7 @@ class FakeTransformer:
 
     async def router(self, request: Request):
         body = await request.json()
-        assert body["destType"] == "ITERABLE"
+        assert body["destType"] == "iterable"
         self.calls.append(("router", len(body["input"])))
         output = [dict(copy.deepcopy(ROUTER[item["message"]["type"]]), metadata=[item["metadata"]],
                        destination=item["destination"]) for item in reversed(body["input"])]
@@ -221,6 +222,30 @@ def test_router_differences_name_the_call_and_its_events(fake):
     assert rows[1]["iterable_sim"] == "events/trackBulk"
 
 
+def test_crosscheck_maps_as_the_release_asked_for(fake, tmp_path, capsys):
+    """A transformer of v1.88.2 sends no token registration (broken v1.85.0-v1.88.2) and no endpointPath (v1.108.0
+    on): differences against latest, none against iterable_sim mapping as v1.88.2."""
+    transformer, url = fake
+
+    def as_v1_88_2(answer):
+        kept = [o for o in answer if o.get("output", {}).get("endpointPath") != "users/registerDeviceToken"]
+        for output in kept:
+            output.get("output", {}).pop("endpointPath", None)
+        return kept
+
+    transformer.tamper = as_v1_88_2
+    events = tmp_path / "events.json"
+    events.write_text(json.dumps([IDENTIFY]))
+    argv = ["crosscheck", str(events), "--transformer", url, "--api-key", "secret-api-key", "--data-center", "EUDC",
+            "--device-key", "secret-device-key", "--no-progress"]
+    out = io.StringIO()
+    assert main(argv, out) == 1
+    assert "requests[0].endpointPath" in out.getvalue() and "requests[1]" in out.getvalue()
+    out = io.StringIO()
+    assert main(argv + ["--rudderstack", "v1.88.2"], out) == 0 and out.getvalue() == "1 events: 1 identical\n"
+    capsys.readouterr()
+
+
 def test_unreachable_or_foreign_transformers_are_errors(fake):
     _, url = fake
     with pytest.raises(its.TransformerError, match="cannot reach the transformer"):
@@ -269,10 +294,15 @@ def test_cli_exit_codes(fake, tmp_path, capsys):
 
 @pytest.fixture(scope="module")
 def oracle_url():
-    if shutil.which("node") is None or not ORACLE.exists():
+    yield from served(ORACLE)
+
+
+def served(oracle: Path):
+    """The oracle's `serve` on a free port, its URL yielded once it answers /health; skips without node or it."""
+    if shutil.which("node") is None or not oracle.exists():
         pytest.skip("needs node and ../shared/rudderstack (RudderStack's code, not part of the project)")
     port = free_port()
-    process = subprocess.Popen(["node", str(ORACLE), "serve", "--port", str(port)], stdout=subprocess.DEVNULL,
+    process = subprocess.Popen(["node", str(oracle), "serve", "--port", str(port)], stdout=subprocess.DEVNULL,
                                stderr=subprocess.PIPE, env={"PATH": os.environ.get("PATH", ""), "TZ": "UTC"})
     url = f"http://127.0.0.1:{port}"
     try:
@@ -307,13 +337,30 @@ def test_samples_route_identically_to_rudderstack_served(oracle_url):
     assert report.calls == 3
 
 
+@pytest.fixture(scope="module", params=[release.tag for release in KNOWN_RELEASES])
+def release_oracle(request):
+    """(release, URL): each known release's own oracle served, `Release.oracle` under ../shared/rudderstack."""
+    release = resolve_release(request.param)[0]
+    for url in served(ORACLE.parent / release.oracle):
+        yield release, url
+
+
+def test_each_release_maps_and_routes_the_samples_as_its_own_code_serves_them(release_oracle):
+    release, url = release_oracle
+    settings = its.read_settings(SAMPLE_CONFIG, rudderstack=release.tag)
+    single = its.crosscheck(sample_events(), settings, url, progress=False)
+    routed = its.crosscheck(sample_events() * 3, settings, url, router=30, progress=False)
+    assert single.ok and routed.ok, (single.frame().to_string(), routed.frame().to_string())
+    assert (single.events, routed.calls) == (len(sample_events()), 3)
+
+
 def test_the_fake_answers_as_rudderstack_does(oracle_url, fake):
     _, fake_url = fake
     inputs = [{"message": m, "metadata": {"jobId": i}, "destination": {"ID": "d", "Config": CONFIG}}
               for i, m in enumerate(EVENTS, 1)]
     by_job = lambda outputs: sorted(outputs, key=lambda o: json.dumps(o["metadata"]))  # noqa: E731
     for path, body, read in (("/v0/destinations/iterable", inputs, by_job),
-                             ("/routerTransform", {"destType": "ITERABLE", "input": inputs},
+                             ("/routerTransform", {"destType": "iterable", "input": inputs},
                               lambda answer: by_job(answer["output"]))):
         real, canned = (httpx.post(base + path, json=body).json() for base in (oracle_url, fake_url))
         assert read(real) == read(canned)

@@ -47,7 +47,7 @@ def test_explore_hands_the_events_and_settings_files_to_the_page(tmp_path, monke
 
     monkeypatch.setattr(page, "serve", serve)
     assert main(["explore", str(events), "--settings", str(settings), "--port", "9123", "--no-browser"]) == 0
-    assert served == {"path": str(events), "settings": str(settings), "destination": None,
+    assert served == {"path": str(events), "settings": str(settings), "destination": None, "rudderstack": None,
                       "port": 9123, "open_browser": False}
     assert "http://127.0.0.1:9123/" in capsys.readouterr().out
 

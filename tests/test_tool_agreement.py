@@ -28,6 +28,7 @@ import pytest
 from iterable_sim import MockIterable, crosscheck, map_events, read_settings, route, send
 from iterable_sim.cassettes import CassetteSerializer
 from iterable_sim.cli import main
+from iterable_sim.mapping.request import endpoint_path
 from iterable_sim.mapping.settings import Settings
 from iterable_sim.pipeline import events_for_transformer
 from iterable_sim.redact import mask
@@ -125,22 +126,26 @@ def test_crosschecks_own_side_gives_map_events_requests(settings: Settings, tran
     destination's Config."""
     passed = events_for_transformer(events(), settings.pipeline_config(), received_at=RECEIVED_AT)
     by_message: dict[str, list[Call]] = {}
+    paths: dict[str, list[str | None]] = {}  # each request's endpointPath, as RudderStack's output carries it
     results = map_events(events(), settings, received_at=RECEIVED_AT)
     for result in results:
         if result.requests:
             by_message[result.event["messageId"]] = request_calls(result.requests, settings)
+            paths[result.event["messageId"]] = [endpoint_path(r, settings.release) for r in result.requests]
     configs = []
 
     def transformer(request: httpx.Request) -> httpx.Response:
         answer = []
         for item in json.loads(request.content):
             configs.append(item["destination"]["Config"])
-            for method, url, body, key in by_message.get(item["message"]["messageId"], []):
+            message_id = item["message"]["messageId"]
+            for (method, url, body, key), path in zip(by_message.get(message_id, []), paths.get(message_id, []),
+                                                      strict=True):
                 headers = {"Content-Type": "application/json",
                            "api_key": settings.api_key if key == "api" else settings.register_device_or_browser_api_key}
                 answer.append({"metadata": item["metadata"], "statusCode": 200,
                                "output": {"method": method, "endpoint": url, "headers": headers, "params": {},
-                                          "body": {"JSON": body}}})
+                                          "body": {"JSON": body}, "endpointPath": path}})
             if item["message"]["messageId"] not in by_message:  # the unnamed page
                 answer.append({"metadata": item["metadata"], "statusCode": 400, "error": "Invalid page call"})
         return httpx.Response(200, json=answer)

@@ -16,6 +16,10 @@ with the `match_on` the user gave, among the recorded calls to other hosts.
 call's answer (or a 400 `NotInCassette` when there is none) and noted in `misses`, so the code under
 test runs to its end and the failure lists every differing call. Otherwise it raises
 `CassetteMismatch` (a `CannotOverwriteExistingCassetteException`) at once.
+
+The cassette notes in its metadata the rudder-transformer release its calls were recorded under
+(`rudderstack`, from `cassette_class(release=...)` or `note_release`); a cassette without one was
+recorded under latest. `release_change()` says what differs when it is replayed under another.
 """
 from __future__ import annotations
 
@@ -39,6 +43,8 @@ from iterable_sim.cassettes.bodydiff import Change, bulk_items, describe, descri
 from iterable_sim.cassettes.matchers import subjects
 from iterable_sim.cassettes.personal import is_profile_call, pseudonymize_json, pseudonymize_text
 from iterable_sim.cassettes.scrub import Scrubber, dict_request, iterable_host, request_dict
+from iterable_sim.cassettes.sources import RELEASE_KEY, release_change
+from iterable_sim.mapping.releases import LATEST, Release
 
 PLAIN_MATCH_ON = ("method", "scheme", "host", "port", "path", "query")  # vcrpy's default
 PLAIN_MATCHERS = tuple(getattr(vcr_matchers, name) for name in PLAIN_MATCH_ON)
@@ -142,6 +148,7 @@ class IterableCassette(Cassette):
     collect: ClassVar[bool] = False
     plain_match_on: ClassVar[tuple[Callable[..., Any], ...]] = PLAIN_MATCHERS
     passthrough: ClassVar[staticmethod[[Any], bool] | None] = None  # calls left to another mock (respx)
+    release: ClassVar[Release | None] = None  # the release calls are made under, until note_release says otherwise
     data: list[tuple[Any, Any]]  # vcrpy's: the (request, response) pairs
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -155,6 +162,7 @@ class IterableCassette(Cassette):
         self.misses: list[Miss] = []
         self._last: tuple[Any, tuple[ScrubbedCall | None, int | None]] | None = None
         self._loaded = 0  # how many of `data`'s calls came from the file
+        self.release_now = self.release
 
     # ---- loading and recording --------------------------------------------------------------
 
@@ -182,6 +190,8 @@ class IterableCassette(Cassette):
         super().append(request, response)
         if len(self.data) > before:
             self._index(before, self.data[before][0])
+            if self.release_now is not None:
+                self.note_release(self.release_now)
 
     def _index(self, index: int, request: Any) -> None:
         call = scrubbed_call(self.scrubber, request)
@@ -204,6 +214,34 @@ class IterableCassette(Cassette):
             return
         self.get_metadata(METADATA_KEY, {"format": 1, "sends": []})["sends"].append(dict(entry))
         self.dirty = True
+
+    def note_release(self, release: Release) -> None:
+        """The rudder-transformer release this cassette's calls are made under now: noted in its metadata while
+        recording (a recording under several notes the last), compared with the one noted when replaying."""
+        self.release_now = release
+        if self.write_protected:
+            return
+        noted = self.get_metadata(METADATA_KEY, {"format": 1, "sends": []})
+        if noted.get(RELEASE_KEY) != release.tag:
+            rest = {key: value for key, value in noted.items() if key not in ("format", RELEASE_KEY)}
+            form = noted.get("format", 1)
+            noted.clear()  # the release written before the sends, for a reader of the file
+            noted.update({"format": form, RELEASE_KEY: release.tag, **rest})
+            self.dirty = True
+
+    @property
+    def recorded_release(self) -> str:
+        """The release the cassette notes its calls were recorded under: latest when it notes none."""
+        noted = self._metadata.get(METADATA_KEY)
+        return str(noted.get(RELEASE_KEY) or LATEST) if isinstance(noted, Mapping) else LATEST
+
+    def release_change(self) -> str | None:
+        """"cassette recorded under v1.106.1, replayed under latest: v1.108.0 (840ba5cf0): every request carries
+        endpointPath; …" when the calls are made under another release than the one recorded (None otherwise, and
+        for a cassette that holds no calls yet or makes its calls under no release named)."""
+        if self.release_now is None or not self._loaded:
+            return None
+        return release_change(self.recorded_release, self.release_now, "replayed")
 
     # ---- playing ----------------------------------------------------------------------------
 
@@ -314,11 +352,12 @@ class IterableCassette(Cassette):
 
 def cassette_class(scrubber: Scrubber, *, collect: bool = False,
                    plain_match_on: tuple[Callable[..., Any], ...] = PLAIN_MATCHERS,
-                   passthrough: Callable[[Any], bool] | None = None) -> type[IterableCassette]:
+                   passthrough: Callable[[Any], bool] | None = None,
+                   release: Release | None = None) -> type[IterableCassette]:
     """An IterableCassette class carrying this configuration."""
     return type("IterableCassette", (IterableCassette,), {
         "scrubber": scrubber, "collect": collect, "plain_match_on": plain_match_on,
-        "passthrough": staticmethod(passthrough) if passthrough else None})
+        "passthrough": staticmethod(passthrough) if passthrough else None, "release": release})
 
 
 # ---- where the bytes are written ------------------------------------------------------------------

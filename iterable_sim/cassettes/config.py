@@ -18,10 +18,12 @@ from iterable_sim.cassettes.cassette import PLAIN_MATCH_ON, ScrubbingPersister, 
 from iterable_sim.cassettes.matchers import MATCH_ON, MATCHERS
 from iterable_sim.cassettes.scrub import Scrubber
 from iterable_sim.cassettes.serializer import CassetteSerializer
+from iterable_sim.mapping.releases import Release
 
 
 def configure(vcr: VCR, *, keys: Mapping[str, str | None] | None = None, personal_data: bool = True,
-              collect: bool = False, accept: bool = False, passthrough: Callable[[Any], bool] | None = None) -> VCR:
+              collect: bool = False, accept: bool = False, passthrough: Callable[[Any], bool] | None = None,
+              release: Release | None = None) -> VCR:
     """Give `vcr` iterable_sim's defaults (anything passed to `use_cassette` still overrides them):
     Iterable calls matched by method, data center, path, query and JSON body (not port: a mock
     server's port changes every run) through an index; calls to other hosts as vcrpy matches them;
@@ -30,7 +32,9 @@ def configure(vcr: VCR, *, keys: Mapping[str, str | None] | None = None, persona
 
     `collect`: a call that matches nothing is noted in the cassette's `misses` (answered with the
     closest recording's answer) rather than raised. `accept`: the cassette's Iterable calls are
-    recorded afresh, calls to other hosts kept and replayed."""
+    recorded afresh, calls to other hosts kept and replayed. `release`: the rudder-transformer release the
+    calls are made under, noted in a cassette that records them and compared with the one a replayed cassette
+    notes (`IterableCassette.release_change`)."""
     scrubber = Scrubber(keys, personal_data=personal_data)
     for name, matcher in MATCHERS.items():
         vcr.register_matcher(name, matcher)
@@ -41,7 +45,8 @@ def configure(vcr: VCR, *, keys: Mapping[str, str | None] | None = None, persona
     vcr.before_record_response = scrubber.before_record_response
     vcr.decode_compressed_response = True
     plain = tuple(vcr.matchers[name] for name in PLAIN_MATCH_ON)
-    indexed = cassette_class(scrubber, collect=collect, plain_match_on=plain, passthrough=passthrough)
+    indexed = cassette_class(scrubber, collect=collect, plain_match_on=plain, passthrough=passthrough,
+                             release=release)
     _use(vcr, scrubber, everything=True, cassette=indexed, accept=accept)
     return vcr
 
@@ -80,6 +85,7 @@ def _use(vcr: VCR, scrubber: Scrubber, *, everything: bool, cassette: type[Casse
     vcr.use_cassette = use_cassette  # type: ignore[method-assign]
 
 
-def make_vcr(*, keys: Mapping[str, str | None] | None = None, personal_data: bool = True, **options: Any) -> VCR:
+def make_vcr(*, keys: Mapping[str, str | None] | None = None, personal_data: bool = True,
+             release: Release | None = None, **options: Any) -> VCR:
     """A VCR with iterable_sim's defaults: `make_vcr(record_mode="none").use_cassette(path)`."""
-    return configure(VCR(**options), keys=keys, personal_data=personal_data)
+    return configure(VCR(**options), keys=keys, personal_data=personal_data, release=release)

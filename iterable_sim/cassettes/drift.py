@@ -5,7 +5,9 @@ events are read from where they are now, mapped and sent again under the recorde
 (optionally with some changed) to a fresh in-process mock, and the Iterable calls made are compared
 with the recorded ones. Calls are paired in order by method, path and who they are about, so a call
 no longer made, or a new one, shows as one row; paired calls are compared field by field. Both
-sides are compared with personal data pseudonymised, as a cassette may store it. Do not call it
+sides are compared with personal data pseudonymised, as a cassette may store it. Compared under
+another rudder-transformer release than the one a cassette was recorded under, the cassette has one
+row more, naming the rules that changed between the two. Do not call it
 inside an open cassette: vcrpy would answer the in-process mock's calls from it.
 """
 from __future__ import annotations
@@ -27,7 +29,8 @@ from iterable_sim.cassettes.bodydiff import MISSING, describe_who, diff_bodies, 
 from iterable_sim.cassettes.matchers import subjects
 from iterable_sim.cassettes.scrub import Scrubber, iterable_host, request_dict
 from iterable_sim.cassettes.serializer import CassetteSerializer
-from iterable_sim.cassettes.sources import Send, SourceError, cassette_sends, find_cassettes
+from iterable_sim.cassettes.sources import Send, SourceError, cassette_sends, find_cassettes, release_change
+from iterable_sim.mapping.releases import UnknownReleaseError, resolve_release
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -37,6 +40,7 @@ else:
 COLUMNS = ["cassette", "request", "method", "endpoint", "item", "userId", "email", "eventName", "field", "change",
            "recorded", "now"]
 _COMPARED = Scrubber(personal_data=True)
+RELEASE_CHANGE = "release"  # the change of a cassette's row compared under another release ("now": what changed)
 
 
 @dataclass(frozen=True)
@@ -67,15 +71,17 @@ def recorded_calls(path: str | os.PathLike[str]) -> list[ComparedCall]:
     return [_call(request_dict(r)) for r in requests if iterable_host(r.uri, r.headers) is not None]
 
 
-def current_calls(sends: Sequence[Send], settings: Mapping[str, Any] | None = None) -> list[ComparedCall]:
+def current_calls(sends: Sequence[Send], settings: Mapping[str, Any] | None = None,
+                  rudderstack: str | None = None) -> list[ComparedCall]:
     """The calls the current mapping makes for each send's events and settings (their files read now, as the
-    recording tool read them; `settings`: Config keys to change), sent to a fresh in-process mock on a
-    simulated clock, which is also rudder-server's gateway clock, as `record` and the pytest plugin have it."""
+    recording tool read them; `settings`: Config keys to change; under the release recorded, or `rudderstack`),
+    sent to a fresh in-process mock on a simulated clock, which is also rudder-server's gateway clock, as
+    `record` and the pytest plugin have it."""
     from iterable_sim.send import send
 
     calls: list[ComparedCall] = []
     for entry in sends:
-        resolved = entry.load_settings(settings)
+        resolved = entry.load_settings(settings, rudderstack)
         mock = MockIterable(entry.project_type, rate_limits=False, clock=ManualClock())
         mock.accept_keys_of(resolved)
         report = send(entry.load_events(), resolved, to=mock, progress=False, pace=False, clock=mock.clock,
@@ -105,17 +111,22 @@ def compare_calls(cassette: str, recorded: Sequence[ComparedCall], now: Sequence
 
 
 def drift_frame(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]] = "cassettes", *,
-                settings: Mapping[str, Any] | None = None, cassettes: Sequence[str] | None = None) -> pd.DataFrame:
+                settings: Mapping[str, Any] | None = None, cassettes: Sequence[str] | None = None,
+                rudderstack: str | None = None) -> pd.DataFrame:
     """One row per difference between what each cassette recorded and what would be sent now.
 
     `paths`: cassette files, or directories searched for them (pytest's `tests/cassettes` too);
     cassettes iterable_sim did not record are skipped. `settings`: RudderStack Config keys to change
     on top of each cassette's recorded settings (`{"trackNamedPages": True}`), to see what a
-    settings change would do. `cassettes`: names (file stems) to compare. Empty: no drift.
+    settings change would do. `cassettes`: names (file stems) to compare. `rudderstack`: the rudder-transformer
+    release to map as (default: the one each cassette was recorded under); a cassette recorded under another
+    has a row (change "release") naming the rules that changed between the two. Empty: no drift.
     """
     rows: list[dict[str, Any]] = []
     for path, sends, label in _found(paths, cassettes):
-        rows += compare_calls(label, recorded_calls(path), current_calls(sends, settings))
+        if rudderstack is not None:
+            rows += _release_rows(label, sends[0].rudderstack, rudderstack)
+        rows += compare_calls(label, recorded_calls(path), current_calls(sends, settings, rudderstack))
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
@@ -143,12 +154,28 @@ def _found(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
     return found
 
 
+def _release_rows(cassette: str, recorded: str, rudderstack: str) -> list[dict[str, Any]]:
+    """The row of a cassette compared under another release than the one it was recorded under (none for the same)."""
+    try:
+        now = resolve_release(rudderstack)[0]
+    except UnknownReleaseError as err:
+        raise SourceError(str(err)) from None
+    change = release_change(recorded, now, "compared")
+    if change is None:
+        return []
+    return [{**dict.fromkeys(COLUMNS), "cassette": cassette, "field": "", "change": RELEASE_CHANGE,
+             "recorded": recorded, "now": change}]
+
+
 def drift_report(frame: pd.DataFrame, compared: int) -> str:
-    """The drift frame as text for a terminal: by cassette and call, then by item and person."""
+    """The drift frame as text for a terminal: each cassette compared under another release than its own, then
+    by cassette and call, then by item and person."""
     if frame.empty:
         return f"no drift: the current mapping sends exactly what the {compared} cassette(s) recorded"
     lines = [f"drift: {len(frame)} difference(s) in {frame['cassette'].nunique()} of {compared} cassette(s)"]
-    shown = frame.astype(object).where(frame.notna(), None)
+    releases = frame["change"] == RELEASE_CHANGE
+    lines += [f"\n{row['cassette']}: {row['now']}" for row in frame[releases].to_dict("records")]
+    shown = frame[~releases].astype(object).where(frame[~releases].notna(), None)
     request: Any  # the recorded call's index, None for a new call
     for (cassette, request, endpoint), group in shown.groupby(["cassette", "request", "endpoint"], dropna=False,
                                                                sort=False):

@@ -6,9 +6,9 @@ clock (the gateway's clock of rudder-server's steps, as the pytest plugin's) and
 settings hold, so that re-recording gives the same files and the same calls as the pytest plugin
 for the same events and settings. `to=` records against any URL instead (a running `iterable-sim
 serve`, or live Iterable with `to=LIVE` and your key). Keys are scrubbed from every cassette. The
-cassette notes where its events and settings came from (`sources.py`), so it can be compared with
-the current mapping (`cassettes diff`) or recorded again (`rerecord`) from the events and settings
-files as they are now.
+cassette notes where its events and settings came from and the rudder-transformer release its
+settings map as (`sources.py`), so it can be compared with the current mapping (`cassettes diff`) or
+recorded again (`rerecord`) from the events and settings files as they are now.
 """
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from iterable_sim.clock import ManualClock
 from iterable_sim.exceptions import IterableSimError
 from iterable_sim.mapping import map_events
 from iterable_sim.mapping.config_file import read_settings
+from iterable_sim.mapping.releases import LATEST
 from iterable_sim.mock import MockIterable
 from iterable_sim.samples import SEED_PAGE_SETTINGS
 from iterable_sim.mapping.settings import Settings
@@ -45,18 +46,24 @@ def record(path: str | os.PathLike[str], sends: Sequence[tuple[Any, Settings | M
            personal_data: bool = True) -> Path:
     """Send each (events, settings) of `sends` in turn and record every call into the cassette at `path`,
     replacing it. Settings are a `Settings` (from `read_settings`: the cassette notes its file) or a RudderStack
-    Config; their keys are sent as they are. Events read with `read_events` are noted by their file."""
+    Config; their keys are sent as they are. Events read with `read_events` are noted by their file. The
+    cassette notes the release the settings map as: every send of one cassette maps as the same release."""
     from iterable_sim.send import send  # send pulls in delivery and batching; import it only when recording
 
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     prepared = [(events, _settings(given, to)) for events, given in sends]
+    releases = list(dict.fromkeys(settings.release for _, settings in prepared))
+    if len(releases) > 1:
+        raise RecordingError(f"cassette {target}: its sends map as {' and '.join(r.tag for r in releases)}: a "
+                             f"cassette is recorded under one rudder-transformer release")
     keys: dict[str, Any] = {}
     for _, settings in prepared:  # every key sent is scrubbed under its own placeholder
         keys.update({k: v for k, v in placeholder_keys(settings.to_rudder()).items() if v and k not in keys})
     with tempfile.TemporaryDirectory() as scratch:
         recording = Path(scratch) / target.name
-        vcr = make_vcr(keys=keys, personal_data=personal_data, record_mode="all")
+        vcr = make_vcr(keys=keys, personal_data=personal_data, release=releases[0] if releases else None,
+                       record_mode="all")
         with vcr.use_cassette(str(recording)) as cassette:
             for events, settings in prepared:
                 if to is None:
@@ -83,7 +90,7 @@ def _settings(given: Settings | Mapping[str, Any], to: str | None) -> Settings:
     if any(config.get(name) == placeholder for name, placeholder in KEY_PLACEHOLDERS.items()):
         settings = read_settings({**config, **{name: RECORDING_KEYS[name] for name, placeholder in
                                                KEY_PLACEHOLDERS.items() if config.get(name) == placeholder}},
-                                 rudder_server=settings.rudder_server)
+                                 rudder_server=settings.rudder_server, rudderstack=settings.rudderstack)
     if to is None and not settings.api_key:
         raise RecordingError("the settings have no apiKey: Iterable, as the mock, would answer every call 401 "
                              "Invalid API key. Give the key (the fresh mock accepts any key the settings hold)")
@@ -112,22 +119,24 @@ def record_cassette(directory: str | os.PathLike[str], name: str, config: Settin
 
 
 def rerecord(path: str | os.PathLike[str], *, to: str | None = None, settings: Mapping[str, Any] | None = None,
-             personal_data: bool = True) -> Path:
+             personal_data: bool = True, rudderstack: str | None = None) -> Path:
     """Record a cassette again from the events and settings it notes (events and settings files read from
-    where they are now; `settings`: Config keys to change), replacing every call it held."""
+    where they are now; `settings`: Config keys to change), replacing every call it held; under the release it
+    was recorded under, or `rudderstack` (which the cassette then notes)."""
     sends = cassette_sends(path)
     if not sends:
         raise SourceError(f"{path}: no iterable_sim metadata (record it with `iterable-sim record` or a pytest test "
                           "using iterable_send); a pytest cassette is accepted with `pytest --iterable-accept`")
-    pairs = [(_events_of(s), s.load_settings(settings)) for s in sends]
+    pairs = [(_events_of(s), s.load_settings(settings, rudderstack)) for s in sends]
     return record(path, pairs, to=to, stable_event_ids=sends[0].stable_event_ids, project_type=sends[0].project_type,
                   personal_data=personal_data)
 
 
-def record_seed_cassettes(directory: str | os.PathLike[str] = "cassettes") -> list[Path]:
+def record_seed_cassettes(directory: str | os.PathLike[str] = "cassettes", *, rudderstack: str = LATEST) -> list[Path]:
     """iterable_sim's own regression set: the sample events under each setting of the seed
-    documentation page, one cassette each."""
-    return [record_cassette(directory, name, {**RECORDING_KEYS, **fragment}) for name, fragment in SEED_PAGE_SETTINGS.items()]
+    documentation page, one cassette each, mapped as the release `rudderstack`."""
+    return [record_cassette(directory, name, read_settings({**RECORDING_KEYS, **fragment}, rudderstack=rudderstack))
+            for name, fragment in SEED_PAGE_SETTINGS.items()]
 
 
 def _events_of(send: Any) -> EventsFile:

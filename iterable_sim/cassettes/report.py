@@ -1,4 +1,5 @@
-"""The message a failed replay gives: every differing call, field by field; every recorded call not
+"""The message a failed replay gives: the release it was recorded under when it is replayed under another,
+with the rules that changed between the two; every differing call, field by field; every recorded call not
 made, with the reason when a send report knows it; settings warnings; the command that accepts it."""
 from __future__ import annotations
 
@@ -17,13 +18,18 @@ def headline(cassette: IterableCassette, strict: bool) -> str | None:
     differ = sum(1 for m in cassette.misses if m.recorded is not None)
     new = sum(1 for m in cassette.misses if m.recorded is None)
     unmade = len(cassette.unplayed()) if strict else 0
-    if not (differ or new or unmade):
+    release = cassette.release_change()
+    if not (differ or new or unmade or release):
         return None
     if not cassette.rewound and not len(cassette):
         return f"no cassette at {_path(cassette)}: record it"
     parts = [f"{differ} call(s) differ" if differ else "", f"{new} new call(s)" if new else "",
              f"{unmade} recorded call(s) not made" if unmade else ""]
-    return "Iterable calls differ from the cassette: " + ", ".join(p for p in parts if p)
+    calls = "Iterable calls differ from the cassette: " + ", ".join(p for p in parts if p)
+    if release is None:
+        return calls
+    under = release.partition(":")[0]  # "cassette recorded under v1.106.1, replayed under latest"
+    return f"{under}; {calls}" if differ or new or unmade else f"{under} (the calls are the same)"
 
 
 def failure_message(cassette: IterableCassette, *, strict: bool, nodeid: str, reports: Sequence[Any] = (),
@@ -37,7 +43,11 @@ def failure_message(cassette: IterableCassette, *, strict: bool, nodeid: str, re
         lines = [f"{title}: this test's Iterable calls have no cassette yet ({len(cassette.misses)} call(s) made).",
                  f"Record it:\n  {accept}"]
         return "\n".join(lines)
-    lines = [f"{title} ({_path(cassette)})."] + _miss_lines(cassette)
+    lines = [f"{title} ({_path(cassette)})."]
+    release = cassette.release_change()
+    if release is not None:
+        lines += ["", release]
+    lines += _miss_lines(cassette)
     unmade = cassette.unplayed() if strict else []
     if unmade:
         lines += _unmade_lines(cassette, unmade, reports)
@@ -46,8 +56,9 @@ def failure_message(cassette: IterableCassette, *, strict: bool, nodeid: str, re
         lines += ["", "Settings warnings:"] + [f"  {w}" for w in warned]
     if test_error:
         lines += ["", f"The test also failed: {test_error}"]
-    lines += ["", "If the change is intended, accept it (records this test's Iterable calls again; no stale call is "
-                  "kept):", f"  {accept}", f"then review the cassette's diff: git diff -- {_path(cassette)}"]
+    under = f" under {cassette.release_now.tag}" if release is not None and cassette.release_now else ""
+    lines += ["", f"If the change is intended, accept it (records this test's Iterable calls again{under}; no stale "
+                  f"call is kept):", f"  {accept}", f"then review the cassette's diff: git diff -- {_path(cassette)}"]
     return "\n".join(lines)
 
 

@@ -7,8 +7,10 @@ for iterable_sim's sample events; null when the events were given in code), the 
 the settings were read from one (`settings_file`, relative to the cassette, read again from where it
 is every time with `read_settings`, as the tool that recorded it read it; its `destination` and the
 Config keys set over it, `overrides`), a copy of the RudderStack Config (API keys as placeholders;
-what is read when no settings file is noted) and how they were sent. `iterable-sim cassettes diff`
-and `iterable-sim record CASSETTE` read it; nothing else needs to be kept beside a cassette.
+what is read when no settings file is noted) and how they were sent; and, under `rudderstack`, the
+rudder-transformer release the calls were recorded under (a cassette noting none: latest), which the
+sends are read again under. `iterable-sim cassettes diff` and `iterable-sim record CASSETTE` read it;
+nothing else needs to be kept beside a cassette.
 """
 from __future__ import annotations
 
@@ -24,11 +26,13 @@ from iterable_sim.archive.reader import EventsFile, read_events
 from iterable_sim.exceptions import IterableSimError
 from iterable_sim.samples import sample_events
 from iterable_sim.mapping.config_file import read_settings
+from iterable_sim.mapping.releases import LATEST, Release, UnknownReleaseError, changes_between, resolve_release
 from iterable_sim.mapping.settings import Settings
 from iterable_sim.pipeline.workspace import RudderConfigError
 
 SAMPLES = "samples"
 KEY_PLACEHOLDERS = {"apiKey": "<API_KEY>", "registerDeviceOrBrowserApiKey": "<DEVICE_API_KEY>"}
+RELEASE_KEY = "rudderstack"  # in a cassette's iterable_sim metadata: the release its calls were recorded under
 
 
 def placeholder_keys(config: Mapping[str, Any]) -> dict[str, Any]:
@@ -42,6 +46,24 @@ class SourceError(IterableSimError, ValueError):
 
 def samples() -> EventsFile:
     return EventsFile(sample_events(), SAMPLES)
+
+
+def release_change(recorded: str, now: Release, done: str) -> str | None:
+    """What differs between the release a cassette notes (`recorded`, a tag) and the one its calls are `done`
+    ("replayed", "compared") under now, as the releases data says it: each rule that changed, "cassette recorded
+    under v1.106.1, replayed under latest: v1.108.0 (840ba5cf0): every request carries endpointPath; …", or
+    under an older release, what the behaviour was before it, "…, replayed under v1.106.1: before v1.108.0
+    (840ba5cf0): no request carries endpointPath; …". None for the same release."""
+    try:
+        then = resolve_release(recorded)[0]
+    except UnknownReleaseError:
+        return f"cassette recorded under {recorded!r}, a release iterable_sim does not know; {done} under {now.tag}"
+    if then == now:
+        return None
+    newer = now.number > then.number
+    rules = "; ".join(rule.describe() if newer else f"before {rule.since} ({rule.commit}): {rule.before}"
+                      for rule in changes_between(then, now))
+    return f"cassette recorded under {then.tag}, {done} under {now.tag}: {rules}"
 
 
 def redacted_config(config: Mapping[str, Any]) -> dict[str, Any]:
@@ -86,6 +108,7 @@ class Send:
     destination: str | None = None
     overrides: Mapping[str, Any] = field(default_factory=dict)
     rudder_server: bool = True
+    rudderstack: str = LATEST  # the release the cassette was recorded under
 
     def load_events(self) -> list[Any]:
         if self.events == SAMPLES:
@@ -95,15 +118,20 @@ class Send:
                               "(pass them through iterable_sim.cassettes.read_events to name the file)")
         return list(read_events(self.cassette.parent / self.events))
 
-    def load_settings(self, overrides: Mapping[str, Any] | None = None) -> Settings:
+    def load_settings(self, overrides: Mapping[str, Any] | None = None, rudderstack: str | None = None) -> Settings:
         """The settings the send was recorded with: its settings file read again from where it is now (as the
         recording tool read it), else the recorded Config (keys are placeholders); `overrides` (Config keys) on
-        top."""
-        if self.settings_file is None:
-            return read_settings({**self.settings, **(overrides or {})}, rudder_server=self.rudder_server)
+        top; under the release it was recorded under, or `rudderstack` when given."""
+        release = rudderstack or self.rudderstack
         try:
+            if self.settings_file is None:
+                return read_settings({**self.settings, **(overrides or {})}, rudder_server=self.rudder_server,
+                                     rudderstack=release)
             return read_settings(self.cassette.parent / self.settings_file, destination=self.destination,
-                                 overrides={**self.overrides, **(overrides or {})}, rudder_server=self.rudder_server)
+                                 overrides={**self.overrides, **(overrides or {})}, rudder_server=self.rudder_server,
+                                 rudderstack=release)
+        except UnknownReleaseError as err:
+            raise SourceError(f"{self.cassette}: {err}") from None
         except RudderConfigError as err:
             raise SourceError(f"{self.cassette}: the settings file it notes, {self.settings_file}: {err}") from None
 
@@ -119,9 +147,10 @@ def cassette_sends(path: str | os.PathLike[str]) -> list[Send] | None:
     noted = ((data or {}).get("metadata") or {}).get("iterable_sim") if isinstance(data, dict) else None
     if not noted:
         return None
+    release = str(noted.get(RELEASE_KEY) or LATEST)
     return [Send(path, s.get("events"), dict(s.get("settings") or {}), bool(s.get("stable_event_ids")),
                  s.get("project_type", "hybrid"), s.get("settings_file"), s.get("destination"),
-                 dict(s.get("overrides") or {}), s.get("rudder_server", True) is not False)
+                 dict(s.get("overrides") or {}), s.get("rudder_server", True) is not False, release)
             for s in noted.get("sends", [])]
 
 

@@ -3,8 +3,9 @@
 Events go to `POST /v0/destinations/iterable` (a list of events per call, as RudderStack's processor
 sends them) and are compared with `map_event`; router calls go to `POST /routerTransform` and are
 compared with `route`. The comparison is strict: method, full URL, headers (names
-case-insensitive), the JSON body with its types (true is not 1, "1" is not 1; 19 equals 19.0), the
-error text and status; a router call's batches compared as a set. Only differences are kept, so a
+case-insensitive), the JSON body with its types (true is not 1, "1" is not 1; 19 equals 19.0),
+RudderStack's endpointPath (which rudder-server reads, v1.108.0 on), the error text and status; a
+router call's batches compared as a set. iterable_sim maps as the settings' release. Only differences are kept, so a
 run over many events holds two chunks of events at a time.
 """
 from __future__ import annotations
@@ -27,7 +28,7 @@ from iterable_sim.mapping import map_event
 from iterable_sim.mapping.names import event_name
 from iterable_sim.progress import PROGRESS_DELAY
 from iterable_sim.redact import SECRET_HEADERS, mask, masked_headers
-from iterable_sim.mapping.request import MappingError, Request, json_bytes
+from iterable_sim.mapping.request import MappingError, Request, endpoint_path, json_bytes
 from iterable_sim.mapping.config_file import read_settings
 from iterable_sim.mapping.settings import Settings
 
@@ -39,6 +40,9 @@ else:
 PROCESSOR_PATH = "/v0/destinations/iterable"
 ROUTER_PATH = "/routerTransform"
 DESTINATION_ID = "iterable-sim-crosscheck"
+ROUTER_DEST_TYPE = "iterable"
+"""A router call's destType, in lower case as rudder-server sends it (router/worker.go: strings.ToLower): older
+releases (v1.132.1 and before) look the destination's folder up by the name as given, so "ITERABLE" finds none."""
 CHUNK_SIZE = 500
 """Events per processor call: rudder-transformer's processor endpoint takes a list of events."""
 MAX_FIELDS = 20
@@ -146,7 +150,7 @@ def crosscheck(events: Iterable[Any], settings: Mapping[str, Any] | Settings, ur
         for chunk in _chunks(events, router or chunk_size):
             inputs = [{"message": message, "metadata": {"jobId": start + i + 1},
                        "destination": {"ID": DESTINATION_ID, "Config": config}} for i, message in enumerate(chunk)]
-            body = inputs if router is None else {"destType": "ITERABLE", "input": inputs}
+            body = inputs if router is None else {"destType": ROUTER_DEST_TYPE, "input": inputs}
             sent = sender.submit(_post, client, base + path, body)
             if pending is not None:
                 _compare(report, *pending, ours, bar)
@@ -219,23 +223,27 @@ def _router_batches(answer: Any, base: str) -> list[dict[str, Any]]:
 # ---------------------------------------------------------------- comparable views
 
 
-def _view(method: Any, url: Any, headers: Mapping[str, Any], body: Any) -> dict[str, Any]:
-    return {"method": str(method).upper(), "url": url, "headers": {str(k).lower(): v for k, v in headers.items()},
+def _view(method: Any, url: Any, headers: Mapping[str, Any], body: Any, path: Any) -> dict[str, Any]:
+    """A request as compared; `path`, RudderStack's endpointPath, only when there is one (v1.108.0 on)."""
+    view = {"method": str(method).upper(), "url": url, "headers": {str(k).lower(): v for k, v in headers.items()},
             "json": body}
+    return view if path is None else {**view, "endpointPath": path}
 
 
 def _their_request(output: Mapping[str, Any]) -> dict[str, Any]:
-    """A rudder-transformer request (endpoint, params, headers, body.JSON) as method, full URL, headers, body."""
+    """A rudder-transformer request (endpoint, params, headers, body.JSON, endpointPath) as method, full URL,
+    headers, body and endpointPath."""
     params = output.get("params") or {}
     url = output.get("endpoint")
     if params:
         url = f"{url}?{urlencode(params, doseq=True)}"
     body = output["body"] if isinstance(output.get("body"), dict) else {}
-    return _view(output.get("method", ""), url, output.get("headers") or {}, body.get("JSON", {}))
+    return _view(output.get("method", ""), url, output.get("headers") or {}, body.get("JSON", {}),
+                 output.get("endpointPath"))
 
 
-def _our_request(request: Request) -> dict[str, Any]:
-    return _view(request.method, request.url, request.headers, request.json)
+def _our_request(request: Request, settings: Settings) -> dict[str, Any]:
+    return _view(request.method, request.url, request.headers, request.json, endpoint_path(request, settings.release))
 
 
 def _their_event(outputs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -255,7 +263,7 @@ def _our_event(message: Any, settings: Settings) -> dict[str, Any]:
         return {"status": err.status, "error": str(err), "requests": []}
     except Exception as err:  # noqa: BLE001 - a bug in iterable_sim is this event's difference, not the run's end
         return {"status": None, "error": f"iterable_sim crashed: {type(err).__name__}: {err}", "requests": []}
-    return {"status": 200, "error": None, "requests": [_our_request(r) for r in requests]}
+    return {"status": 200, "error": None, "requests": [_our_request(r, settings) for r in requests]}
 
 
 def _their_batch(batch: Mapping[str, Any]) -> dict[str, Any]:
@@ -266,9 +274,9 @@ def _their_batch(batch: Mapping[str, Any]) -> dict[str, Any]:
             "requests": [_their_request(r) for r in requests]}
 
 
-def _our_batch(batch: Batch) -> dict[str, Any]:
+def _our_batch(batch: Batch, settings: Settings) -> dict[str, Any]:
     return {"events": sorted(j - 1 for j in batch.job_ids), "batched": bool(batch.batched), "status": batch.status,
-            "error": batch.error, "requests": [_our_request(r) for r in batch.requests]}
+            "error": batch.error, "requests": [_our_request(r, settings) for r in batch.requests]}
 
 
 # ---------------------------------------------------------------- strict comparison
@@ -384,7 +392,7 @@ def _compare_call(report: CrosscheckReport, chunk: list[Any], start: int, batche
     """One router call: batches paired by the events they carry, compared as a set."""
     call = start // report.router if report.router else 0
     theirs = [_their_batch(b) for b in batches]
-    ours = [_our_batch(b) for b in route((start + i + 1, message, settings) for i, message in enumerate(chunk))]
+    ours = [_our_batch(b, settings) for b in route((start + i + 1, message, settings) for i, message in enumerate(chunk))]
     with_events: dict[tuple[Any, ...], list[int]] = {}  # our batches (positions in `ours`) by the events they carry
     with_event: dict[Any, list[int]] = {}  # ... and by each event
     for position, batch in enumerate(ours):

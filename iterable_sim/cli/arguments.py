@@ -10,6 +10,7 @@ from typing import Any, Mapping
 from iterable_sim.exceptions import IterableSimError
 from iterable_sim.hosts import BASE_URLS
 from iterable_sim.mapping.config_file import read_settings
+from iterable_sim.mapping.releases import LATEST, UnknownReleaseError, known_list, resolve_release
 from iterable_sim.mapping.settings import FLAGS, RUDDER_KEYS, Settings
 from iterable_sim.pipeline.gotime import parse_rfc3339
 from iterable_sim.pipeline.workspace import RudderConfigError
@@ -29,16 +30,31 @@ def settings_from_args(args: argparse.Namespace, *, default: Mapping[str, Any] |
     destination's export or a bare Config; --destination picks one of its Iterable destinations) with the
     flags over its Config, read by `read_settings`, the path every tool takes. Without --settings, the flags
     over `default` are the Config. A setting not given is off, as RudderStack reads a Config (so without
-    --track-all-pages or another page setting, page and screen events are refused)."""
+    --track-all-pages or another page setting, page and screen events are refused). --rudderstack (default
+    latest) is the release the settings map as."""
     destination = getattr(args, "destination", None)
     path = getattr(args, "settings", None)
     if destination is not None and not path:
         raise CliError(f"--destination {destination!r} picks a destination of --settings FILE: give the file")
     try:
         return read_settings(path or dict(default or {}), destination=destination, overrides=flag_overrides(args),
-                             rudder_server=not getattr(args, "no_rudder_server", False))
+                             rudder_server=not getattr(args, "no_rudder_server", False),
+                             rudderstack=release_from_args(args) or LATEST)
     except RudderConfigError as err:
         raise CliError(str(err)) from None
+
+
+def release_from_args(args: argparse.Namespace) -> str | None:
+    """--rudderstack as given (None when it was not), a CliError when it is not a release iterable_sim can map
+    as (not a release, or older than every known one). A release between known ones is kept: the Settings
+    built with it say, in their warnings, which known release stands in for it."""
+    name: str | None = getattr(args, "rudderstack", None)
+    if name is not None:
+        try:
+            resolve_release(name)
+        except UnknownReleaseError as err:
+            raise CliError(f"--rudderstack: {err}") from None
+    return name
 
 
 def gateway_from_args(args: argparse.Namespace) -> dict[str, Any]:
@@ -65,10 +81,13 @@ def add_gateway_options(parser: argparse.ArgumentParser) -> argparse._ArgumentGr
     return group
 
 
-def add_settings_options(parser: argparse.ArgumentParser) -> argparse._ArgumentGroup:
-    """Add the settings options (--settings, --api-key, ..., the flags) to `parser`; returns their group."""
+def add_settings_options(parser: argparse.ArgumentParser, *,
+                         release_default: str = "latest, the newest") -> argparse._ArgumentGroup:
+    """Add the settings options (--settings, --rudderstack, --api-key, ..., the flags) to `parser`; returns their
+    group. `release_default` says what not giving --rudderstack means."""
     group = parser.add_argument_group("settings (flags override --settings)")
     add_config_options(group)
+    add_release_option(group, default=release_default)
     group.add_argument("--api-key", dest="api_key")
     group.add_argument("--data-center", dest="data_center", type=str.upper, choices=tuple(BASE_URLS),
                        help="USDC (default) or EUDC")
@@ -85,6 +104,15 @@ def add_config_options(group: argparse._ArgumentGroup | argparse.ArgumentParser)
     group.add_argument("--settings", metavar="FILE", help=SETTINGS_HELP)
     group.add_argument("--destination", metavar="ID_OR_NAME",
                        help="with --settings: the Iterable destination to use, by ID or name, when the file has several")
+
+
+def add_release_option(group: argparse._ArgumentGroup | argparse.ArgumentParser, *,
+                       default: str = "latest, the newest") -> argparse.Action:
+    """Add --rudderstack RELEASE, the rudder-transformer release to map as (`default` says what not giving it
+    means); returns it."""
+    return group.add_argument("--rudderstack", metavar="RELEASE",
+                       help=f"the rudder-transformer release to map as (default: {default}); known: {known_list()}. "
+                            f"A release between two known ones maps as the newest known before it, with a warning")
 
 
 SETTINGS_HELP = ("a RudderStack config as JSON: a rudder-server workspaceConfig.json, a namespace config, one "

@@ -5,10 +5,13 @@ other command needs to start."""
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from iterable_sim.cli.arguments import CliError, add_settings_options, flag_overrides, settings_from_args
+from iterable_sim.cli.arguments import (CliError, add_settings_options, flag_overrides, release_from_args,
+                                       settings_from_args)
+from iterable_sim.mapping.releases import LATEST, resolve_release
 
 DEFAULT_PLACES = ("tests", "cassettes")
 
@@ -30,14 +33,25 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
     return dict(settings.rudder_config or {})
 
 
+def _release(args: argparse.Namespace) -> str | None:
+    """--rudderstack (None when not given), the warning of a release another stands in for on stderr: record and
+    cassettes diff print no other settings warning."""
+    name = release_from_args(args)
+    warning = resolve_release(name)[1] if name is not None else None
+    if warning:
+        print(f"warning: {warning}", file=sys.stderr)
+    return name
+
+
 def cmd_record(args: argparse.Namespace, out: TextIO) -> int:
     from iterable_sim.archive.reader import ArchiveError, read_events
     from iterable_sim.cassettes.record import RecordingError, record_cassette, record_seed_cassettes, rerecord
     from iterable_sim.cassettes.sources import SourceError
 
+    rudderstack = _release(args)
     try:
         if args.samples:
-            paths = record_seed_cassettes(args.dir or "cassettes")
+            paths = record_seed_cassettes(args.dir or "cassettes", rudderstack=rudderstack or LATEST)
         elif args.events:
             target = Path(args.cassette[0]) if args.cassette else None
             if args.name:
@@ -53,8 +67,8 @@ def cmd_record(args: argparse.Namespace, out: TextIO) -> int:
                                      personal_data=args.personal_data)]
         elif args.cassette:
             overrides = _overrides(args)
-            paths = [rerecord(path, to=args.to, settings=overrides, personal_data=args.personal_data)
-                     for path in args.cassette]
+            paths = [rerecord(path, to=args.to, settings=overrides, personal_data=args.personal_data,
+                              rudderstack=rudderstack) for path in args.cassette]
         else:
             raise CliError("give --events FILE and a CASSETTE to record, CASSETTE... to record again from the events "
                            "and settings they note, or --samples for iterable_sim's own sample cassettes")
@@ -70,6 +84,7 @@ def cmd_cassettes(args: argparse.Namespace, out: TextIO) -> int:
     from iterable_sim.cassettes.drift import drift_frame, drift_report, iterable_cassettes
     from iterable_sim.cassettes.sources import SourceError
 
+    rudderstack = _release(args)
     places = args.paths or [p for p in DEFAULT_PLACES if Path(p).is_dir()]
     if not places:
         raise CliError(f"no {' or '.join(DEFAULT_PLACES)} directory here: name the cassettes or their directory")
@@ -77,7 +92,7 @@ def cmd_cassettes(args: argparse.Namespace, out: TextIO) -> int:
         compared = len(iterable_cassettes(places, args.cassette))
         if not compared:
             raise CliError(f"no cassette recorded by iterable_sim under {', '.join(places)}")
-        frame = drift_frame(places, settings=_overrides(args), cassettes=args.cassette)
+        frame = drift_frame(places, settings=_overrides(args), cassettes=args.cassette, rudderstack=rudderstack)
     except (SourceError, ArchiveError) as err:  # a cassette, or the events it names, unreadable
         raise CliError(str(err)) from None
     print(drift_report(frame, compared), file=out)
@@ -99,7 +114,8 @@ def configure_record(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--project-type", choices=("hybrid", "email", "userId"), default="hybrid")
     parser.add_argument("--personal-data", action=argparse.BooleanOptionalAction, default=True,
                         help="pseudonymise emails, names, phone numbers and addresses in the cassette (default: on)")
-    add_settings_options(parser)
+    add_settings_options(parser, release_default="with --events or --samples, latest; CASSETTE... alone, the "
+                                                  "release each was recorded under")
 
 
 def configure_cassettes(parser: argparse.ArgumentParser) -> None:
@@ -110,4 +126,4 @@ def configure_cassettes(parser: argparse.ArgumentParser) -> None:
                              "included; cassettes iterable_sim did not record are skipped")
     parser.add_argument("--cassette", action="append", metavar="NAME",
                         help="compare only the cassette with this file name, without .yaml (repeatable)")
-    add_settings_options(parser)
+    add_settings_options(parser, release_default="the release each cassette was recorded under")

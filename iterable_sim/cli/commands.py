@@ -436,7 +436,7 @@ def cmd_explore(args: argparse.Namespace, out: TextIO) -> int:
     print_warnings(settings, sys.stderr)
     try:
         return page.serve(args.events, args.settings, port=args.port, open_browser=not args.no_browser,
-                          destination=args.destination, on_listening=lambda: print(
+                          destination=args.destination, rudderstack=args.rudderstack, on_listening=lambda: print(
                               f"settings explorer on {args.events or 'the sample events'}: http://127.0.0.1:"
                               f"{args.port}/ (only this machine can open it; Ctrl-C stops it)", file=out, flush=True))
     except page.PortInUse as err:

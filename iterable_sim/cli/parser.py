@@ -9,11 +9,13 @@ import os
 import sys
 from typing import Callable, Sequence, TextIO
 
-from iterable_sim.cli.arguments import SETTINGS_HELP, CliError, add_gateway_options, add_settings_options
+from iterable_sim.cli.arguments import (SETTINGS_HELP, CliError, add_gateway_options, add_release_option,
+                                       add_settings_options)
 from iterable_sim.cli.cassettes import configure_cassettes, configure_record
 from iterable_sim.cli.exits import EXIT_INTERRUPTED, EXIT_PIPE_CLOSED
 from iterable_sim.extras import MissingExtra
 from iterable_sim.limits import CHUNK_EVENTS
+from iterable_sim.mapping.releases import KNOWN_RELEASES, NEWEST
 from iterable_sim.mapping.settings import SettingsError
 from iterable_sim.version import PACKAGE_VERSION, RUDDERSTACK_VERSION
 
@@ -120,7 +122,8 @@ COMMANDS: dict[str, tuple[str, str, Callable[[argparse.ArgumentParser], object]]
                                    help=f"{SETTINGS_HELP}: where the controls start (default: Track All Pages on, "
                                         f"the rest off)"),
                     p.add_argument("--destination", metavar="ID_OR_NAME",
-                                   help="with --settings: the Iterable destination, when the file has several"))),
+                                   help="with --settings: the Iterable destination, when the file has several"),
+                    add_release_option(p))),
     "record": ("record a cassette of what your events send to Iterable (against a fresh mock server), or record "
                "cassettes again from the events files and settings they note", "cmd_record", configure_record),
     "cassettes": ("cassettes diff: what the current mapping would send, compared with what the cassettes recorded",
@@ -128,14 +131,21 @@ COMMANDS: dict[str, tuple[str, str, Callable[[argparse.ArgumentParser], object]]
 }
 
 
+def version_text() -> str:
+    """What `--version` prints: this package's version, the rudder-transformer commit it maps as by default, and
+    every release `--rudderstack` can name."""
+    releases = "\n".join(f"  {release.tag:<9} rudder-transformer {release.commit} ({release.date})"
+                          f"{'  (the default)' if release is NEWEST else ''}" for release in KNOWN_RELEASES)
+    return (f"iterable-sim {PACKAGE_VERSION}\nmatches RudderStack's Iterable destination: {RUDDERSTACK_VERSION.project} "
+            f"commit {RUDDERSTACK_VERSION.commit} ({RUDDERSTACK_VERSION.date})\nmaps as any of these releases "
+            f"(--rudderstack RELEASE):\n{releases}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="iterable-sim", epilog=EXIT_CODES,
                                      formatter_class=argparse.RawDescriptionHelpFormatter,
                                      description="See, test and simulate what RudderStack sends to Iterable.")
-    parser.add_argument("--version", action="version",
-                        version=f"iterable-sim {PACKAGE_VERSION}\nmatches RudderStack's Iterable destination: "
-                                f"{RUDDERSTACK_VERSION.project} commit {RUDDERSTACK_VERSION.commit} "
-                                f"({RUDDERSTACK_VERSION.date})")
+    parser.add_argument("--version", action="version", version=version_text())
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (help_text, _, configure) in COMMANDS.items():
         configure(commands.add_parser(name, help=help_text, description=help_text,

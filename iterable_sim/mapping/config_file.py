@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from typing import Any, Mapping
 
+from iterable_sim.mapping.releases import LATEST
 from iterable_sim.mapping.settings import Settings
 from iterable_sim.pipeline.usertransform import UserTransformation
 from iterable_sim.pipeline.workspace import RudderConfig, load_rudder_config, read_rudder_config
@@ -30,13 +31,16 @@ def read_config(source: str | os.PathLike[str] | Mapping[str, Any] | None) -> Ru
 
 def read_settings(source: str | os.PathLike[str] | Mapping[str, Any] | None, *, destination: str | None = None,
                   overrides: Mapping[str, Any] | None = None, rudder_server: bool = True,
-                  user_transformation: UserTransformation | None = None) -> Settings:
+                  user_transformation: UserTransformation | None = None, rudderstack: str = LATEST) -> Settings:
     """The Settings of the one Iterable destination of `source` (see `read_config`), or of the one whose ID or
-    name is `destination`; `overrides` are Config keys set on top of its Config (the command line's flags).
+    name is `destination`; `overrides` are Config keys set on top of its Config (the command line's flags);
+    `rudderstack` is the rudder-transformer release to map as (`Settings.rudderstack`: "latest", "v1.106.1", ...).
 
     Raises `iterable_sim.pipeline.RudderConfigError` (a ValueError), in one line, when the config cannot be
     read, holds no Iterable destination rudder-server would send to (saying what it holds), holds several and
-    `destination` names none, or names one it does not hold (listing those it does)."""
+    `destination` names none, or names one it does not hold (listing those it does); and
+    `iterable_sim.mapping.releases.UnknownReleaseError` (a ValueError) for a `rudderstack` that is no release,
+    or older than every known one."""
     chosen = read_config(source).choose(destination)
     return Settings.for_destination(chosen.with_overrides(overrides), rudder_server=rudder_server,
-                                    user_transformation=user_transformation)
+                                    user_transformation=user_transformation, rudderstack=rudderstack)

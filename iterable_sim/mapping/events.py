@@ -11,6 +11,7 @@ import math
 from typing import Any
 
 from iterable_sim.mapping.jsvalues import NAN, UNDEFINED, js_string, path_getter, present, set_value, split_path, truthy
+from iterable_sim.mapping.releases import Release
 from iterable_sim.mapping.request import MappingError, Request
 from iterable_sim.mapping.settings import Settings, require_settings
 from iterable_sim.mapping.spec import FieldRule, load_generic, load_specs
@@ -65,7 +66,8 @@ def _map(message: Any, settings: Settings, trace: Trace | None) -> list[Request]
     kind = event_type.lower()
     if kind == "identify":  # reverse ETL: a catalog unless the ITERABLE- externalId is ITERABLE-users
         if truthy(_MAPPED_TO_DESTINATION(message)):
-            object_type, external_id = _retl_target(message)
+            object_type, external_id = (_retl_target(message) if settings.release.has("external_id_guard")
+                                        else _retl_target_unguarded(message))
             if object_type != "users":
                 return [_catalog(message, settings, object_type, external_id, trace)]
             message = _with_external_id_in_traits(message)
@@ -283,6 +285,11 @@ def _token_registration(message: dict[str, Any], settings: Settings, event_type:
         return None
     if not truthy(settings.register_device_or_browser_api_key):
         return None
+    release = settings.release
+    if release.has("eu_data_center") and not release.has("token_registration"):
+        # v1.85.0 (1c134f846) to v1.88.2: hasMultipleResponses compared the category by identity, and the
+        # EUDC change made it a copy, so no token request went; fixed in v1.88.3 (a986138d4)
+        return None
     if truthy(_prop(device, "token")):
         payload = _construct(_DEVICE_USER_PLAN, message, trace)
         _setting(payload, "preferUserId", settings.prefer_user_id, trace, "device")
@@ -292,18 +299,19 @@ def _token_registration(message: dict[str, Any], settings: Settings, event_type:
         if trace is not None:
             trace.append(("device", "device.platform", fields["platform"], source, _PLATFORM))
         payload["device"] = fields
-        _md5_of_token(_prop(device, "token"), "device", "device.token")
+        _md5_of_token(_prop(device, "token"), "device", "device.token", release)
         return _post(settings, "users/registerDeviceToken", payload, device_key=True)
     payload = _construct(_BROWSER_PLAN, message, trace)
     _require_identity(payload, "browser", "registerBrowserTokenEventPayloadBuilder")
-    _md5_of_token(_prop(_prop(context, "os"), "token"), "browser", "browserToken")
+    _md5_of_token(_prop(_prop(context, "os"), "token"), "browser", "browserToken", release)
     return _post(settings, "users/registerBrowserToken", payload, device_key=True)
 
 
-def _md5_of_token(token: Any, spec: str, field: str) -> None:
+def _md5_of_token(token: Any, spec: str, field: str, release: Release) -> None:
     """transform.js logs MD5(token) after building a token registration; Node's crypto takes only a
-    string there, so a token of another type fails the event (a TypeError: status 500)."""
-    if isinstance(token, str):
+    string there, so a token of another type fails the event (a TypeError: status 500). The log came
+    with v1.88.3 (rule token_md5_log, a986138d4): before, any token is sent as it is."""
+    if isinstance(token, str) or not release.has("token_md5_log"):
         return
     if isinstance(token, bool) or isinstance(token, (int, float)):
         kind = "boolean" if isinstance(token, bool) else "number"
@@ -363,6 +371,44 @@ def _retl_target(message: dict[str, Any]) -> tuple[Any, Any]:
             external_id = entry.get("id")
             object_type = kind.replace("ITERABLE-", "", 1)
     return object_type, external_id
+
+
+def _retl_target_unguarded(message: dict[str, Any]) -> tuple[Any, Any]:
+    """getDestinationExternalIDInfoForRetl before v1.133.3 (rule external_id_guard, 475d5d473): the
+    context.externalId taken as it is and walked with forEach, so anything truthy that is not a list
+    (an object, a string, a number) crashes (TypeError, a 500); so does a null entry (its destructuring)
+    and a type that is neither a string nor null (`type?.includes`)."""
+    context = message.get("context")
+    external_ids = _prop(context, "externalId") if truthy(context) else UNDEFINED
+    if not truthy(external_ids):
+        return None, None
+    origin = "src/v0/util/index.js getDestinationExternalIDInfoForRetl (before v1.133.3, 475d5d473)"
+    if not isinstance(external_ids, list):
+        raise _type_error("externalIdArray.forEach is not a function", spec="identify", field="context.externalId",
+                          origin=origin)
+    object_type = external_id = None
+    for entry in external_ids:
+        if entry is None or entry is UNDEFINED:
+            shown = "null" if entry is None else "undefined"
+            raise _type_error(f"Cannot destructure property 'type' of 'extIdObj' as it is {shown}.",
+                              spec="identify", field="context.externalId", origin=origin)
+        kind = _prop(entry, "type")
+        if kind is None or kind is UNDEFINED:
+            continue
+        if isinstance(kind, str):
+            found = "ITERABLE-" in kind
+        elif isinstance(kind, list):  # Array.prototype.includes: an item equal to "ITERABLE-"
+            found = any(isinstance(item, str) and item == "ITERABLE-" for item in kind)
+        else:
+            raise _type_error("type?.includes is not a function", spec="identify", field="context.externalId",
+                              origin=origin)
+        if found:
+            if not isinstance(kind, str):
+                raise _type_error("type.replace is not a function", spec="identify", field="context.externalId",
+                                  origin=origin)
+            external_id = _prop(entry, "id")
+            object_type = kind.replace("ITERABLE-", "", 1)
+    return object_type, None if external_id is UNDEFINED else external_id
 
 
 def _with_external_id_in_traits(message: dict[str, Any]) -> dict[str, Any]:

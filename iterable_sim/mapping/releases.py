@@ -65,6 +65,10 @@ RULES: tuple[ReleaseRule, ...] = (
                 before=("identify with a device or browser token sends no users/registerDeviceToken or "
                         "registerBrowserToken request (broken since v1.85.0, 1c134f846)"),
                 after="identify with a device or browser token also sends users/registerDeviceToken or registerBrowserToken"),
+    ReleaseRule("token_md5_log", "v1.88.3", "a986138d4", "error",
+                before="a device or browser token of any type is sent as it is",
+                after=("a device or browser token that is not a string fails the identify: logging its MD5 "
+                       "throws a TypeError (a 500)")),
     ReleaseRule("track_bulk_chunks", "v1.97.0", "bc7035849", "batch",
                 before="the router sends events/trackBulk with up to 8,000 events and no 4,000,000-byte split",
                 after="the router sends events/trackBulk in chunks of 1,000 events, split at 4,000,000 bytes"),

@@ -11,7 +11,7 @@ from typing import Any, Literal, Mapping
 from iterable_sim.exceptions import IterableSimError
 from iterable_sim.hosts import BASE_URLS
 from iterable_sim.mapping.jsvalues import js_string, truthy
-from iterable_sim.mapping.releases import LATEST, Release, resolve_release
+from iterable_sim.mapping.releases import LATEST, RULES_BY_NAME, Release, resolve_release
 from iterable_sim.pipeline.definition import KNOWN_KEYS
 from iterable_sim.pipeline.run import PipelineConfig
 from iterable_sim.pipeline.usertransform import UserTransformation
@@ -157,6 +157,10 @@ class Settings:
 
     @cached_property
     def base_url(self) -> str:
+        """Where every request goes: the data center's host; the US host for every data center on a
+        release before v1.85.0 (rule eu_data_center: EUDC came with 1c134f846)."""
+        if not self.release.has("eu_data_center"):
+            return BASE_URLS["USDC"]
         return BASE_URLS[self.data_center]
 
     @cached_property
@@ -181,15 +185,16 @@ class Settings:
 
     @classmethod
     def for_destination(cls, destination: IterableDestination, *, rudder_server: bool = True,
-                        user_transformation: UserTransformation | None = None) -> "Settings":
+                        user_transformation: UserTransformation | None = None, rudderstack: str = LATEST) -> "Settings":
         """The settings of one destination of a RudderStack config (`iterable_sim.read_settings`, or
         `iterable_sim.pipeline.read_rudder_config(...).choose()`): its Config read as `from_rudder` reads it,
         and rudder-server's context for it (destination and source IDs, the definition's message types:
-        `pipeline_config()`); `user_transformation` stands for its user transformation."""
+        `pipeline_config()`); `user_transformation` stands for its user transformation; `rudderstack` is the
+        release to map as (the field of that name)."""
         if not isinstance(destination, IterableDestination):
             raise SettingsTypeError(f"Settings.for_destination takes an IterableDestination (read_rudder_config(...)"
                                     f".choose()), not {type(destination).__name__}: for a Config, use from_rudder")
-        settings = cls.from_rudder(destination.config, rudder_server=rudder_server,
+        settings = cls.from_rudder(destination.config, rudder_server=rudder_server, rudderstack=rudderstack,
                                    pipeline=destination.pipeline_config(user_transformation=user_transformation))
         if destination.transformations and user_transformation is None and rudder_server:
             ids = ", ".join(destination.transformations)
@@ -217,7 +222,13 @@ def _release_warnings(settings: Settings) -> tuple[str, ...]:
     when another release stands in for it."""
     release, warning = resolve_release(settings.rudderstack)
     object.__setattr__(settings, "release", release)
-    return (warning,) if warning else ()
+    warnings: tuple[str, ...] = (warning,) if warning else ()
+    if settings.data_center == "EUDC" and not release.has("eu_data_center"):
+        rule = RULES_BY_NAME["eu_data_center"]
+        warnings += (f"dataCenter is 'EUDC', but rudder-transformer {release.tag} has no EU data center (it came in "
+                     f"{rule.since}, {rule.commit}): every request, deleteUsers included, goes to the US host "
+                     f"({BASE_URLS['USDC']})",)
+    return warnings
 
 
 def _check_pipeline(pipeline: Any) -> None:

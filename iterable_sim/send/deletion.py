@@ -24,6 +24,7 @@ from iterable_sim.hosts import BASE_URLS
 from iterable_sim.mapping.jsvalues import UNDEFINED, js_string, truthy
 from iterable_sim.mock import MockIterable
 from iterable_sim.send.targets import Target, resolve_target
+from iterable_sim.mapping.releases import LATEST, Release, resolve_release
 from iterable_sim.mapping.settings import SettingsError, header_problem
 
 # Characters a path segment may hold as they are (RFC 3986 pchar); anything else is percent-encoded,
@@ -48,14 +49,18 @@ class DeletionResult:
 
 
 def delete_users(user_attributes: Any, config: Mapping[str, Any] | None,
-                 transport: httpx.BaseTransport | None = None, *, to: Target = None) -> DeletionResult:
+                 transport: httpx.BaseTransport | None = None, *, to: Target = None,
+                 rudderstack: str | Release = LATEST) -> DeletionResult:
     """Delete the users in `user_attributes` ([{"userId": ...}, ...]) from the Iterable project of `config`.
 
     `config` is the RudderStack destination Config (apiKey, dataCenter). Without an apiKey nothing is
     sent. Where the calls go, as for send(): `to=None` a fresh in-process MockIterable (kept as
     `result.mock`), a MockIterable, a URL (the mock server), or `LIVE` for Iterable itself. A
-    `transport` (httpx.MockTransport, ...) is used as given, wherever `to` points.
+    `transport` (httpx.MockTransport, ...) is used as given, wherever `to` points. `rudderstack` is the
+    rudder-transformer release to delete as (Settings.rudderstack): before v1.85.0 (rule eu_data_center,
+    1c134f846) dataCenter "EUDC" is ignored and the calls go to the US host.
     """
+    release = resolve_release(rudderstack)[0]
     refusal = _refusal(user_attributes, config)
     if refusal is not None:
         return refusal
@@ -66,7 +71,8 @@ def delete_users(user_attributes: Any, config: Mapping[str, Any] | None,
     headers = {"Content-Type": "application/json", "api_key": js_string(api_key)}
     user_ids = [a["userId"] for a in user_attributes if isinstance(a, dict) and truthy(a.get("userId"))]
     target, server, transport, mock = _destination(to, transport, headers["api_key"])
-    base_url, host = _base_url(config.get("dataCenter"), server)  # type: ignore[union-attr]
+    data_center = config.get("dataCenter") if release.has("eu_data_center") else "USDC"  # type: ignore[union-attr]
+    base_url, host = _base_url(data_center, server)
     if host is not None:
         headers["Host"] = host
     deletions = _Deletions()

@@ -103,7 +103,8 @@ class SettingsExplorer(View):
         if start.rudder_config is None:
             return replace(start, **changed)
         return Settings.from_rudder({**start.rudder_config, **{RUDDER_KEYS[name]: value for name, value in changed.items()}},
-                                    rudder_server=start.rudder_server, pipeline=start.pipeline)
+                                    rudder_server=start.rudder_server, pipeline=start.pipeline,
+                                    rudderstack=start.rudderstack)
 
     @property
     def results(self) -> MappingResults:

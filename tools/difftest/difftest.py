@@ -4,6 +4,7 @@ Run by hand from the project root (needs node 20/22 and ../shared/rudderstack):
 
     .venv/bin/python tools/difftest/difftest.py --events 100000 --router-calls 2000
     .venv/bin/python tools/difftest/difftest.py --seed 1234 --events 5000 --router-calls 50 --show 5
+    .venv/bin/python tools/difftest/difftest.py --rudderstack v1.106.1 --events 20000 --router-calls 400
 
 It generates events, destination Configs and router calls (generate.py), runs them through the
 oracle (`rudderstack-iterable.cjs process|router`) and through iterable_sim (`map_event`, `route`),
@@ -14,6 +15,12 @@ mode with the first differences grouped by field.
 Where RudderStack's JavaScript itself crashes (a TypeError), the oracle answers the error's text;
 iterable_sim raises MappingError with status 500 and the same text. The oracle is a bundle whose
 minifier renamed some variables (`message2`); those names are compared without the suffix.
+
+`--rudderstack RELEASE` compares with that rudder-transformer release instead of the newest: its
+oracle (Release.oracle under ../shared/rudderstack) against iterable_sim mapping with
+Settings(rudderstack=RELEASE). The oracle's `endpointPath` is compared too: iterable_sim's requests
+carry none, so each of the oracle's must be the request's path after /api/ on a release with the
+rule endpoint_path (v1.108.0) and absent before it.
 """
 from __future__ import annotations
 
@@ -36,15 +43,44 @@ from generate import gen_process_case, gen_router_call  # noqa: E402
 
 import iterable_sim as its  # noqa: E402
 from iterable_sim.checks.crosscheck import json_kind  # noqa: E402
+from iterable_sim.mapping.jsvalues import UNDEFINED  # noqa: E402
+from iterable_sim.mapping.request import endpoint_path  # noqa: E402
+from iterable_sim.mapping.releases import LATEST, NEWEST, Release, known_list, resolve_release  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
-ORACLE = Path(os.environ.get("ITERABLE_SIM_ORACLE", ROOT.parent / "shared" / "rudderstack" / "rudderstack-iterable.cjs"))
 
 
-def oracle_missing() -> str | None:
-    """Why the oracle cannot run here, or None when it can."""
-    if not ORACLE.exists():
-        return f"RudderStack's oracle is not at {ORACLE}"
+def _shared_rudderstack() -> Path:
+    """../shared/rudderstack of the project root (of a worktree too: the nearest ancestor holding one)."""
+    for folder in ROOT.parents:
+        if (folder / "shared" / "rudderstack").is_dir():
+            return folder / "shared" / "rudderstack"
+    return ROOT.parent / "shared" / "rudderstack"
+
+
+RUDDERSTACK_DIR = Path(os.environ.get("ITERABLE_SIM_RUDDERSTACK", _shared_rudderstack()))
+ORACLE = Path(os.environ.get("ITERABLE_SIM_ORACLE", RUDDERSTACK_DIR / "rudderstack-iterable.cjs"))
+RELEASE: Release = NEWEST  # the release compared with: --rudderstack, or use_release()
+
+
+def oracle_path(release: Release | str | None = None) -> Path:
+    """The oracle of a known release (the newest: ORACLE, which ITERABLE_SIM_ORACLE may point elsewhere)."""
+    chosen = resolve_release(release)[0] if release is not None else RELEASE
+    return ORACLE if chosen.is_latest else RUDDERSTACK_DIR / chosen.oracle
+
+
+def use_release(release: Release | str) -> Release:
+    """Compare with `release` from now on (its oracle, Settings(rudderstack=release))."""
+    global RELEASE
+    RELEASE = resolve_release(release)[0]
+    return RELEASE
+
+
+def oracle_missing(release: Release | str | None = None) -> str | None:
+    """Why the oracle (of `release`, default the one compared with) cannot run here, or None when it can."""
+    oracle = oracle_path(release)
+    if not oracle.exists():
+        return f"RudderStack's oracle is not at {oracle}"
     if shutil.which("node") is None:
         return "node is not on PATH"
     return None
@@ -53,7 +89,7 @@ def oracle_missing() -> str | None:
 def run_oracle(mode: str, inputs: list[dict[str, Any]], jobs: int = 2) -> list[dict[str, Any]]:
     """The oracle's answer for each input line, in order."""
     feed = "".join(json.dumps(i, allow_nan=False) + "\n" for i in inputs)
-    out = subprocess.run(["node", str(ORACLE), mode, "--jobs", str(jobs)], input=feed, capture_output=True,
+    out = subprocess.run(["node", str(oracle_path()), mode, "--jobs", str(jobs)], input=feed, capture_output=True,
                          text=True, check=True, env={**os.environ, "TZ": "UTC"})
     answers = [json.loads(line) for line in out.stdout.splitlines()]
     if len(answers) != len(inputs):
@@ -80,7 +116,12 @@ def our_request(request: its.Request) -> dict[str, Any]:
 
 
 def their_request(request: dict[str, Any]) -> dict[str, Any]:
-    return request_view(request["method"], request["endpoint"], request["headers"], request.get("json", {}))
+    view = request_view(request["method"], request["endpoint"], request["headers"], request.get("json", {}))
+    url = request["endpoint"]
+    ours = endpoint_path(its.Request(request["method"], url, {}, None), RELEASE) if isinstance(url, str) else None
+    if request.get("endpointPath") != ours:  # shown as a difference of the request
+        view["endpointPath"] = request.get("endpointPath")
+    return view
 
 
 def theirs_process(answer: dict[str, Any]) -> dict[str, Any]:
@@ -98,10 +139,10 @@ _SETTINGS: dict[str, its.Settings] = {}
 
 
 def settings_for(config: dict[str, Any]) -> its.Settings:
-    key = json.dumps(config, sort_keys=True)
+    key = RELEASE.tag + json.dumps(config, sort_keys=True)
     settings = _SETTINGS.get(key)
     if settings is None:
-        settings = _SETTINGS[key] = its.Settings.from_rudder(config)
+        settings = _SETTINGS[key] = its.Settings.from_rudder(config, rudderstack=RELEASE.tag)
     return settings
 
 
@@ -128,8 +169,8 @@ def theirs_router(answer: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def ours_router(call: dict[str, Any]) -> list[dict[str, Any]]:
-    jobs = [(e["metadata"]["jobId"], e["message"], settings_for(e["config"]), e["destination"].get("ID"))
-            for e in call["events"]]
+    jobs = [(e["metadata"]["jobId"], e["message"], settings_for(e["config"]), e["destination"].get("ID"),
+             e["metadata"].get("userId", UNDEFINED)) for e in call["events"]]
     batches = []
     for b in its.route(jobs):
         view = {"jobs": list(b.job_ids), "batched": bool(b.batched), "status": b.status,
@@ -327,13 +368,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=None, help="default: a fresh one, printed")
     parser.add_argument("--jobs", type=int, default=2, help="the oracle's worker threads")
     parser.add_argument("--show", type=int, default=1, help="example cases shown per field group")
+    parser.add_argument("--rudderstack", default=LATEST, metavar="RELEASE",
+                        help=f"the rudder-transformer release to compare with (default latest); known: {known_list()}")
     args = parser.parse_args(argv)
+    use_release(args.rudderstack)
     missing = oracle_missing()
     if missing:
         print(f"difftest skipped: {missing}")
         return 2
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(2**32)
-    print(f"seed {seed}: {args.events:,} events, {args.router_calls:,} router calls")
+    print(f"seed {seed}: {args.events:,} events, {args.router_calls:,} router calls; rudder-transformer {RELEASE}")
     started = time.perf_counter()
     process = Tally("processor")
     for chunk in chunks(process_cases(seed, args.events), 5000):
