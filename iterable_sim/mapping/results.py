@@ -170,8 +170,15 @@ def map_one(index: int, event: Any, settings: Settings, server: RudderServer, *,
     fate = server.fate(index, event, through_gateway=through_gateway)
     if not fate.passed:
         return EventResult(index, kept, [], None, fate)
+    return map_passed(index, kept, fate.events, settings)
+
+
+def map_passed(index: int, kept: Any, outputs: Iterable[Any], settings: Settings) -> EventResult:
+    """The result of an event that rudder-server's steps passed on to the transformer as `outputs` (a user
+    transformation may fan one out: their requests in order, the first error kept); `kept` is what the
+    result holds as its event."""
     result = EventResult(index, kept)
-    for output in fate.events:
+    for output in outputs:
         try:
             result.requests.extend(map_event(output, settings))
         except MappingError as err:
