@@ -177,8 +177,8 @@ class UpgradeDiff:
         """The changes grouped by kind, with how many events each touches and the rule behind it, as text."""
         lines = [f"rudder-transformer {self.from_release} → {self.to_release}",
                  f"{self.events:,} events: {self.changed:,} would change, {self.events - self.changed:,} "
-                 f"would not" + (" (mapped one by one; --router N, or router=N, compares batches too)"
-                                 if self.router is None else "")]
+                 f"would not" + (" (each event mapped on its own: routing them in router calls compares their "
+                                 "batches too)" if self.router is None else "")]
         if self.router is not None:
             lines.append(f"router calls of {self.router:,} events: {self.requests_before:,} requests to Iterable "
                          f"→ {self.requests_after:,}")
@@ -350,7 +350,8 @@ def _refusal_change(before: EventResult, after: EventResult) -> Change:
     one of them crashes, else the `to` release's)."""
     if before.error is not None and after.error is not None:
         told = before.error if before.error.status == 500 and after.error.status != 500 else after.error
-        return _blank(kind="error", endpoint=None, change="refused differently", field=told.field,
+        return _blank(kind="error", endpoint=None, field=told.field,
+                      change=f"refused differently (status {before.error.status} → {after.error.status})",
                       status=told.status, before=_refusal(before), after=_refusal(after))
     if before.error is not None:
         return _blank(kind="error", endpoint=None, change=f"refused (status {before.error.status}) → sent",
