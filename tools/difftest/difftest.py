@@ -43,6 +43,7 @@ from generate import gen_process_case, gen_router_call  # noqa: E402
 
 import iterable_sim as its  # noqa: E402
 from iterable_sim.checks.crosscheck import json_kind  # noqa: E402
+from iterable_sim.mapping.jsvalues import UNDEFINED  # noqa: E402
 from iterable_sim.mapping.releases import LATEST, NEWEST, Release, known_list, resolve_release  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -175,8 +176,8 @@ def theirs_router(answer: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def ours_router(call: dict[str, Any]) -> list[dict[str, Any]]:
-    jobs = [(e["metadata"]["jobId"], e["message"], settings_for(e["config"]), e["destination"].get("ID"))
-            for e in call["events"]]
+    jobs = [(e["metadata"]["jobId"], e["message"], settings_for(e["config"]), e["destination"].get("ID"),
+             e["metadata"].get("userId", UNDEFINED)) for e in call["events"]]
     batches = []
     for b in its.route(jobs):
         view = {"jobs": list(b.job_ids), "batched": bool(b.batched), "status": b.status,
