@@ -70,7 +70,7 @@ def test_the_same_release_changes_nothing_and_going_back_mirrors_the_change():
 
 
 def test_a_change_no_rule_explains_is_reported_as_unexplained(monkeypatch):
-    monkeypatch.setitem(EXPLAINS, "eu_data_center", lambda change: False)
+    monkeypatch.setitem(EXPLAINS, "eu_data_center", lambda change, in_range: False)
     found = diff(events=[TRACK], config={**CONFIG, "dataCenter": "EUDC"}, from_="v1.84.0", to="latest")
     assert found.unexplained == 1 and found.frame()["rule"].tolist() == ["unexplained"]
     assert "UNEXPLAINED: no rule between the two releases makes this change" in found.summary()

@@ -27,6 +27,7 @@ from iterable_sim.archive.reader import Event
 from iterable_sim.checks.crosscheck import ABSENT, differences, field_path
 from iterable_sim.exceptions import IterableSimError
 from iterable_sim.lazy import LazyModule
+from iterable_sim.limits import MAX_BODY_BYTES, MAX_BULK_ITEMS
 from iterable_sim.mapping.batching import Batch, route
 from iterable_sim.mapping.names import event_name
 from iterable_sim.mapping.releases import Release, ReleaseRule, changes_between, resolve_release
@@ -34,6 +35,8 @@ from iterable_sim.mapping.request import Request, json_bytes
 from iterable_sim.mapping.results import EventResult, map_passed
 from iterable_sim.mapping.rudder_server import RudderServer
 from iterable_sim.mapping.settings import Settings, require_events, require_settings
+from iterable_sim.pipeline.gateway import job_user_id
+from iterable_sim.pipeline.gojson import clean_identifier
 from iterable_sim.progress import PROGRESS_DELAY
 from iterable_sim.redact import SECRET_HEADERS, mask
 
@@ -52,6 +55,7 @@ MAX_FIELDS = 20
 """Changed fields listed per request; the rest are counted in one more change."""
 VALUE_WIDTH = 200
 TOKEN_ENDPOINTS = ("users/registerDeviceToken", "users/registerBrowserToken")
+BULK_ENDPOINTS = ("users/bulkUpdate", "events/trackBulk")
 _EVENTS_PER_STEP = 500  # events taken from the input at a time without --router
 _LIST_INDEX = re.compile(r"\[\d+\]")  # .json.events[3] and .json.events[4] are one change: .json.events[]
 
@@ -66,7 +70,8 @@ class Change:
     same difference shares (".endpointPath added", "users/registerDeviceToken request added"); `field` is
     the request's field; `before` and `after` the values as JSON text (API keys masked); `status` is
     RudderStack's status of a refusal; `rules` are the rules between the two releases that explain it
-    (none: unexplained)."""
+    (none: unexplained). `past_chunk_limits` says, of a batch change, whether a batch compared holds more
+    events or bytes than the router's chunks do since v1.97.0 (1,000 events, 4,000,000 bytes)."""
 
     event: int
     type: Any
@@ -79,6 +84,7 @@ class Change:
     after: str | None = None
     status: int | None = None
     rules: tuple[ReleaseRule, ...] = ()
+    past_chunk_limits: bool = False  # a batch compared holds over 1,000 events or 4,000,000 bytes
 
     def row(self) -> dict[str, Any]:
         """The frame's row for this change."""
@@ -292,6 +298,7 @@ def _step_changes(step: list[tuple[int, Any]], server: RudderServer, before: Set
                   diff: UpgradeDiff) -> Iterator[Change]:
     """The changes of the events of one step, in their order; with diff.router, the step is a router call."""
     mapped: dict[int, _Mapped] = {}
+    in_range = frozenset(rule.name for rule in diff.rules)
     for index, item in step:
         event, through = (item.event, item.through_gateway or None) if isinstance(item, Event) else (item, None)
         diff.events += 1
@@ -299,10 +306,11 @@ def _step_changes(step: list[tuple[int, Any]], server: RudderServer, before: Set
         if fate.passed:  # one fate for both releases: rudder-server's steps do not depend on the transformer
             mapped[index] = _Mapped(event, fate.events, map_passed(index, None, fate.events, before),
                                     map_passed(index, None, fate.events, after))
-    memberships: tuple[dict[int, dict[str, set[frozenset[Any]]]], ...] = ({}, {})
+    memberships: tuple[dict[int, dict[str, dict[frozenset[Any], int]]], ...] = ({}, {})
     if diff.router is not None:
         for side, settings in enumerate((before, after)):
-            batches = route((index, output, settings) for index, m in mapped.items() for output in m.outputs)
+            batches = route((index, output, settings, None, _router_user(m.event))
+                            for index, m in mapped.items() for output in m.outputs)
             memberships[side].update(_memberships(batches))
             requests = sum(len(batch.requests) for batch in batches)
             if side:
@@ -318,7 +326,15 @@ def _step_changes(step: list[tuple[int, Any]], server: RudderServer, before: Set
         kind, name = (m.event.get("type"), event_name(m.event)) if isinstance(m.event, dict) else (None, None)
         for change in found:
             yield replace(change, event=index, type=kind, name=name,
-                          rules=tuple(rule for rule in diff.rules if EXPLAINS[rule.name](change)))
+                          rules=tuple(rule for rule in diff.rules if EXPLAINS[rule.name](change, in_range)))
+
+
+def _router_user(event: Any) -> str | None:
+    """The job's metadata.userId that rudder-server's router gives the transformer: the gateway job's UserID,
+    built from the event's anonymousId and userId (releases before v1.133.0 keep each user's order by it)."""
+    if not isinstance(event, dict):
+        return None
+    return job_user_id("", clean_identifier(event.get("anonymousId")), clean_identifier(event.get("userId")))
 
 
 def _event_changes(before: EventResult, after: EventResult) -> Iterator[Change]:
@@ -393,27 +409,31 @@ def _view(request: Request) -> dict[str, Any]:
     return view
 
 
-def _memberships(batches: list[Batch]) -> dict[int, dict[str, set[frozenset[Any]]]]:
-    """For each event a router call carries: per endpoint, the sets of events it shares a batch with."""
-    found: dict[int, dict[str, set[frozenset[Any]]]] = {}
+def _memberships(batches: list[Batch]) -> dict[int, dict[str, dict[frozenset[Any], int]]]:
+    """For each event a router call carries: per endpoint, the sets of events it shares a batch with, each
+    with the size of the batch's bulk body in bytes (0 for other calls)."""
+    found: dict[int, dict[str, dict[frozenset[Any], int]]] = {}
     for batch in batches:
         if batch.requests:  # a refusal is told by the event's own results
-            jobs = frozenset(batch.job_ids)
+            jobs, first = frozenset(batch.job_ids), batch.requests[0]
+            size = len(first.body_bytes()) if first.endpoint in BULK_ENDPOINTS else 0
             for job in batch.job_ids:
-                found.setdefault(job, {}).setdefault(batch.requests[0].endpoint, set()).add(jobs)
+                found.setdefault(job, {}).setdefault(first.endpoint, {})[jobs] = size
     return found
 
 
-def _batch_changes(before: Mapping[str, set[frozenset[Any]]], after: Mapping[str, set[frozenset[Any]]]
+def _batch_changes(before: Mapping[str, dict[frozenset[Any], int]], after: Mapping[str, dict[frozenset[Any], int]]
                    ) -> list[Change]:
     """An event's batches put together differently, per endpoint both releases send it to (a request only
     one release sends is a request change already)."""
     return [_blank(kind="batch", endpoint=endpoint, change=f"{endpoint} batch regrouped",
-                   before=_sizes(before[endpoint]), after=_sizes(after[endpoint]))
-            for endpoint in before if endpoint in after and before[endpoint] != after[endpoint]]
+                   before=_sizes(before[endpoint]), after=_sizes(after[endpoint]),
+                   past_chunk_limits=any(len(jobs) > MAX_BULK_ITEMS or size > MAX_BODY_BYTES
+                                         for side in (before, after) for jobs, size in side[endpoint].items()))
+            for endpoint in before if endpoint in after and before[endpoint].keys() != after[endpoint].keys()]
 
 
-def _sizes(batches: set[frozenset[Any]]) -> str:
+def _sizes(batches: Iterable[frozenset[Any]]) -> str:
     """"a batch of 37 events", or "batches of 12, 37 events"."""
     sizes = sorted(len(jobs) for jobs in batches)
     if len(sizes) == 1:
@@ -462,23 +482,27 @@ def _rule_cells(rules: tuple[ReleaseRule, ...]) -> tuple[str, str | None, str | 
 # ---------------------------------------------------------------- which rule explains a change
 
 
-def _regrouped(change: Change) -> bool:
-    return change.kind == "batch"
+def _token_request(change: Change, in_range: frozenset[str]) -> bool:
+    return change.kind == "request" and change.field is None and change.endpoint in TOKEN_ENDPOINTS
 
 
-EXPLAINS: Mapping[str, Callable[[Change], bool]] = {
+EXPLAINS: Mapping[str, Callable[[Change, frozenset[str]], bool]] = {
     # 1c134f846 brought the EU host, and also stopped the token registrations (ReleaseRule token_registration's
     # `before`: broken from v1.85.0 until a986138d4)
-    "eu_data_center": lambda c: c.kind == "host" or (c.kind == "request" and c.field is None
-                                                     and c.endpoint in TOKEN_ENDPOINTS),
-    "token_registration": lambda c: c.kind == "request" and c.field is None and c.endpoint in TOKEN_ENDPOINTS,
-    "track_bulk_chunks": lambda c: c.kind == "batch" and c.endpoint == "events/trackBulk",
-    "type_grouping_rewrite": _regrouped,
+    "eu_data_center": lambda c, in_range: c.kind == "host" or _token_request(c, in_range),
+    "token_registration": _token_request,
+    "token_md5_log": lambda c, in_range: (c.kind == "error" and c.status == 500
+                                          and c.field in ("device.token", "browserToken")),
+    "track_bulk_chunks": lambda c, in_range: (c.kind == "batch" and c.endpoint == "events/trackBulk"
+                                              and c.past_chunk_limits),
+    # which message-type runs the older algorithm cuts matters only while the newer release cuts runs at all
+    "type_grouping_rewrite": lambda c, in_range: c.kind == "batch" and "no_type_grouping" not in in_range,
     # upgrade_diff routes the events of one destination with one Config: grouping by Config splits none of them
-    "config_grouping": lambda c: False,
-    "endpoint_path": lambda c: c.kind == "request" and c.field == ".endpointPath",
-    "no_type_grouping": _regrouped,
-    "token_md5_log": lambda c: c.kind == "error" and c.status == 500 and c.field in ("device.token", "browserToken"),
-    "external_id_guard": lambda c: c.kind == "error" and c.status == 500 and c.field == "context.externalId",
+    "config_grouping": lambda c, in_range: False,
+    "endpoint_path": lambda c, in_range: c.kind == "request" and c.field == ".endpointPath",
+    "no_type_grouping": lambda c, in_range: c.kind == "batch",
+    "external_id_guard": lambda c, in_range: (c.kind == "error" and c.status == 500
+                                              and c.field == "context.externalId"),
 }
-"""For each rule of iterable_sim.mapping.releases.RULES (by name), whether it explains a change."""
+"""For each rule of iterable_sim.mapping.releases.RULES (by name), whether it explains a change, given the
+names of all the rules between the two releases."""
