@@ -221,7 +221,7 @@ def _release_warnings(settings: Settings) -> tuple[str, ...]:
     when another release stands in for it."""
     release, warning = resolve_release(settings.rudderstack)
     object.__setattr__(settings, "release", release)
-    warnings = (warning,) if warning else ()
+    warnings: tuple[str, ...] = (warning,) if warning else ()
     if settings.data_center == "EUDC" and not release.has("eu_data_center"):
         rule = RULES_BY_NAME["eu_data_center"]
         warnings += (f"dataCenter is 'EUDC', but rudder-transformer {release.tag} has no EU data center (it came in "
