@@ -61,7 +61,7 @@ _LIST_INDEX = re.compile(r"\[\d+\]")  # .json.events[3] and .json.events[4] are 
 
 
 class UpgradeDiffError(IterableSimError, ValueError):
-    """upgrade_diff() given a router call of fewer than 1 event."""
+    """upgrade_diff() given a router call of fewer than 1 event, or the rows asked of a diff that kept none."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,20 +95,26 @@ class Change:
 
 
 @dataclass
-class ChangeGroup:
-    """The events that share one change (same kind, same words, same explaining rules)."""
+class EventCount:
+    """How many events were counted, each once: an event's changes come together, one after the other."""
 
-    kind: str
-    change: str
-    rules: tuple[ReleaseRule, ...]
-    first_event: int
     events: int = 0
     _last_event: int | None = field(default=None, repr=False)
 
     def count(self, event: int) -> None:
-        if event != self._last_event:  # an event's changes come together
+        if event != self._last_event:
             self.events += 1
             self._last_event = event
+
+
+@dataclass
+class ChangeGroup(EventCount):
+    """The events that share one change (same kind, same words, same explaining rules), the first of them."""
+
+    kind: str = ""
+    change: str = ""
+    rules: tuple[ReleaseRule, ...] = ()
+    first_event: int = 0
 
 
 @dataclass
@@ -127,7 +133,7 @@ class UpgradeDiff:
     warnings: tuple[str, ...] = ()
     groups: dict[tuple[str, str, tuple[ReleaseRule, ...]], ChangeGroup] = field(default_factory=dict, repr=False)
     rows: list[dict[str, Any]] | None = field(default_factory=list, repr=False)
-    _events_by_kind: dict[str, ChangeGroup] = field(default_factory=dict, repr=False)
+    _events_by_kind: dict[str, EventCount] = field(default_factory=dict, repr=False)  # and UNEXPLAINED
 
     @property
     def unexplained(self) -> int:
@@ -144,13 +150,15 @@ class UpgradeDiff:
         return [rule for rule in self.rules if rule not in used]
 
     def add(self, change: Change) -> None:
+        """Count `change` in its group and its kind (and as unexplained when no rule explains it); keep its row."""
         key = (change.kind, change.change, change.rules)
         group = self.groups.get(key)
         if group is None:
-            group = self.groups[key] = ChangeGroup(change.kind, change.change, change.rules, change.event)
+            group = self.groups[key] = ChangeGroup(kind=change.kind, change=change.change, rules=change.rules,
+                                                   first_event=change.event)
         group.count(change.event)
         for kind in (change.kind, *(() if change.rules else (UNEXPLAINED,))):
-            self._events_by_kind.setdefault(kind, ChangeGroup(kind, "", (), change.event)).count(change.event)
+            self._events_by_kind.setdefault(kind, EventCount()).count(change.event)
         if self.rows is not None:
             self.rows.append(change.row())
 
