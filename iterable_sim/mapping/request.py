@@ -36,6 +36,19 @@ class Request:
                 f"json={self.json!r})")
 
 
+def endpoint_path(request: Request, release: Any = None) -> str | None:
+    """The `endpointPath` RudderStack's transformer puts on `request` (rudder-server reads it for its stats;
+    it is not sent to Iterable): the path after /api/, "catalogs" for every catalog call. None on a
+    release (a Release, or a name Settings.rudderstack takes) before v1.108.0 (rule endpoint_path,
+    840ba5cf0), which sets none."""
+    from iterable_sim.mapping.releases import resolve_release  # releases imports nothing of the mapping
+
+    if not resolve_release(release)[0].has("endpoint_path"):
+        return None
+    path = request.endpoint
+    return "catalogs" if path.startswith("catalogs/") else path
+
+
 def json_bytes(value: Any) -> tuple[bytes, bool]:
     """`value` as compact UTF-8 JSON, and whether the standard library had to write it: orjson
     refuses integers beyond 64 bits, which JSON allows."""

@@ -44,6 +44,7 @@ from generate import gen_process_case, gen_router_call  # noqa: E402
 import iterable_sim as its  # noqa: E402
 from iterable_sim.checks.crosscheck import json_kind  # noqa: E402
 from iterable_sim.mapping.jsvalues import UNDEFINED  # noqa: E402
+from iterable_sim.mapping.request import endpoint_path  # noqa: E402
 from iterable_sim.mapping.releases import LATEST, NEWEST, Release, known_list, resolve_release  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -116,19 +117,11 @@ def our_request(request: its.Request) -> dict[str, Any]:
 
 def their_request(request: dict[str, Any]) -> dict[str, Any]:
     view = request_view(request["method"], request["endpoint"], request["headers"], request.get("json", {}))
-    path = request.get("endpointPath")
-    expected_path = _endpoint_path(request["endpoint"]) if RELEASE.has("endpoint_path") else None
-    if path != expected_path:  # shown as a difference of the URL
-        view["endpointPath"] = path
+    url = request["endpoint"]
+    ours = endpoint_path(its.Request(request["method"], url, {}, None), RELEASE) if isinstance(url, str) else None
+    if request.get("endpointPath") != ours:  # shown as a difference of the request
+        view["endpointPath"] = request.get("endpointPath")
     return view
-
-
-def _endpoint_path(url: Any) -> Any:
-    """RudderStack's endpointPath for a request's URL: its path after /api/, "catalogs" for every catalog."""
-    if not isinstance(url, str):
-        return url
-    path = url.split("/api/", 1)[-1]
-    return "catalogs" if path.startswith("catalogs/") else path
 
 
 def theirs_process(answer: dict[str, Any]) -> dict[str, Any]:

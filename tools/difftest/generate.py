@@ -293,7 +293,43 @@ def gen_router_call(rng: random.Random, first_job: int = 1) -> Case:
             message = _ordinary(rng, big)
         events.append({"message": message, "config": destination["Config"], "metadata": {"jobId": job_id},
                        "destination": {k: v for k, v in destination.items() if k != "Config"}})
+    if maybe(rng, 0.4):
+        _with_metadata_users(rng, events)
+    if maybe(rng, 0.01):
+        events.extend(_track_flood(rng, destinations, first_job + size))
     return {"destType": "iterable", "events": events}
+
+
+def _with_metadata_users(rng: random.Random, events: list[Case]) -> None:
+    """metadata.userId (rudder-server's user of a job), which the router of releases before v1.133.0
+    keeps in order when it groups by message type: from the message, from a few users, or odd values."""
+    users = [f"mu-{n}" for n in range(rng.choice([1, 2, 5, 20]))]
+    for event in events:
+        roll = rng.random()
+        if roll < 0.5:
+            user = event["message"].get("userId", "")
+            event["metadata"]["userId"] = user if isinstance(user, str) else "<<>>"
+        elif roll < 0.9:
+            event["metadata"]["userId"] = rng.choice(users)
+        elif roll < 0.97:
+            event["metadata"]["userId"] = pick(rng, ["", None, 7, "7", 0])
+        # else: no userId
+
+
+def _track_flood(rng: random.Random, destinations: list[Case], first_job: int) -> list[Case]:
+    """A run of 1,000 to 9,000 track events of one destination: events/trackBulk chunks (8,000 events
+    with no size split before v1.97.0, 1,000 split at 4 MB since), sometimes with bodies large enough
+    to pass 4 MB."""
+    destination = rng.choice(destinations)
+    count = rng.randrange(1000, 9001)
+    blob = "f" * rng.choice([0, 0, 600, 1200])
+    events = []
+    for job_id in range(first_job, first_job + count):
+        message = {"type": "track", "event": "Flooded", "userId": f"user-{rng.randrange(50)}",
+                   "properties": {"n": job_id, "blob": blob}, "timestamp": "2024-06-01T12:00:00.000Z"}
+        events.append({"message": message, "config": destination["Config"], "metadata": {"jobId": job_id},
+                       "destination": {k: v for k, v in destination.items() if k != "Config"}})
+    return events
 
 
 def _ordinary(rng: random.Random, big: int) -> dict[str, Any]:
