@@ -33,7 +33,7 @@ def test_every_rule_says_which_changes_it_explains():
 
 
 def test_the_token_request_comes_back_after_v1_88_2():
-    found = diff(from_="v1.88.2", to="latest")
+    found = diff(from_="v1.88.2", to="v1.106.1")
     frame = found.frame()
     added = frame[frame["kind"] == "request"]
     assert added["event"].tolist() == [1] and added["change"].tolist() == ["users/registerDeviceToken request added"]
@@ -42,8 +42,16 @@ def test_the_token_request_comes_back_after_v1_88_2():
     assert found.events == 4 and found.unexplained == 0
 
 
+def test_every_request_gains_endpoint_path_from_v1_108_0():
+    frame = diff(from_="v1.106.1", to="latest").frame().query("kind == 'request'")
+    assert frame["event"].tolist() == [0, 1, 1] and set(frame["change"]) == {".endpointPath added"}
+    assert frame["field"].tolist() == [".endpointPath"] * 3 and set(frame["before"]) == {"(absent)"}
+    assert frame["after"].tolist() == ['"events/track"', '"users/update"', '"users/registerDeviceToken"']
+    assert set(frame["commit"]) == {"840ba5cf0"}
+
+
 def test_a_refusal_that_appears_or_changes_names_the_crash_behind_it():
-    frame = diff(from_="v1.88.2", to="latest").frame().set_index("event")
+    frame = diff(from_="v1.88.2", to="latest").frame().query("kind == 'error'").set_index("event")
     assert frame.loc[2, "change"] == "sent → refused (status 500)" and frame.loc[2, "rule"] == "token_md5_log"
     assert frame.loc[2, "before"] == "users/update" and frame.loc[2, "field"] == "device.token"
     assert frame.loc[3, "change"] == "refused differently (status 500 → 400)"
@@ -52,7 +60,7 @@ def test_a_refusal_that_appears_or_changes_names_the_crash_behind_it():
 
 
 def test_eudc_moves_every_request_of_v1_84_0_to_the_eu_host():
-    found = diff(config={**CONFIG, "dataCenter": "EUDC"}, from_="v1.84.0", to="latest")
+    found = diff(config={**CONFIG, "dataCenter": "EUDC"}, from_="v1.84.0", to="v1.106.1")
     hosts = found.frame().query("kind == 'host'")
     assert hosts["event"].tolist() == [0, 1, 1]  # the identify's users/update and its token registration
     assert set(hosts["change"]) == {"host api.iterable.com → api.eu.iterable.com"}
@@ -61,17 +69,25 @@ def test_eudc_moves_every_request_of_v1_84_0_to_the_eu_host():
     assert groups.iloc[0][["kind", "events", "first_event", "since"]].tolist() == ["host", 2, 0, "v1.85.0"]
 
 
+def test_the_eu_data_center_commit_also_stopped_the_token_requests():
+    found = diff(events=[DEVICE], config={**CONFIG, "dataCenter": "EUDC"}, from_="v1.84.0", to="v1.88.2")
+    removed = found.frame().query("kind == 'request'")
+    assert removed["change"].tolist() == ["users/registerDeviceToken request removed"]
+    assert removed["rule"].tolist() == ["eu_data_center"]
+    assert "the same commit stopped the token registrations until v1.88.3 (a986138d4)" in found.summary()
+
+
 def test_the_same_release_changes_nothing_and_going_back_mirrors_the_change():
     same = diff(from_="latest", to="latest")
     assert same.changed == 0 and same.frame().empty and "no rule changed between them" in same.summary()
-    back = diff(events=[DEVICE], from_="latest", to="v1.88.2").frame()
+    back = diff(events=[DEVICE], from_="v1.106.1", to="v1.88.2").frame()
     assert back["change"].tolist() == ["users/registerDeviceToken request removed"]
     assert back["rule"].tolist() == ["token_registration"]
 
 
 def test_a_change_no_rule_explains_is_reported_as_unexplained(monkeypatch):
     monkeypatch.setitem(EXPLAINS, "eu_data_center", lambda change, in_range: False)
-    found = diff(events=[TRACK], config={**CONFIG, "dataCenter": "EUDC"}, from_="v1.84.0", to="latest")
+    found = diff(events=[TRACK], config={**CONFIG, "dataCenter": "EUDC"}, from_="v1.84.0", to="v1.88.2")
     assert found.unexplained == 1 and found.frame()["rule"].tolist() == ["unexplained"]
     assert "UNEXPLAINED: no rule between the two releases makes this change" in found.summary()
     assert "a bug of iterable_sim's" in found.summary()
@@ -101,17 +117,17 @@ def test_router_calls_count_the_requests_and_tell_regrouped_batches(monkeypatch)
 
 def test_rudder_servers_steps_run_first_and_once():
     found = diff(events=[{"type": "group", "userId": "u1"}, TRACK], config={**CONFIG, "dataCenter": "EUDC"},
-                 from_="v1.84.0", to="latest")
+                 from_="v1.84.0", to="v1.88.2")
     assert found.frame()["event"].tolist() == [1]  # the group call is filtered by rudder-server under both
 
 
 def test_counts_only_and_each_change_as_it_is_found():
     seen = []
-    found = diff(from_="v1.88.2", to="latest", keep_rows=False, on_change=seen.append)
-    assert [change.event for change in seen] == [1, 2, 3]
+    found = diff(from_="v1.88.2", to="v1.106.1", keep_rows=False, on_change=seen.append)
+    assert [change.event for change in seen] == [1, 2]
     with pytest.raises(UpgradeDiffError, match="keep_rows=True"):
         found.frame()
-    assert found.groups_frame()["events"].sum() == 3
+    assert found.groups_frame()["events"].sum() == 2
 
 
 def test_bad_arguments_are_said_clearly():
@@ -124,9 +140,9 @@ def test_bad_arguments_are_said_clearly():
 
 
 def test_repr_and_html_for_notebooks():
-    found = diff(from_="v1.88.2", to="latest")
-    assert repr(found) == ("<UpgradeDiff v1.88.2 → latest: 4 events, 3 change, 1 unchanged; 0 unexplained "
-                           "(events with changes: request 1, error 2)>")
+    found = diff(from_="v1.88.2", to="v1.106.1")
+    assert repr(found) == ("<UpgradeDiff v1.88.2 → v1.106.1: 4 events, 2 change, 2 unchanged; 0 unexplained "
+                           "(events with changes: request 1, error 1)>")
     page = found._repr_html_()
     assert "<table" in page and "token_registration" in page and "touch none of these events" in page
 
@@ -155,22 +171,22 @@ def files(tmp_path):
 
 def test_cli_groups_the_changes_by_kind_with_counts_and_commits(files):
     code, text = run(["upgrade", str(files / "events.jsonl"), "--settings", str(files / "settings.json"),
-                      "--from", "v1.88.2", "--to", "latest", "--received-at", AT, "--no-progress"])
+                      "--from", "v1.88.2", "--to", "v1.106.1", "--received-at", AT, "--no-progress"])
     assert code == 0
-    assert "4 events: 3 would change, 1 would not" in text
+    assert "4 events: 2 would change, 2 would not" in text
     assert "request changes: 1 event\n        1 event  users/registerDeviceToken request added  (first: event 1)\n" \
            "                 v1.88.3 (a986138d4): identify with a device or browser token" in text
     assert "host changes: none" in text and "unexplained: none" in text
-    assert "v1.108.0 (840ba5cf0)" in text  # a change between the two releases that touches none of these events
+    assert "v1.97.0 (bc7035849)" in text  # a change between the two releases that touches none of these events
 
 
 def test_cli_writes_the_rows_as_csv_and_routes(files):
     out = files / "changes.csv"
     code, text = run(["upgrade", str(files / "events.jsonl"), "--settings", str(files / "settings.json"),
-                      "--from", "v1.88.2", "--to", "latest", "--router", "2", "--out", str(out), "--no-progress"])
+                      "--from", "v1.88.2", "--to", "v1.106.1", "--router", "2", "--out", str(out), "--no-progress"])
     assert code == 0 and "router calls of 2 events" in text and f"written to {out}" in text
     rows = list(csv.DictReader(out.open()))
-    assert [row["event"] for row in rows] == ["1", "2", "3"] and rows[0]["commit"] == "a986138d4"
+    assert [row["event"] for row in rows] == ["1", "2"] and rows[0]["commit"] == "a986138d4"
 
 
 def test_cli_bad_input_is_one_line_and_exit_2(files, capsys):

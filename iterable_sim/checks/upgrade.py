@@ -30,8 +30,8 @@ from iterable_sim.lazy import LazyModule
 from iterable_sim.limits import MAX_BODY_BYTES, MAX_BULK_ITEMS
 from iterable_sim.mapping.batching import Batch, route
 from iterable_sim.mapping.names import event_name
-from iterable_sim.mapping.releases import Release, ReleaseRule, changes_between, resolve_release
-from iterable_sim.mapping.request import Request, json_bytes
+from iterable_sim.mapping.releases import RULES_BY_NAME, Release, ReleaseRule, changes_between, resolve_release
+from iterable_sim.mapping.request import Request, endpoint_path, json_bytes
 from iterable_sim.mapping.results import EventResult, map_passed
 from iterable_sim.mapping.rudder_server import RudderServer
 from iterable_sim.mapping.settings import Settings, require_events, require_settings
@@ -205,7 +205,7 @@ class UpgradeDiff:
             lines.append(f"\n{kind} changes: " + (_events(touched) if touched else "none"))
             for group in (g for g in groups if g.kind == kind):
                 lines.append(f"  {_events(group.events):>13}  {group.change}  (first: event {group.first_event})")
-                lines += [f"{'':17}{rule.describe()}" for rule in group.rules] or [
+                lines += [f"{'':17}{_because(rule, group)}" for rule in group.rules] or [
                     f"{'':17}UNEXPLAINED: no rule between the two releases makes this change"]
         lines.append("\n" + (f"unexplained: {_events(self.unexplained)} with a change no rule explains, a bug "
                              f"of iterable_sim's: please report it with those events" if self.unexplained
@@ -326,7 +326,7 @@ def _step_changes(step: list[tuple[int, Any]], server: RudderServer, before: Set
             else:
                 diff.requests_before += requests
     for index, m in mapped.items():
-        found = list(_event_changes(m.before, m.after))
+        found = list(_event_changes(m.before, m.after, (before.release, after.release)))
         if diff.router is not None and not any(c.kind == "error" for c in found):
             found += _batch_changes(memberships[0].get(index, {}), memberships[1].get(index, {}))
         if found:
@@ -345,8 +345,8 @@ def _router_user(event: Any) -> str | None:
     return job_user_id("", clean_identifier(event.get("anonymousId")), clean_identifier(event.get("userId")))
 
 
-def _event_changes(before: EventResult, after: EventResult) -> Iterator[Change]:
-    """The differences between an event's two results: its refusal, else its requests."""
+def _event_changes(before: EventResult, after: EventResult, releases: tuple[Release, Release]) -> Iterator[Change]:
+    """The differences between an event's two results (mapped as `releases`): its refusal, else its requests."""
     if (before.error is None) != (after.error is None) or (
             before.error is not None and after.error is not None
             and (before.error.status, str(before.error)) != (after.error.status, str(after.error))):
@@ -359,13 +359,13 @@ def _event_changes(before: EventResult, after: EventResult) -> Iterator[Change]:
     for endpoint in {**by_endpoint[0], **by_endpoint[1]}:
         old, new = by_endpoint[0].get(endpoint, []), by_endpoint[1].get(endpoint, [])
         for a, b in zip(old, new, strict=False):
-            yield from _request_changes(endpoint, a, b)
+            yield from _request_changes(endpoint, a, b, releases)
         for a in old[len(new):]:
             yield _blank(kind="request", endpoint=endpoint, change=f"{endpoint} request removed",
-                         before=_shown(_view(a)))
+                         before=_shown(_view(a, releases[0])))
         for b in new[len(old):]:
             yield _blank(kind="request", endpoint=endpoint, change=f"{endpoint} request added",
-                         after=_shown(_view(b)))
+                         after=_shown(_view(b, releases[1])))
 
 
 def _refusal_change(before: EventResult, after: EventResult) -> Change:
@@ -391,12 +391,12 @@ def _refusal(result: EventResult) -> str:
     return f"{result.status}: {result.message}"
 
 
-def _request_changes(endpoint: str, a: Request, b: Request) -> Iterator[Change]:
+def _request_changes(endpoint: str, a: Request, b: Request, releases: tuple[Release, Release]) -> Iterator[Change]:
     old_host, new_host = urlsplit(a.url).netloc, urlsplit(b.url).netloc
     if old_host != new_host:
         yield _blank(kind="host", endpoint=endpoint, change=f"host {old_host} → {new_host}", field=".url",
                      before=old_host, after=new_host)
-    found = differences(_view(a), _view(b))
+    found = differences(_view(a, releases[0]), _view(b, releases[1]))
     for path, old, new in islice(found, MAX_FIELDS):
         what = "added" if old is ABSENT else "removed" if new is ABSENT else "changed"
         name = "." + field_path(path)
@@ -408,12 +408,16 @@ def _request_changes(endpoint: str, a: Request, b: Request) -> Iterator[Change]:
                      before=f"{more} more changed fields")
 
 
-def _view(request: Request) -> dict[str, Any]:
-    """A request's fields as compared: its URL without the host (a host change is its own kind)."""
+def _view(request: Request, release: Release) -> dict[str, Any]:
+    """A request's fields as compared: its URL without the host (a host change is its own kind), and the
+    endpointPath `release` puts on it for rudder-server (none before v1.108.0; never sent to Iterable)."""
     view = {f.name: getattr(request, f.name) for f in fields(request)}
     parts = urlsplit(request.url)
     view["url"] = parts.path + (f"?{parts.query}" if parts.query else "")
     view["headers"] = dict(request.headers)
+    path = endpoint_path(request, release)
+    if path is not None:
+        view["endpointPath"] = path
     return view
 
 
@@ -473,6 +477,15 @@ def _shown(value: Any) -> str:
                                       for k, v in value["headers"].items()}}
     text = json_bytes(value)[0].decode()
     return text if len(text) <= VALUE_WIDTH else text[:VALUE_WIDTH - 1] + "…"
+
+
+def _because(rule: ReleaseRule, group: ChangeGroup) -> str:
+    """The rule behind a group of changes, in words: what it brought, and what else its commit did when
+    that is the change (1c134f846 also stopped the token registrations)."""
+    if rule.name == "eu_data_center" and group.kind == "request":
+        fix = RULES_BY_NAME["token_registration"]
+        return f"{rule.describe()}; the same commit stopped the token registrations until {fix.since} ({fix.commit})"
+    return rule.describe()
 
 
 def _events(count: int) -> str:
