@@ -481,10 +481,12 @@ def _shown(value: Any) -> str:
 
 def _because(rule: ReleaseRule, group: ChangeGroup) -> str:
     """The rule behind a group of changes, in words: what it brought, and what else its commit did when
-    that is the change (1c134f846 also stopped the token registrations)."""
+    that is the change (1c134f846 also stopped the token registrations), or who reads what it added."""
     if rule.name == "eu_data_center" and group.kind == "request":
         fix = RULES_BY_NAME["token_registration"]
         return f"{rule.describe()}; the same commit stopped the token registrations until {fix.since} ({fix.commit})"
+    if rule.name == "endpoint_path":
+        return f"{rule.describe()} (for rudder-server's own stats: Iterable never receives it)"
     return rule.describe()
 
 
