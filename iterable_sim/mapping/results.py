@@ -182,7 +182,9 @@ def map_passed(index: int, kept: Any, outputs: Iterable[Any], settings: Settings
         try:
             result.requests.extend(map_event(output, settings))
         except MappingError as err:
-            result.error = result.error or err
+            # kept without its traceback, which holds this frame and so `result`: a reference cycle that
+            # would outlive the result until the collector's next full pass
+            result.error = result.error or err.with_traceback(None)
     return result
 
 
