@@ -183,7 +183,7 @@ class UpgradeDiff:
         return pd.DataFrame(rows, columns=GROUP_COLUMNS)
 
     def headline(self) -> str:
-        """"v1.84.0 → latest: 10,000 events, 9,812 change, 188 unchanged; 0 unexplained"."""
+        """"v1.84.0 → latest: 10,000 events, 8,000 change, 2,000 unchanged; 0 unexplained"."""
         return (f"{self.from_release.tag} → {self.to_release.tag}: {self.events:,} events, {self.changed:,} "
                 f"change, {self.events - self.changed:,} unchanged; {self.unexplained:,} unexplained")
 
