@@ -18,6 +18,7 @@ from iterable_sim.widgets._view import Grid, View, tabs
 
 RELEASE_OPTIONS = [(str(release), release.tag) for release in KNOWN_RELEASES]
 """The dropdowns' choices: each known release's label, and its tag as the value."""
+MAX_ROUTER_CALL = 10_000  # the router call box's bound: rudder-server's router sends far smaller calls
 
 
 class UpgradePicker(View):
@@ -41,7 +42,7 @@ class UpgradePicker(View):
         self.controls: dict[str, widgets.ValueWidget] = {
             "from": widgets.Dropdown(options=RELEASE_OPTIONS, value=from_, description="From"),
             "to": widgets.Dropdown(options=RELEASE_OPTIONS, value=to, description="To"),
-            "router": widgets.BoundedIntText(value=router, min=0, max=10_000, description="Router call",
+            "router": widgets.BoundedIntText(value=router, min=0, max=MAX_ROUTER_CALL, description="Router call",
                                              tooltip="events per router call; 0: each event on its own"),
         }
         self._status = widgets.HTML()
