@@ -158,7 +158,8 @@ def test_repr_and_html_for_notebooks():
     assert repr(found) == ("<UpgradeDiff v1.88.2 → v1.106.1: 4 events, 2 change, 2 unchanged; 0 unexplained "
                            "(events with changes: request 1, error 1)>")
     page = found._repr_html_()
-    assert "<table" in page and "token_registration" in page and "touch none of these events" in page
+    assert "<table" in page and "token_registration" in page
+    assert "not compared (route the events: router=N):</p><ul><li>v1.97.0 (bc7035849)" in page
 
 
 def test_settings_built_directly_keep_everything_but_the_release():
@@ -191,7 +192,9 @@ def test_cli_groups_the_changes_by_kind_with_counts_and_commits(files):
     assert "request changes: 1 event\n        1 event  users/registerDeviceToken request added  (first: event 1)\n" \
            "                 v1.88.3 (a986138d4): identify with a device or browser token" in text
     assert "host changes: none" in text and "unexplained: none" in text
-    assert "v1.97.0 (bc7035849)" in text  # a change between the two releases that touches none of these events
+    assert "batch changes: not compared (the events were not routed in router calls)" in text
+    assert "changes of the router's batches, not compared (route the events: --router N, or router=N):\n" \
+           "  v1.97.0 (bc7035849)" in text
 
 
 def test_cli_writes_the_rows_as_csv_and_routes(files):

@@ -145,9 +145,14 @@ class UpgradeDiff:
         return self._events_by_kind[kind].events if kind in self._events_by_kind else 0
 
     def untouched_rules(self) -> list[ReleaseRule]:
-        """The rules between the two releases that change none of these events."""
+        """The rules between the two releases that change none of these events (without router calls, the
+        batch rules are not compared: see `unrouted_rules`)."""
         used = {rule for group in self.groups.values() for rule in group.rules}
-        return [rule for rule in self.rules if rule not in used]
+        return [rule for rule in self.rules if rule not in used and rule not in self.unrouted_rules()]
+
+    def unrouted_rules(self) -> list[ReleaseRule]:
+        """The rules between the two releases about the router's batches, when the events were not routed."""
+        return [rule for rule in self.rules if rule.kind == "batch"] if self.router is None else []
 
     def add(self, change: Change) -> None:
         """Count `change` in its group and its kind (and as unexplained when no rule explains it); keep its row."""
@@ -191,8 +196,7 @@ class UpgradeDiff:
         """The changes grouped by kind, with how many events each touches and the rule behind it, as text."""
         lines = [f"rudder-transformer {self.from_release} → {self.to_release}",
                  f"{self.events:,} events: {self.changed:,} would change, {self.events - self.changed:,} "
-                 f"would not" + (" (each event mapped on its own: routing them in router calls compares their "
-                                 "batches too)" if self.router is None else "")]
+                 f"would not" + (" (each event mapped on its own)" if self.router is None else "")]
         if self.router is not None:
             lines.append(f"router calls of {self.router:,} events: {self.requests_before:,} requests to Iterable "
                          f"→ {self.requests_after:,}")
@@ -202,6 +206,9 @@ class UpgradeDiff:
         groups = self._sorted_groups()
         for kind in KINDS:
             touched = self.events_with(kind)
+            if kind == "batch" and self.router is None:
+                lines.append("\nbatch changes: not compared (the events were not routed in router calls)")
+                continue
             lines.append(f"\n{kind} changes: " + (_events(touched) if touched else "none"))
             for group in (g for g in groups if g.kind == kind):
                 lines.append(f"  {_events(group.events):>13}  {group.change}  (first: event {group.first_event})")
@@ -214,6 +221,10 @@ class UpgradeDiff:
         if untouched:
             lines.append("changes between the two releases that touch none of these events:")
             lines += [f"  {rule.describe()}" for rule in untouched]
+        unrouted = self.unrouted_rules()
+        if unrouted:
+            lines.append("changes of the router's batches, not compared (route the events: --router N, or router=N):")
+            lines += [f"  {rule.describe()}" for rule in unrouted]
         return "\n".join(lines)
 
     def _sorted_groups(self) -> list[ChangeGroup]:
@@ -230,10 +241,13 @@ class UpgradeDiff:
                          f"Iterable → {self.requests_after:,}</p>")
         parts += [f"<p>⚠ {html.escape(warning)}</p>" for warning in self.warnings]
         parts.append(self.groups_frame().to_html(index=False) if self.groups else "<p><i>no change</i></p>")
-        untouched = self.untouched_rules()
-        if untouched:
-            items = "".join(f"<li>{html.escape(rule.describe())}</li>" for rule in untouched)
-            parts.append(f"<p>Changes between the two releases that touch none of these events:</p><ul>{items}</ul>")
+        for heading, rules in (("Changes between the two releases that touch none of these events",
+                                self.untouched_rules()),
+                               ("Changes of the router's batches, not compared (route the events: router=N)",
+                                self.unrouted_rules())):
+            if rules:
+                items = "".join(f"<li>{html.escape(rule.describe())}</li>" for rule in rules)
+                parts.append(f"<p>{heading}:</p><ul>{items}</ul>")
         return "".join(parts)
 
 
