@@ -383,7 +383,7 @@ def _event_changes(before: EventResult, after: EventResult, releases: tuple[Rele
 
 
 def _refusal_change(before: EventResult, after: EventResult) -> Change:
-    """An event refused by one release and not the other, or refused by both in other words; `field` is
+    """An event refused by one release and not the other, or by both with other statuses or words; `field` is
     what the refusal's check reads and `status` its status (when both refuse: the crash's, a 500, when
     one of them crashes, else the `to` release's)."""
     if before.error is not None and after.error is not None:
@@ -406,6 +406,8 @@ def _refusal(result: EventResult) -> str:
 
 
 def _request_changes(endpoint: str, a: Request, b: Request, releases: tuple[Release, Release]) -> Iterator[Change]:
+    """Two requests to `endpoint`, one per release: another host, then each field added, removed or changed
+    (the first MAX_FIELDS; the rest counted in one change that no rule explains)."""
     old_host, new_host = urlsplit(a.url).netloc, urlsplit(b.url).netloc
     if old_host != new_host:
         yield _blank(kind="host", endpoint=endpoint, change=f"host {old_host} → {new_host}", field=".url",
