@@ -4,6 +4,7 @@ import csv
 import gc
 import io
 import json
+from pathlib import Path
 
 import pytest
 
@@ -14,6 +15,7 @@ from iterable_sim.cli import main
 from iterable_sim.mapping.releases import RULES, UnknownReleaseError
 
 AT = "2026-01-05T10:00:00Z"
+DATA = Path(__file__).parent / "data"
 CONFIG = {"apiKey": "key-123", "registerDeviceOrBrowserApiKey": "dev-key", "trackAllPages": True}
 TRACK = {"type": "track", "event": "Clicked", "userId": "u1"}
 DEVICE = {"type": "identify", "userId": "u2", "traits": {"email": "a@example.com"},
@@ -167,6 +169,13 @@ def test_settings_built_directly_keep_everything_but_the_release():
     old = upgrade.settings_as(settings, its.Settings(rudderstack="v1.84.0").release)
     assert old.release.tag == "v1.84.0" and old.track_named_pages and not old.track_all_pages
     assert old.base_url == "https://api.iterable.com/api/"
+
+
+def test_settings_read_from_a_workspace_config_keep_their_config_and_rudder_servers_context():
+    settings = its.read_settings(DATA / "workspaceConfig.json", destination="Iterable prod")
+    old = upgrade.settings_as(settings, its.Settings(rudderstack="v1.96.0").release)
+    assert old.release.tag == "v1.96.0" and old.rudder_config == settings.rudder_config
+    assert old.pipeline is settings.pipeline and old.group_key == settings.group_key
 
 
 # ---- the command line
