@@ -83,9 +83,11 @@ def test_the_eu_data_center_commit_also_stopped_the_token_requests():
 def test_the_same_release_changes_nothing_and_going_back_mirrors_the_change():
     same = diff(from_="latest", to="latest")
     assert same.changed == 0 and same.frame().empty and "no rule changed between them" in same.summary()
-    back = diff(events=[DEVICE], from_="v1.106.1", to="v1.88.2").frame()
-    assert back["change"].tolist() == ["users/registerDeviceToken request removed"]
-    assert back["rule"].tolist() == ["token_registration"]
+    back = diff(events=[DEVICE], from_="v1.106.1", to="v1.88.2")
+    assert back.frame()["change"].tolist() == ["users/registerDeviceToken request removed"]
+    assert back.frame()["rule"].tolist() == ["token_registration"] and back.going_back
+    assert "v1.88.3 (a986138d4) undone, as before it: identify with a device or browser token sends no " \
+           "users/registerDeviceToken" in back.summary()
 
 
 def test_a_change_no_rule_explains_is_reported_as_unexplained(monkeypatch):

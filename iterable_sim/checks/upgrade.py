@@ -150,6 +150,17 @@ class UpgradeDiff:
         used = {rule for group in self.groups.values() for rule in group.rules}
         return [rule for rule in self.rules if rule not in used and rule not in self.unrouted_rules()]
 
+    @property
+    def going_back(self) -> bool:
+        """Whether `to_release` is older than `from_release` (a downgrade: each rule's change is undone)."""
+        return self.to_release.number < self.from_release.number
+
+    def describe_rule(self, rule: ReleaseRule) -> str:
+        """A rule in words, as this diff goes: what the release brought, or (going back) what comes back."""
+        if self.going_back:
+            return f"{rule.since} ({rule.commit}) undone, as before it: {rule.before}"
+        return rule.describe()
+
     def unrouted_rules(self) -> list[ReleaseRule]:
         """The rules between the two releases about the router's batches, when the events were not routed."""
         return [rule for rule in self.rules if rule.kind == "batch"] if self.router is None else []
@@ -212,7 +223,7 @@ class UpgradeDiff:
             lines.append(f"\n{kind} changes: " + (_events(touched) if touched else "none"))
             for group in (g for g in groups if g.kind == kind):
                 lines.append(f"  {_events(group.events):>13}  {group.change}  (first: event {group.first_event})")
-                lines += [f"{'':17}{_because(rule, group)}" for rule in group.rules] or [
+                lines += [f"{'':17}{self._because(rule, group)}" for rule in group.rules] or [
                     f"{'':17}UNEXPLAINED: no rule between the two releases makes this change"]
         lines.append("\n" + (f"unexplained: {_events(self.unexplained)} with a change no rule explains, a bug "
                              f"of iterable_sim's: please report it with those events" if self.unexplained
@@ -220,12 +231,23 @@ class UpgradeDiff:
         untouched = self.untouched_rules()
         if untouched:
             lines.append("changes between the two releases that touch none of these events:")
-            lines += [f"  {rule.describe()}" for rule in untouched]
+            lines += [f"  {self.describe_rule(rule)}" for rule in untouched]
         unrouted = self.unrouted_rules()
         if unrouted:
             lines.append("changes of the router's batches, not compared (route the events: --router N, or router=N):")
-            lines += [f"  {rule.describe()}" for rule in unrouted]
+            lines += [f"  {self.describe_rule(rule)}" for rule in unrouted]
         return "\n".join(lines)
+
+    def _because(self, rule: ReleaseRule, group: ChangeGroup) -> str:
+        """The rule behind a group of changes, in words (`describe_rule`), and what else its commit did when
+        that is the change (1c134f846 also stopped the token registrations), or who reads what it added."""
+        if rule.name == "eu_data_center" and group.kind == "request":
+            fix = RULES_BY_NAME["token_registration"]
+            return (f"{self.describe_rule(rule)}; the same commit stopped the token registrations until "
+                    f"{fix.since} ({fix.commit})")
+        if rule.name == "endpoint_path":
+            return f"{self.describe_rule(rule)} (for rudder-server's own stats: Iterable never receives it)"
+        return self.describe_rule(rule)
 
     def _sorted_groups(self) -> list[ChangeGroup]:
         return sorted(self.groups.values(), key=lambda g: (KINDS.index(g.kind), -g.events, g.change))
@@ -246,7 +268,7 @@ class UpgradeDiff:
                                ("Changes of the router's batches, not compared (route the events: router=N)",
                                 self.unrouted_rules())):
             if rules:
-                items = "".join(f"<li>{html.escape(rule.describe())}</li>" for rule in rules)
+                items = "".join(f"<li>{html.escape(self.describe_rule(rule))}</li>" for rule in rules)
                 parts.append(f"<p>{heading}:</p><ul>{items}</ul>")
         return "".join(parts)
 
@@ -493,17 +515,6 @@ def _shown(value: Any) -> str:
                                       for k, v in value["headers"].items()}}
     text = json_bytes(value)[0].decode()
     return text if len(text) <= VALUE_WIDTH else text[:VALUE_WIDTH - 1] + "…"
-
-
-def _because(rule: ReleaseRule, group: ChangeGroup) -> str:
-    """The rule behind a group of changes, in words: what it brought, and what else its commit did when
-    that is the change (1c134f846 also stopped the token registrations), or who reads what it added."""
-    if rule.name == "eu_data_center" and group.kind == "request":
-        fix = RULES_BY_NAME["token_registration"]
-        return f"{rule.describe()}; the same commit stopped the token registrations until {fix.since} ({fix.commit})"
-    if rule.name == "endpoint_path":
-        return f"{rule.describe()} (for rudder-server's own stats: Iterable never receives it)"
-    return rule.describe()
 
 
 def _events(count: int) -> str:

@@ -83,7 +83,7 @@ class UpgradePicker(View):
         untouched = self._diff.untouched_rules()
         if untouched:
             lines.append("Changes between the two releases that touch none of these events: "
-                         + "; ".join(html.escape(rule.describe()) for rule in untouched))
+                         + "; ".join(html.escape(self._diff.describe_rule(rule)) for rule in untouched))
         self._status.value = "".join(f"<p>{line}</p>" for line in lines)
         self._groups.show(self.groups_frame())
         self._rows.show(self.frame())
