@@ -13,6 +13,7 @@ from iterable_sim.lazy import lazy_exports as _lazy_exports
 
 if _typing.TYPE_CHECKING:
     from iterable_sim.checks.crosscheck import CrosscheckReport, TransformerError, crosscheck
+    from iterable_sim.checks.upgrade import UpgradeDiff, upgrade_diff
     from iterable_sim.clock import Clock, ManualClock, SystemClock
     from iterable_sim.exceptions import IterableSimError
     from iterable_sim.mapping import MappingResults, explain, map_event, map_events, mapping_table
@@ -42,6 +43,7 @@ _HOMES = {
     **dict.fromkeys(["Clock", "ManualClock", "SystemClock"], "iterable_sim.clock"),
     **dict.fromkeys(["Faults", "MockIterable", "MockOptions"], "iterable_sim.mock"),
     **dict.fromkeys(["CrosscheckReport", "TransformerError", "crosscheck"], "iterable_sim.checks.crosscheck"),
+    **dict.fromkeys(["UpgradeDiff", "upgrade_diff"], "iterable_sim.checks.upgrade"),
     "RUDDERSTACK_VERSION": "iterable_sim.version",
 }
 
@@ -53,7 +55,7 @@ __all__ = [
     "AsyncIterableClient", "IterableClient", "LIVE", "LiveSendRefused", "RetryPolicy", "SendReport", "Target",
     "asend", "send",
     "Clock", "Faults", "ManualClock", "MockIterable", "MockOptions", "SystemClock",
-    "CrosscheckReport", "TransformerError", "crosscheck", "RUDDERSTACK_VERSION",
+    "CrosscheckReport", "TransformerError", "crosscheck", "UpgradeDiff", "upgrade_diff", "RUDDERSTACK_VERSION",
 ]
 
 __version__ = version.PACKAGE_VERSION

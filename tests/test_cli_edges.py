@@ -109,7 +109,7 @@ def test_map_out_that_cannot_be_written_is_one_line_and_exit_2(out, says, dask, 
 @pytest.mark.parametrize("content", ["", "\n\n  \n"], ids=["empty", "blank lines"])
 @pytest.mark.parametrize("command", [
     ["map"], ["map", "--format", "jsonl"], ["map", "--out", "mapped"], ["send"], ["send", "--format", "jsonl"],
-    ["crosscheck", "--transformer", "http://127.0.0.1:9"],
+    ["crosscheck", "--transformer", "http://127.0.0.1:9"], ["upgrade", "--from", "v1.84.0", "--to", "latest"],
 ], ids=lambda argv: " ".join(argv))
 def test_empty_input_is_one_line_and_exit_2(command, content, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)

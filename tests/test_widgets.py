@@ -399,3 +399,25 @@ def test_record_a_cassette_of_the_send_without_the_key(no_env_key, tmp_path):
     text = (tmp_path / "live.yaml").read_text()
     assert "events/track" in text and "<API_KEY>" in text and "typed-secret" not in text
     assert "Recorded into" in sender._message.value
+
+
+# ---- UpgradePicker
+
+
+def test_upgrade_picker_offers_the_known_releases_and_follows_them():
+    from iterable_sim.mapping.releases import KNOWN_RELEASES
+    from iterable_sim.widgets import UpgradePicker
+
+    settings = Settings.from_rudder({"apiKey": "secret-key-123", "registerDeviceOrBrowserApiKey": "dev-key"})
+    picker = UpgradePicker([DEVICE, BAD_EMAIL], settings, from_="v1.88.2", to="v1.106.1", received_at=TS)
+    assert [value for _, value in picker.controls["from"].options] == [r.tag for r in KNOWN_RELEASES]
+    assert picker.frame()["change"].tolist() == ["users/registerDeviceToken request added"]
+    assert picker.groups_frame()[["kind", "events", "commit"]].values.tolist() == [["request", 1, "a986138d4"]]
+    assert "token_registration" in shown(picker._groups) and "secret-key-123" not in shown(picker._rows)
+    assert repr(picker).startswith("<UpgradePicker: v1.88.2 → v1.106.1: 2 events, 1 change")
+    picker.controls["to"].value = "latest"
+    assert set(picker.frame()["change"]) == {"users/registerDeviceToken request added", ".endpointPath added"}
+    picker.controls["from"].value = "v1.132.1"
+    assert picker.frame().empty and "touch none of these events" in picker._status.value
+    picker.controls["router"].value = 2
+    assert picker.diff.router == 2 and "router calls of 2 events" in picker._status.value

@@ -329,7 +329,8 @@ def _same(theirs: Any, ours: Any) -> bool:
     return next(differences(theirs, ours), None) is None  # 19 against 19.0 is the same too
 
 
-def _field(path: tuple[Any, ...]) -> str:
+def field_path(path: tuple[Any, ...]) -> str:
+    """A path of `differences` as text: ("requests", 0, "json", "email") is "requests[0].json.email"."""
     text = ""
     for part in path:
         if isinstance(part, int):
@@ -362,7 +363,7 @@ def _without_keys(value: Any) -> Any:
 
 def _rows(where: dict[str, Any], theirs: Any, ours: Any) -> list[dict[str, Any]]:
     found = differences(theirs, ours)
-    rows = [{**where, "field": _field(path), "transformer": _shown(path, a), "iterable_sim": _shown(path, b)}
+    rows = [{**where, "field": field_path(path), "transformer": _shown(path, a), "iterable_sim": _shown(path, b)}
             for path, a, b in islice(found, MAX_FIELDS)]
     more = sum(1 for _ in found)
     if more:

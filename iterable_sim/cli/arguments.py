@@ -81,13 +81,15 @@ def add_gateway_options(parser: argparse.ArgumentParser) -> argparse._ArgumentGr
     return group
 
 
-def add_settings_options(parser: argparse.ArgumentParser, *,
-                         release_default: str = "latest, the newest") -> argparse._ArgumentGroup:
+def add_settings_options(parser: argparse.ArgumentParser, *, release_default: str | None = "latest, the newest"
+                         ) -> argparse._ArgumentGroup:
     """Add the settings options (--settings, --rudderstack, --api-key, ..., the flags) to `parser`; returns their
-    group. `release_default` says what not giving --rudderstack means."""
+    group. `release_default` says what not giving --rudderstack means; None leaves --rudderstack out (for a
+    command that names its releases otherwise, as upgrade's --from and --to)."""
     group = parser.add_argument_group("settings (flags override --settings)")
     add_config_options(group)
-    add_release_option(group, default=release_default)
+    if release_default is not None:
+        add_release_option(group, default=release_default)
     group.add_argument("--api-key", dest="api_key")
     group.add_argument("--data-center", dest="data_center", type=str.upper, choices=tuple(BASE_URLS),
                        help="USDC (default) or EUDC")

@@ -15,7 +15,7 @@ from iterable_sim.cli.cassettes import configure_cassettes, configure_record
 from iterable_sim.cli.exits import EXIT_INTERRUPTED, EXIT_PIPE_CLOSED
 from iterable_sim.extras import MissingExtra
 from iterable_sim.limits import CHUNK_EVENTS
-from iterable_sim.mapping.releases import KNOWN_RELEASES, NEWEST
+from iterable_sim.mapping.releases import KNOWN_RELEASES, NEWEST, known_list
 from iterable_sim.mapping.settings import SettingsError
 from iterable_sim.version import PACKAGE_VERSION, RUDDERSTACK_VERSION
 
@@ -28,6 +28,7 @@ EXIT_CODES = """exit codes:
   2    bad command line or input (an empty input too, an --out that is not a writable directory): nothing was
        mapped or sent
        crosscheck: 0 every event identical, 1 differences, 2 also a transformer unreachable or not answering as one
+       upgrade: 0 the changes are told, 1 also a change no rule explains (a bug of iterable_sim's) or a malformed line
   130  interrupted (Ctrl-C) before the outcome was known: nothing was sent; a send interrupted once it began
        reports what was delivered and exits 1. Ctrl-C is how serve and explore stop: they exit 0
   141  the output was cut off (a closed pipe) before the outcome was known
@@ -52,7 +53,8 @@ EVENTS_HELP = ("JSON lines files (.gz allowed), directories of them, globs, s3:/
                "or - for stdin (default); a JSON file holding one event or a list is read whole; RudderStack's "
                "gateway archives, gw_jobs dumps and /v1/batch or replay bodies are told by their content")
 
-# each command: its help, its function (in iterable_sim.cli.commands, or .cassettes for record and cassettes),
+# each command: its help, its function (in iterable_sim.cli.commands, or .cassettes for record and cassettes,
+# .upgrade for upgrade),
 # and what adds its arguments to its parser (whatever that returns is unused)
 COMMANDS: dict[str, tuple[str, str, Callable[[argparse.ArgumentParser], object]]] = {
     "demo": ("map the sample events, send them to the embedded mock Iterable, show what happens (no key needed)", "cmd_demo", lambda p: None),
@@ -128,6 +130,20 @@ COMMANDS: dict[str, tuple[str, str, Callable[[argparse.ArgumentParser], object]]
                "cassettes again from the events files and settings they note", "cmd_record", configure_record),
     "cassettes": ("cassettes diff: what the current mapping would send, compared with what the cassettes recorded",
                   "cmd_cassettes", configure_cassettes),
+    "upgrade": ("what moving rudder-transformer from one release to another changes for your events, per kind "
+                "of change with the rule and commit behind it (exit 1: a change no rule explains)",
+                "cmd_upgrade", lambda p: (
+                    p.add_argument("events", nargs="*", default=["-"], help=EVENTS_HELP),
+                    p.add_argument("--from", dest="from_release", required=True, metavar="RELEASE",
+                                   help=f"the release you run now: {known_list()}"),
+                    p.add_argument("--to", dest="to_release", required=True, metavar="RELEASE",
+                                   help="the release you would move to (an older one works too)"),
+                    p.add_argument("--router", type=_count, metavar="N",
+                                   help="also route the events in router calls of N, as RudderStack's router "
+                                        "does, and tell the events whose batches are put together differently"),
+                    p.add_argument("--out", metavar="FILE", help="write one row per event and change as CSV"),
+                    p.add_argument("--no-progress", action="store_true", help="no progress bar"),
+                    add_settings_options(p, release_default=None), add_gateway_options(p))),
 }
 
 
@@ -158,10 +174,10 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     """Run one command; the exit codes are EXIT_CODES."""
     args = build_parser().parse_args(argv)
     try:
-        from iterable_sim.cli import cassettes, commands  # after parsing: --help and --version need neither
+        from iterable_sim.cli import cassettes, commands, upgrade  # after parsing: --help and --version need none
 
         handler = COMMANDS[args.command][1]
-        command: Command = getattr(cassettes if hasattr(cassettes, handler) else commands, handler)
+        command: Command = getattr(next((m for m in (cassettes, upgrade) if hasattr(m, handler)), commands), handler)
         return command(args, out or sys.stdout)
     except (CliError, SettingsError, MissingExtra) as err:
         print(f"iterable-sim {args.command}: {err}", file=sys.stderr)

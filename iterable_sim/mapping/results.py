@@ -170,12 +170,21 @@ def map_one(index: int, event: Any, settings: Settings, server: RudderServer, *,
     fate = server.fate(index, event, through_gateway=through_gateway)
     if not fate.passed:
         return EventResult(index, kept, [], None, fate)
+    return map_passed(index, kept, fate.events, settings)
+
+
+def map_passed(index: int, kept: Any, outputs: Iterable[Any], settings: Settings) -> EventResult:
+    """The result of an event that rudder-server's steps passed on to the transformer as `outputs` (a user
+    transformation may fan one out: their requests in order, the first error kept); `kept` is what the
+    result holds as its event."""
     result = EventResult(index, kept)
-    for output in fate.events:
+    for output in outputs:
         try:
             result.requests.extend(map_event(output, settings))
         except MappingError as err:
-            result.error = result.error or err
+            # kept without its traceback, which holds this frame and so `result`: a reference cycle that
+            # would outlive the result until the collector's next full pass
+            result.error = result.error or err.with_traceback(None)
     return result
 
 

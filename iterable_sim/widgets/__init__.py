@@ -1,4 +1,4 @@
-"""Jupyter widgets over the core: explore settings, simulate a send, send live.
+"""Jupyter widgets over the core: explore settings, simulate a send, send live, compare two releases.
 
 Nothing in the core imports this package. Every widget also works headlessly: set its controls'
 values (`widget.controls[name].value = ...`), call its methods, read its frames.
@@ -13,7 +13,8 @@ from iterable_sim.widgets.chart import EndpointChart  # noqa: E402
 from iterable_sim.widgets.explorer import SettingsExplorer  # noqa: E402
 from iterable_sim.widgets.live import LiveSender, NoApiKey  # noqa: E402
 from iterable_sim.widgets.simulator import FaultPanel, Simulator  # noqa: E402
+from iterable_sim.widgets.upgrade import UpgradePicker  # noqa: E402
 from iterable_sim.widgets._view import WidgetStateError  # noqa: E402
 
 __all__ = ["EndpointChart", "FaultPanel", "LiveSender", "NoApiKey", "SettingsExplorer", "Simulator",
-           "WidgetStateError"]
+           "UpgradePicker", "WidgetStateError"]
