@@ -14,6 +14,7 @@ from iterable_sim.lazy import lazy_exports as _lazy_exports
 if _typing.TYPE_CHECKING:
     from iterable_sim.checks.crosscheck import CrosscheckReport, TransformerError, crosscheck
     from iterable_sim.checks.upgrade import UpgradeDiff, upgrade_diff
+    from iterable_sim.rudder_router import DeliveryReport, RouterConfig, deliver_like_rudderstack
     from iterable_sim.clock import Clock, ManualClock, SystemClock
     from iterable_sim.exceptions import IterableSimError
     from iterable_sim.mapping import MappingResults, explain, map_event, map_events, mapping_table
@@ -44,6 +45,7 @@ _HOMES = {
     **dict.fromkeys(["Faults", "MockIterable", "MockOptions"], "iterable_sim.mock"),
     **dict.fromkeys(["CrosscheckReport", "TransformerError", "crosscheck"], "iterable_sim.checks.crosscheck"),
     **dict.fromkeys(["UpgradeDiff", "upgrade_diff"], "iterable_sim.checks.upgrade"),
+    **dict.fromkeys(["DeliveryReport", "RouterConfig", "deliver_like_rudderstack"], "iterable_sim.rudder_router"),
     "RUDDERSTACK_VERSION": "iterable_sim.version",
 }
 
@@ -55,7 +57,8 @@ __all__ = [
     "AsyncIterableClient", "IterableClient", "LIVE", "LiveSendRefused", "RetryPolicy", "SendReport", "Target",
     "asend", "send",
     "Clock", "Faults", "ManualClock", "MockIterable", "MockOptions", "SystemClock",
-    "CrosscheckReport", "TransformerError", "crosscheck", "UpgradeDiff", "upgrade_diff", "RUDDERSTACK_VERSION",
+    "CrosscheckReport", "TransformerError", "crosscheck", "UpgradeDiff", "upgrade_diff",
+    "DeliveryReport", "RouterConfig", "deliver_like_rudderstack", "RUDDERSTACK_VERSION",
 ]
 
 __version__ = version.PACKAGE_VERSION

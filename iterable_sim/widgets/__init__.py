@@ -1,4 +1,5 @@
-"""Jupyter widgets over the core: explore settings, simulate a send, send live, compare two releases.
+"""Jupyter widgets over the core: explore settings, simulate a send, send live, compare two releases,
+simulate RudderStack's own delivery.
 
 Nothing in the core imports this package. Every widget also works headlessly: set its controls'
 values (`widget.controls[name].value = ...`), call its methods, read its frames.
@@ -10,11 +11,12 @@ for _package in ("ipywidgets", "anywidget", "itables"):  # one line naming the e
 del _package
 
 from iterable_sim.widgets.chart import EndpointChart  # noqa: E402
+from iterable_sim.widgets.delivery import DeliverySimulator  # noqa: E402
 from iterable_sim.widgets.explorer import SettingsExplorer  # noqa: E402
 from iterable_sim.widgets.live import LiveSender, NoApiKey  # noqa: E402
 from iterable_sim.widgets.simulator import FaultPanel, Simulator  # noqa: E402
 from iterable_sim.widgets.upgrade import UpgradePicker  # noqa: E402
 from iterable_sim.widgets._view import WidgetStateError  # noqa: E402
 
-__all__ = ["EndpointChart", "FaultPanel", "LiveSender", "NoApiKey", "SettingsExplorer", "Simulator",
+__all__ = ["DeliverySimulator", "EndpointChart", "FaultPanel", "LiveSender", "NoApiKey", "SettingsExplorer", "Simulator",
            "UpgradePicker", "WidgetStateError"]
