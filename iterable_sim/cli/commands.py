@@ -379,11 +379,10 @@ def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
     for key in args.api_key or ["test-key"]:
         mock.add_api_key(key)
     shown = ", ".join(mask(k) for k in args.api_key or ["test-key"])
-    print(f"mock Iterable ({args.project_type} project) on http://{args.host}:{args.port}/api/ — "
-          f"accepting API keys {shown}; Host api.eu.iterable.com reaches the EU project; control routes under "
-          f"/_mock/ (reset, keys, users, state, journal, snapshot, restore, snapshot/drop). Ctrl-C stops it.",
-          file=out, flush=True)
-    run(mock, args.host, args.port, log_level=args.log_level)
+    banner = (f"mock Iterable ({args.project_type} project) on http://{args.host}:{args.port}/api/ — "
+              f"accepting API keys {shown}; Host api.eu.iterable.com reaches the EU project; control routes under "
+              f"/_mock/ (reset, keys, users, state, journal, snapshot, restore, snapshot/drop). Ctrl-C stops it.")
+    run(mock, args.host, args.port, log_level=args.log_level, on_listening=lambda: print(banner, file=out, flush=True))
     return 0
 
 

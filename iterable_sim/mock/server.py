@@ -14,7 +14,7 @@ import logging
 import socket
 import threading
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 import uvicorn
 from starlette.requests import Request
@@ -108,10 +108,25 @@ def _listening_socket(host: str, port: int) -> socket.socket:
 
 
 def run(mock: Served, host: str = "127.0.0.1", port: int = 8000, *, default_data_center: str = "US",
-        log_level: str = "info") -> None:
-    """Serve `mock` on http://host:port until interrupted (Ctrl-C)."""
+        log_level: str = "info", on_listening: Callable[[], None] | None = None) -> None:
+    """Serve `mock` on http://host:port until interrupted (Ctrl-C). `on_listening` is called once the server
+    answers, and has taken over Ctrl-C: a Ctrl-C from then on stops it cleanly (one given earlier, while
+    Python is still importing and collecting, can land in a finaliser, which swallows it)."""
     with _listening_socket(host, port) as sock:
-        uvicorn.Server(_config(mock, host, port, default_data_center, log_level, freeze_gc=True)).run(sockets=[sock])
+        _Server(_config(mock, host, port, default_data_center, log_level, freeze_gc=True), on_listening).run(sockets=[sock])
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, calling `on_listening` when its startup is done (its signal handlers are in place by then)."""
+
+    def __init__(self, config: uvicorn.Config, on_listening: Callable[[], None] | None) -> None:
+        super().__init__(config)
+        self._on_listening = on_listening
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=sockets)
+        if self.started and self._on_listening is not None:
+            self._on_listening()
 
 
 class BackgroundServer:
