@@ -12,7 +12,8 @@ from playwright.sync_api import expect
 
 from iterable_sim.widgets._view import RUN_FOR_CONTROLS
 
-WIDGET_NOTEBOOKS = {"02-settings-explorer.ipynb", "03-simulate-iterable.ipynb", "04-send-live.ipynb"}
+WIDGET_NOTEBOOKS = {"02-settings-explorer.ipynb", "03-simulate-iterable.ipynb", "04-send-live.ipynb",
+                    "06-rudderstack-delivery.ipynb"}
 NOTEBOOKS = sorted(p.name for p in (Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 ALL_PROMPTS_NUMBERED = """() => {
@@ -267,5 +268,26 @@ def click_live_sender(page, shots: Path) -> None:
     sender.scroll_into_view_if_needed()
 
 
+def click_delivery(page, shots: Path) -> None:
+    """The timeline chart as the notebook draws it, then the widget: an outage moved, delivered again, its
+    Timeline tab redrawn."""
+    chart = output_of(page, "report.timeline()")
+    drawn = chart.locator(".jp-RenderedSVG, .jp-RenderedHTMLCommon").first  # JupyterLab's SVG (or HTML) renderer
+    expect(drawn).to_be_visible()
+    assert drawn.bounding_box()["height"] > 300  # the three panels, not an empty frame
+    chart.screenshot(path=shots / "06-rudderstack-delivery-timeline.png")
+    simulator = output_of(page, "simulator = DeliverySimulator(")
+    headline = simulator.locator(".widget-html", has_text="events:").first
+    before = headline.text_content()
+    simulator.locator(".widget-text", has_text="to minute").locator("input").fill("60")
+    took = timed(lambda: simulator.get_by_role("button", name="Deliver like RudderStack").click(),
+                 lambda: page.wait_for_function("([el, before]) => el.textContent !== before",
+                                                arg=[headline.element_handle(), before]))
+    print(f"delivery simulator: outage to minute 60: {before!r} → {headline.text_content()!r} in {took:.2f} s")
+    expect(simulator.locator(".widget-html svg").first).to_contain_text("calls to Iterable per minute")
+    simulator.scroll_into_view_if_needed()
+    simulator.screenshot(path=shots / "06-rudderstack-delivery-widget.png")
+
+
 CLICKS = {"02-settings-explorer.ipynb": click_explorer, "03-simulate-iterable.ipynb": click_simulator,
-          "04-send-live.ipynb": click_live_sender}
+          "04-send-live.ipynb": click_live_sender, "06-rudderstack-delivery.ipynb": click_delivery}

@@ -50,6 +50,8 @@ class DeliverySimulator(View):
             "batch": widgets.BoundedIntText(value=20, min=1, max=10_000, description="jobs/batch"),
             "arrival": widgets.BoundedFloatText(value=arrival_interval, min=0, max=3600, description="s between events"),
         }
+        for control in self.controls.values():  # the labels whole ("429 above /s (0: off)"), not cut at ipywidgets' 90 px
+            control.style.description_width = "initial"
         self.report: DeliveryReport | None = None
         self.mock: MockIterable | None = None
         self._summary = widgets.HTML()
