@@ -34,7 +34,7 @@ def map_each(events: list[dict], settings: Settings) -> tuple[int, int]:
 def main() -> None:
     args = bench_arguments(__doc__).parse_args()
     lines = load_lines(args.events)
-    settings = load_settings(args.settings)
+    settings = load_settings(args.settings, args.rudderstack)
 
     timings, collector, (requests, errors) = fresh_passes(lines, args.runs, lambda events: map_each(events, settings))
     print(f"events: {len(lines):,}  requests: {requests:,}  mapping errors: {errors:,}")

@@ -39,7 +39,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="30,1000,3000,10000")
     args = parser.parse_args()
     events = load_events(args.events)
-    settings = load_settings(args.settings)
+    settings = load_settings(args.settings, args.rudderstack)
     print(f"{'events':>7} {'calls':>6} {'record s':>9} {'replay s':>9} {'cassette MB':>12}")
     with tempfile.TemporaryDirectory() as scratch:
         for size in (int(s) for s in args.sizes.split(",")):

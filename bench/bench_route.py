@@ -46,7 +46,7 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=200, help="events per route() call, as RudderStack's bench")
     args = parser.parse_args()
     lines = load_lines(args.events)
-    settings = load_settings(args.settings)
+    settings = load_settings(args.settings, args.rudderstack)
     for size in (args.batch, None):
         timings, collector, batches = fresh_passes(lines, args.runs,
                                                    lambda events, size=size: route_in_calls(events, settings, size))

@@ -28,7 +28,7 @@ def main() -> None:
     parser.add_argument("--memory", action="store_true", help="trace the peak memory (tracemalloc slows the run)")
     args = parser.parse_args()
     events = load_events(args.events)
-    settings = load_settings(args.settings)
+    settings = load_settings(args.settings, args.rudderstack)
     mock = MockIterable(clock=ManualClock(), rate_limits=not args.no_rate_limits, journal_limit=1000)
     mock.accept_keys_of(settings)
     if args.outage:

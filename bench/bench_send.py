@@ -48,7 +48,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8)
     args = parser.parse_args()
     lines = load_lines(args.events)
-    settings = load_settings(args.settings)
+    settings = load_settings(args.settings, args.rudderstack)
     options: dict[str, Any] = {"progress": False, "stable_event_ids": True}
 
     timings, collector, report, mock = timed(lambda events, mock: send(events, settings, to=mock, **options),

@@ -22,10 +22,11 @@ def load_events(path: Path) -> list[dict]:
         return [json.loads(line) for line in lines if line.strip()]
 
 
-def load_settings(path: Path | None) -> Settings:
-    """A RudderStack destination Config from a JSON file; without one, Track All Pages and a test key."""
+def load_settings(path: Path | None, rudderstack: str = "latest") -> Settings:
+    """A RudderStack destination Config from a JSON file (without one, Track All Pages and a test key), mapped
+    as the rudder-transformer release `rudderstack`."""
     config = json.loads(path.read_text()) if path else {"apiKey": "k", "trackAllPages": True}
-    return Settings.from_rudder(config)
+    return Settings.from_rudder(config, rudderstack=rudderstack)
 
 
 def bench_arguments(doc: str) -> argparse.ArgumentParser:
@@ -34,6 +35,8 @@ def bench_arguments(doc: str) -> argparse.ArgumentParser:
     parser.add_argument("events", type=Path, help="JSONL file of events (.gz allowed)")
     parser.add_argument("settings", type=Path, nargs="?", help="RudderStack destination Config JSON")
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--rudderstack", metavar="RELEASE", default="latest",
+                        help="the rudder-transformer release to map as (iterable-sim --version lists them)")
     return parser
 
 
