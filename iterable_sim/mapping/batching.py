@@ -200,12 +200,14 @@ class _ReleaseGroup:
 
     def __init__(self, settings: Settings) -> None:
         self.release = settings.release
+        # the user as groupEventsByType compares it: a Map key from v1.103.0, an object key (String) before
+        self.user_key = _same_value_zero if self.release.has("type_grouping_rewrite") else js_string
         self.entries: list[tuple[Any, Any, Any, Settings, list[Request] | Batch]] = []  # (job, type, user, settings, out)
 
     def add_job(self, job: Job) -> None:
         job_id, message, settings = job[0], job[1], job[2]
-        kind = message.get("type", UNDEFINED) if isinstance(message, dict) else UNDEFINED
-        user = job[4] if len(job) > 4 else UNDEFINED
+        kind = _strict_key(message.get("type", UNDEFINED) if isinstance(message, dict) else UNDEFINED)
+        user = self.user_key(job[4] if len(job) > 4 else UNDEFINED)
         try:
             out: list[Request] | Batch = map_event(message, settings)
         except MappingError as err:
@@ -228,15 +230,15 @@ class _ReleaseGroup:
 
 def _type_runs(entries: list[Any]) -> list[list[Any]]:
     """groupEventsByType from v1.103.0 (9332c75b5): each job joins the first run of its message type
-    (===) at or after the last run of its user (metadata.userId, a Map key), else starts a new run."""
+    (=== on _strict_key) at or after the last run of its user (metadata.userId, a Map key: _same_value_zero), else
+    starts a new run."""
     runs: list[tuple[Any, list[Any]]] = []
     last_run: dict[Any, int] = {}
     for entry in entries:
-        kind = entry[1]
-        user = _same_value_zero(entry[2])
+        kind, user = entry[1], entry[2]
         target = -1
         for index in range(last_run.get(user, 0), len(runs)):
-            if _strictly_equal(runs[index][0], kind):
+            if runs[index][0] == kind:
                 target = index
                 break
         if target == -1:
@@ -249,7 +251,7 @@ def _type_runs(entries: list[Any]) -> list[list[Any]]:
 
 def _type_runs_before_v1_103(entries: list[Any]) -> list[list[Any]]:
     """groupEventsByType before v1.103.0: the first job left starts a run; each later job joins it when
-    of the same type (===) and its user (String(metadata.userId), an object key) has had no job left
+    of the same type (===) and its user (String(metadata.userId), an object key: js_string) has had no job left
     behind in this pass; the jobs left behind make the next pass."""
     runs = []
     remaining = entries
@@ -257,8 +259,8 @@ def _type_runs_before_v1_103(entries: list[Any]) -> list[list[Any]]:
         first, rest = remaining[0], remaining[1:]
         run, left, held = [first], [], set()
         for entry in rest:
-            user = js_string(entry[2])
-            if _strictly_equal(entry[1], first[1]) and user not in held:
+            user = entry[2]
+            if entry[1] == first[1] and user not in held:
                 run.append(entry)
             else:
                 left.append(entry)
@@ -268,17 +270,18 @@ def _type_runs_before_v1_103(entries: list[Any]) -> list[list[Any]]:
     return runs
 
 
-def _strictly_equal(a: Any, b: Any) -> bool:
-    """JavaScript's === on JSON values: objects and arrays by identity, NaN never, 1 === 1.0."""
-    if isinstance(a, (dict, list)) or isinstance(b, (dict, list)):
-        return a is b
-    if isinstance(a, bool) or isinstance(b, bool):
-        return a is b
-    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
-        return a == b
-    if a is UNDEFINED or b is UNDEFINED or a is None or b is None:
-        return a is b
-    return type(a) is type(b) and a == b
+def _strict_key(value: Any) -> Any:
+    """A message type as a value whose == is JavaScript's ===: strings as they are, objects and arrays by
+    identity, NaN equal to nothing, 1 === 1.0, true !== 1."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return ("boolean", value)
+    if isinstance(value, (int, float)):
+        return ("number", value) if value == value else object()  # Python's 1 == 1.0, as JavaScript's
+    if value is None or value is UNDEFINED:
+        return (value is None, "nullish")
+    return ("object", id(value))
 
 
 def _same_value_zero(value: Any) -> Any:
@@ -288,7 +291,7 @@ def _same_value_zero(value: Any) -> Any:
     if isinstance(value, bool):
         return ("boolean", value)
     if isinstance(value, (int, float)):
-        return ("number", float(value) if value == value else "NaN")
+        return ("number", value if value == value else "NaN")
     if value is None or value is UNDEFINED:
         return (value is None, "nullish")
     return (type(value).__name__, value)
