@@ -446,6 +446,8 @@ def test_upgrade_picker_offers_the_known_releases_and_follows_them():
     assert repr(picker).startswith("<UpgradePicker: v1.88.2 → v1.106.1: 2 events, 1 change")
     picker.controls["to"].value = "latest"
     assert set(picker.frame()["change"]) == {"users/registerDeviceToken request added", ".endpointPath added"}
+    assert "1 change what reaches Iterable, 1 only RudderStack&#x27;s own output" in picker._status.value
+    assert picker.groups_frame()["reaches_iterable"].tolist() == [True, False]
     picker.controls["from"].value = "v1.132.1"
     assert picker.frame().empty and "touch none of these events" in picker._status.value
     picker.controls["router"].value = 2
