@@ -314,6 +314,7 @@ class UpgradeDiff:
         parts += [f"<p>⚠ {html.escape(warning)}</p>" for warning in self.warnings]
         groups = self.groups_frame()
         reaches = groups["reaches_iterable"].astype(bool)
+        groups = groups.drop(columns="reaches_iterable")  # the headings say it
         seen, own = groups[reaches], groups[~reaches]
         parts.append("<p>What reaches Iterable:</p>" + (seen.to_html(index=False) if len(seen) else
                                                         "<p><i>no change</i></p>"))
