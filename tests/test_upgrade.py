@@ -53,6 +53,28 @@ def test_every_request_gains_endpoint_path_from_v1_108_0():
     assert set(frame["commit"]) == {"840ba5cf0"}
 
 
+def test_endpoint_path_is_told_apart_from_what_reaches_iterable():
+    found = diff(from_="v1.106.1", to="latest")
+    assert (found.events, found.changed, found.changed_for_iterable, found.only_own_output) == (4, 3, 1, 2)
+    assert found.events_with("request") == 0 and found.events_with(upgrade.OWN_OUTPUT) == 2
+    frame = found.frame()
+    assert frame.groupby("reaches_iterable")["change"].agg(set).to_dict() == {
+        False: {".endpointPath added"}, True: {"refused differently (status 500 → 400)"}}
+    groups = found.groups_frame()
+    assert groups[["kind", "reaches_iterable", "change", "events"]].values.tolist() == [
+        ["error", True, "refused differently (status 500 → 400)", 1], ["request", False, ".endpointPath added", 2]]
+    assert found.headline() == ("v1.106.1 → latest: 4 events, 1 change what reaches Iterable, 2 only RudderStack's "
+                                "own output, 1 unchanged; 0 unexplained")
+    text = found.summary()
+    assert "4 events: 1 would change what reaches Iterable, 2 only RudderStack's own output (endpointPath), " \
+           "1 not at all (each event mapped on its own)" in text
+    assert "request changes: none" in text and "error changes: 1 event" in text
+    assert "\nRudderStack's own output (never sent to Iterable): 2 events\n" \
+           "       2 events  .endpointPath added  (first: event 0)\n" \
+           "                 v1.108.0 (840ba5cf0): every request carries endpointPath" in text
+    assert "RudderStack's own output (never sent to Iterable): none" in diff(from_="v1.88.2", to="v1.106.1").summary()
+
+
 def test_a_refusal_that_appears_or_changes_names_the_crash_behind_it():
     frame = diff(from_="v1.88.2", to="latest").frame().query("kind == 'error'").set_index("event")
     assert frame.loc[2, "change"] == "sent → refused (status 500)" and frame.loc[2, "rule"] == "token_md5_log"
@@ -159,10 +181,15 @@ def test_bad_arguments_are_said_clearly():
 
 def test_repr_and_html_for_notebooks():
     found = diff(from_="v1.88.2", to="v1.106.1")
-    assert repr(found) == ("<UpgradeDiff v1.88.2 → v1.106.1: 4 events, 2 change, 2 unchanged; 0 unexplained "
-                           "(events with changes: request 1, error 1)>")
+    assert repr(found) == ("<UpgradeDiff v1.88.2 → v1.106.1: 4 events, 2 change what reaches Iterable, 0 only "
+                           "RudderStack's own output, 2 unchanged; 0 unexplained (events with changes: request 1, "
+                           "error 1)>")
     page = found._repr_html_()
-    assert "<table" in page and "token_registration" in page
+    assert "<table" in page and "token_registration" in page and "What reaches Iterable:" in page
+    assert "never sent to Iterable" not in page
+    own = diff(events=[TRACK], from_="v1.106.1", to="latest")._repr_html_()
+    assert "What reaches Iterable:</p><p><i>no change</i></p>" in own
+    assert "RudderStack&#x27;s own output (never sent to Iterable):</p><table" in own and "endpoint_path" in own
     assert "not compared (route the events: router=N):</p><ul><li>v1.97.0 (bc7035849)" in page
 
 
@@ -199,7 +226,8 @@ def test_cli_groups_the_changes_by_kind_with_counts_and_commits(files):
     code, text = run(["upgrade", str(files / "events.jsonl"), "--settings", str(files / "settings.json"),
                       "--from", "v1.88.2", "--to", "v1.106.1", "--received-at", AT, "--no-progress"])
     assert code == 0
-    assert "4 events: 2 would change, 2 would not" in text
+    assert "4 events: 2 would change what reaches Iterable, 0 only RudderStack's own output (endpointPath), " \
+           "2 not at all" in text
     assert "request changes: 1 event\n        1 event  users/registerDeviceToken request added  (first: event 1)\n" \
            "                 v1.88.3 (a986138d4): identify with a device or browser token" in text
     assert "host changes: none" in text and "unexplained: none" in text
@@ -215,6 +243,14 @@ def test_cli_writes_the_rows_as_csv_and_routes(files):
     assert code == 0 and "router calls of 2 events" in text and f"written to {out}" in text
     rows = list(csv.DictReader(out.open()))
     assert [row["event"] for row in rows] == ["1", "2"] and rows[0]["commit"] == "a986138d4"
+
+
+def test_cli_exits_0_when_only_rudderstacks_own_output_changes(files):
+    out = files / "changes.csv"
+    code, text = run(["upgrade", str(files / "events.jsonl"), "--settings", str(files / "settings.json"),
+                      "--from", "v1.106.1", "--to", "v1.132.1", "--received-at", AT, "--no-progress", "--out", str(out)])
+    assert code == 0 and "4 events: 0 would change what reaches Iterable, 2 only RudderStack's own output" in text
+    assert {row["reaches_iterable"] for row in csv.DictReader(out.open())} == {"False"}
 
 
 def test_cli_bad_input_is_one_line_and_exit_2(files, capsys):

@@ -168,6 +168,19 @@ def test_simulator_sends_on_creation_and_accounts_for_every_event():
                                                       "code", "msg", "fault", "latency"}
 
 
+def test_simulator_keeps_the_release_of_settings_without_a_key(monkeypatch):
+    from iterable_sim.widgets import Simulator, simulator
+
+    sent_with = []
+    real_send = simulator.send
+    monkeypatch.setattr(simulator, "send", lambda events, settings, **kw: (sent_with.append(settings),
+                                                                           real_send(events, settings, **kw))[1])
+    keyless = Simulator(EVENTS, Settings(rudderstack="v1.106.1", rudder_server=False))  # given a stand-in key
+    keyless.controls["pace"].value = False
+    keyless.run()
+    assert [(s.release.tag, s.rudder_server, bool(s.api_key)) for s in sent_with] == [("v1.106.1", False, True)] * 2
+
+
 def test_simulator_runs_are_deterministic_retries_included():
     a, b = sim(), sim()
     for simulator in (a, b):
@@ -354,6 +367,22 @@ def test_typed_key_is_taken_and_the_field_emptied(no_env_key):
     assert "typed-secret" not in sender._key_status.value + repr(sender)
 
 
+def test_live_sender_sends_as_the_release_of_its_settings(no_env_key, monkeypatch):
+    from iterable_sim.widgets import LiveSender, live
+
+    sent_with = []
+    real_send = live.send
+    monkeypatch.setattr(live, "send", lambda events, settings, **kw: (sent_with.append(settings),
+                                                                      real_send(events, settings, **kw))[1])
+    sender = LiveSender(EVENTS, Settings(rudderstack="v1.106.1", rudder_server=False), to=live_mock("k"),
+                        progress=False)
+    sender.password.value = "k"
+    sender.use_key_from_field()
+    sender.preview()
+    sender.confirm()
+    assert [(s.release.tag, s.rudder_server, s.api_key) for s in sent_with] == [("v1.106.1", False, "k")]
+
+
 def test_confirm_needs_the_dry_run_first(no_env_key):
     from iterable_sim.widgets import LiveSender
 
@@ -417,6 +446,8 @@ def test_upgrade_picker_offers_the_known_releases_and_follows_them():
     assert repr(picker).startswith("<UpgradePicker: v1.88.2 → v1.106.1: 2 events, 1 change")
     picker.controls["to"].value = "latest"
     assert set(picker.frame()["change"]) == {"users/registerDeviceToken request added", ".endpointPath added"}
+    assert "1 change what reaches Iterable, 1 only RudderStack&#x27;s own output" in picker._status.value
+    assert picker.groups_frame()["reaches_iterable"].tolist() == [True, False]
     picker.controls["from"].value = "v1.132.1"
     assert picker.frame().empty and "touch none of these events" in picker._status.value
     picker.controls["router"].value = 2

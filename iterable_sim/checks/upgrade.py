@@ -6,7 +6,9 @@ of N events. Every difference is told per event and per field: a request added o
 request added, removed or changed, a request sent to another host, a refusal appearing or going away, the
 batch an event travels in regrouped. Each is matched to the rules between the two releases
 (`iterable_sim.mapping.releases.changes_between`) that explain it; a difference no rule explains is
-"unexplained", which would be a bug of iterable_sim's.
+"unexplained", which would be a bug of iterable_sim's. A change to RudderStack's own output, which Iterable
+never receives (the endpointPath rudder-server reads for its stats), is told apart from the changes to what
+reaches Iterable (`Change.reaches_iterable`).
 
     diff = upgrade_diff(events, read_settings("workspaceConfig.json"), from_="v1.96.0", to="latest", router=200)
     print(diff.summary())
@@ -48,9 +50,14 @@ else:
 KINDS = ("request", "host", "batch", "error")
 """The kinds of change, as ReleaseRule.kind names them."""
 UNEXPLAINED = "unexplained"
-COLUMNS = ["event", "type", "name", "kind", "endpoint", "change", "field", "before", "after", "status", "rule",
-           "since", "commit"]
-GROUP_COLUMNS = ["kind", "change", "events", "first_event", "rule", "since", "commit"]
+OWN_OUTPUT = "own output"
+"""What `events_with` calls the changes to RudderStack's own output, which Iterable never receives."""
+OWN_OUTPUT_FIELDS = (".endpointPath",)
+"""The fields of the transformer's output that rudder-server keeps for itself (its stats) and never sends."""
+OWN_OUTPUT_HEADING = "RudderStack's own output (never sent to Iterable)"
+COLUMNS = ["event", "type", "name", "kind", "reaches_iterable", "endpoint", "change", "field", "before", "after",
+           "status", "rule", "since", "commit"]
+GROUP_COLUMNS = ["kind", "reaches_iterable", "change", "events", "first_event", "rule", "since", "commit"]
 MAX_FIELDS = 20
 """Changed fields listed per request; the rest are counted in one more change."""
 VALUE_WIDTH = 200
@@ -86,11 +93,17 @@ class Change:
     rules: tuple[ReleaseRule, ...] = ()
     past_chunk_limits: bool = False  # a batch compared holds over 1,000 events or 4,000,000 bytes
 
+    @property
+    def reaches_iterable(self) -> bool:
+        """Whether Iterable sees this change: False for a change to RudderStack's own output only (a field of a
+        request that rudder-server keeps for itself, OWN_OUTPUT_FIELDS)."""
+        return not (self.kind == "request" and self.field in OWN_OUTPUT_FIELDS)
+
     def row(self) -> dict[str, Any]:
         """The frame's row for this change."""
         rule, since, commit = _rule_cells(self.rules)
         return {"event": self.event, "type": self.type, "name": self.name, "kind": self.kind,
-                "endpoint": self.endpoint, "change": self.change, "field": self.field, "before": self.before,
+                "reaches_iterable": self.reaches_iterable, "endpoint": self.endpoint, "change": self.change, "field": self.field, "before": self.before,
                 "after": self.after, "status": self.status, "rule": rule, "since": since, "commit": commit}
 
 
@@ -109,9 +122,11 @@ class EventCount:
 
 @dataclass
 class ChangeGroup(EventCount):
-    """The events that share one change (same kind, same words, same explaining rules), the first of them."""
+    """The events that share one change (same kind, same words, same explaining rules), the first of them;
+    `reaches_iterable` as the change's."""
 
     kind: str = ""
+    reaches_iterable: bool = True
     change: str = ""
     rules: tuple[ReleaseRule, ...] = ()
     first_event: int = 0
@@ -120,7 +135,9 @@ class ChangeGroup(EventCount):
 @dataclass
 class UpgradeDiff:
     """What `upgrade_diff` found: counts, the changes grouped by kind with the rules behind them, and (kept
-    unless `keep_rows=False`) one row per event and change (`frame()`)."""
+    unless `keep_rows=False`) one row per event and change (`frame()`). `changed` counts the events with any
+    change; `changed_for_iterable` those whose calls to Iterable change, `only_own_output` the rest (their
+    only change is to RudderStack's own output, which Iterable never receives)."""
 
     from_release: Release
     to_release: Release
@@ -128,12 +145,22 @@ class UpgradeDiff:
     router: int | None = None
     events: int = 0
     changed: int = 0
+    changed_for_iterable: int = 0
     requests_before: int = 0
     requests_after: int = 0
     warnings: tuple[str, ...] = ()
     groups: dict[tuple[str, str, tuple[ReleaseRule, ...]], ChangeGroup] = field(default_factory=dict, repr=False)
     rows: list[dict[str, Any]] | None = field(default_factory=list, repr=False)
-    _events_by_kind: dict[str, EventCount] = field(default_factory=dict, repr=False)  # and UNEXPLAINED
+    _events_by_kind: dict[str, EventCount] = field(default_factory=dict, repr=False)  # OWN_OUTPUT, UNEXPLAINED too
+
+    @property
+    def only_own_output(self) -> int:
+        """Events whose only change is to RudderStack's own output (endpointPath): Iterable sees none."""
+        return self.changed - self.changed_for_iterable
+
+    @property
+    def unchanged(self) -> int:
+        return self.events - self.changed
 
     @property
     def unexplained(self) -> int:
@@ -141,7 +168,8 @@ class UpgradeDiff:
         return self._events_by_kind[UNEXPLAINED].events if UNEXPLAINED in self._events_by_kind else 0
 
     def events_with(self, kind: str) -> int:
-        """How many events have a change of `kind` (one of KINDS)."""
+        """How many events have a change of `kind` (one of KINDS) that reaches Iterable, or (OWN_OUTPUT) to
+        RudderStack's own output."""
         return self._events_by_kind[kind].events if kind in self._events_by_kind else 0
 
     def untouched_rules(self) -> list[ReleaseRule]:
@@ -171,15 +199,17 @@ class UpgradeDiff:
         group = self.groups.get(key)
         if group is None:
             group = self.groups[key] = ChangeGroup(kind=change.kind, change=change.change, rules=change.rules,
-                                                   first_event=change.event)
+                                                   first_event=change.event, reaches_iterable=change.reaches_iterable)
         group.count(change.event)
-        for kind in (change.kind, *(() if change.rules else (UNEXPLAINED,))):
+        for kind in (change.kind if change.reaches_iterable else OWN_OUTPUT,
+                     *(() if change.rules else (UNEXPLAINED,))):
             self._events_by_kind.setdefault(kind, EventCount()).count(change.event)
         if self.rows is not None:
             self.rows.append(change.row())
 
     def frame(self) -> pd.DataFrame:
-        """One row per event and change: the event (index, type, name), the kind of change, the endpoint,
+        """One row per event and change: the event (index, type, name), the kind of change, whether it
+        reaches Iterable (False: RudderStack's own output, endpointPath, which Iterable never receives), the endpoint,
         the change in words, the request's field, its values before and after (JSON text, API keys masked),
         the refusal's status, and the rule(s) behind it (their names, releases and commits; "unexplained"
         when none). Raises UpgradeDiffError when the rows were not kept (`keep_rows=False`)."""
@@ -191,23 +221,33 @@ class UpgradeDiff:
         return frame
 
     def groups_frame(self) -> pd.DataFrame:
-        """One row per change shared by events: its kind, the change, how many events have it, the first of
-        them, and the rule(s) behind it; kinds in the order of KINDS, the largest groups first."""
-        rows = [{"kind": g.kind, "change": g.change, "events": g.events, "first_event": g.first_event,
+        """One row per change shared by events: its kind, whether it reaches Iterable, the change, how many
+        events have it, the first of them, and the rule(s) behind it; what reaches Iterable first, kinds in the
+        order of KINDS, the largest groups first."""
+        rows = [{"kind": g.kind, "reaches_iterable": g.reaches_iterable, "change": g.change, "events": g.events, "first_event": g.first_event,
                  **dict(zip(("rule", "since", "commit"), _rule_cells(g.rules), strict=True))}
                 for g in self._sorted_groups()]
         return pd.DataFrame(rows, columns=GROUP_COLUMNS)
 
     def headline(self) -> str:
-        """"v1.84.0 → latest: 10,000 events, 8,000 change, 2,000 unchanged; 0 unexplained"."""
-        return (f"{self.from_release.tag} → {self.to_release.tag}: {self.events:,} events, {self.changed:,} "
-                f"change, {self.events - self.changed:,} unchanged; {self.unexplained:,} unexplained")
+        """"v1.84.0 → latest: 10,000 events, 0 change what reaches Iterable, 8,000 only RudderStack's own
+        output, 2,000 unchanged; 0 unexplained"."""
+        return (f"{self.from_release.tag} → {self.to_release.tag}: {self.events:,} events, "
+                f"{self.changed_for_iterable:,} change what reaches Iterable, {self.only_own_output:,} only "
+                f"RudderStack's own output, {self.unchanged:,} unchanged; {self.unexplained:,} unexplained")
+
+    def counts(self) -> str:
+        """"10,000 events: 0 would change what reaches Iterable, 8,000 only RudderStack's own output
+        (endpointPath), 2,000 not at all"."""
+        own = ", ".join(name.lstrip(".") for name in OWN_OUTPUT_FIELDS)
+        return (f"{self.events:,} events: {self.changed_for_iterable:,} would change what reaches Iterable, "
+                f"{self.only_own_output:,} only RudderStack's own output ({own}), {self.unchanged:,} not at all")
 
     def summary(self) -> str:
-        """The changes grouped by kind, with how many events each touches and the rule behind it, as text."""
+        """The changes grouped by kind, with how many events each touches and the rule behind it, as text;
+        the changes to RudderStack's own output (never sent to Iterable) under their own heading."""
         lines = [f"rudder-transformer {self.from_release} → {self.to_release}",
-                 f"{self.events:,} events: {self.changed:,} would change, {self.events - self.changed:,} "
-                 f"would not" + (" (each event mapped on its own)" if self.router is None else "")]
+                 self.counts() + (" (each event mapped on its own)" if self.router is None else "")]
         if self.router is not None:
             lines.append(f"router calls of {self.router:,} events: {self.requests_before:,} requests to Iterable "
                          f"→ {self.requests_after:,}")
@@ -221,10 +261,10 @@ class UpgradeDiff:
                 lines.append("\nbatch changes: not compared (the events were not routed in router calls)")
                 continue
             lines.append(f"\n{kind} changes: " + (_events(touched) if touched else "none"))
-            for group in (g for g in groups if g.kind == kind):
-                lines.append(f"  {_events(group.events):>13}  {group.change}  (first: event {group.first_event})")
-                lines += [f"{'':17}{self._because(rule, group)}" for rule in group.rules] or [
-                    f"{'':17}UNEXPLAINED: no rule between the two releases makes this change"]
+            lines += self._group_lines(g for g in groups if g.kind == kind and g.reaches_iterable)
+        own = self.events_with(OWN_OUTPUT)
+        lines.append(f"\n{OWN_OUTPUT_HEADING}: " + (_events(own) if own else "none"))
+        lines += self._group_lines(g for g in groups if not g.reaches_iterable)
         lines.append("\n" + (f"unexplained: {_events(self.unexplained)} with a change no rule explains, a bug "
                              f"of iterable_sim's: please report it with those events" if self.unexplained
                              else "unexplained: none (every change is one of the rules above)"))
@@ -238,6 +278,14 @@ class UpgradeDiff:
             lines += [f"  {self.describe_rule(rule)}" for rule in unrouted]
         return "\n".join(lines)
 
+    def _group_lines(self, groups: Iterable[ChangeGroup]) -> list[str]:
+        lines = []
+        for group in groups:
+            lines.append(f"  {_events(group.events):>13}  {group.change}  (first: event {group.first_event})")
+            lines += [f"{'':17}{self._because(rule, group)}" for rule in group.rules] or [
+                f"{'':17}UNEXPLAINED: no rule between the two releases makes this change"]
+        return lines
+
     def _because(self, rule: ReleaseRule, group: ChangeGroup) -> str:
         """The rule behind a group of changes, in words (`describe_rule`), and what else its commit did when
         that is the change (1c134f846 also stopped the token registrations), or who reads what it added."""
@@ -250,10 +298,12 @@ class UpgradeDiff:
         return self.describe_rule(rule)
 
     def _sorted_groups(self) -> list[ChangeGroup]:
-        return sorted(self.groups.values(), key=lambda g: (KINDS.index(g.kind), -g.events, g.change))
+        return sorted(self.groups.values(),
+                      key=lambda g: (not g.reaches_iterable, KINDS.index(g.kind), -g.events, g.change))
 
     def __repr__(self) -> str:
-        kinds = ", ".join(f"{kind} {self.events_with(kind):,}" for kind in KINDS if self.events_with(kind))
+        kinds = ", ".join(f"{kind} {self.events_with(kind):,}" for kind in (*KINDS, OWN_OUTPUT)
+                          if self.events_with(kind))
         return f"<UpgradeDiff {self.headline()}{f' (events with changes: {kinds})' if kinds else ''}>"
 
     def _repr_html_(self) -> str:
@@ -262,7 +312,14 @@ class UpgradeDiff:
             parts.append(f"<p>router calls of {self.router:,} events: {self.requests_before:,} requests to "
                          f"Iterable → {self.requests_after:,}</p>")
         parts += [f"<p>⚠ {html.escape(warning)}</p>" for warning in self.warnings]
-        parts.append(self.groups_frame().to_html(index=False) if self.groups else "<p><i>no change</i></p>")
+        groups = self.groups_frame()
+        reaches = groups["reaches_iterable"].astype(bool)
+        groups = groups.drop(columns="reaches_iterable")  # the headings say it
+        seen, own = groups[reaches], groups[~reaches]
+        parts.append("<p>What reaches Iterable:</p>" + (seen.to_html(index=False) if len(seen) else
+                                                        "<p><i>no change</i></p>"))
+        if len(own):
+            parts.append(f"<p>{html.escape(OWN_OUTPUT_HEADING)}:</p>{own.to_html(index=False)}")
         for heading, rules in (("Changes between the two releases that touch none of these events",
                                 self.untouched_rules()),
                                ("Changes of the router's batches, not compared (route the events: router=N)",
@@ -367,6 +424,8 @@ def _step_changes(step: list[tuple[int, Any]], server: RudderServer, before: Set
             found += _batch_changes(memberships[0].get(index, {}), memberships[1].get(index, {}))
         if found:
             diff.changed += 1
+            if any(change.reaches_iterable for change in found):
+                diff.changed_for_iterable += 1
         kind, name = (m.event.get("type"), event_name(m.event)) if isinstance(m.event, dict) else (None, None)
         for change in found:
             yield replace(change, event=index, type=kind, name=name,

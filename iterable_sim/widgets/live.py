@@ -179,7 +179,9 @@ class LiveSender(View):
             yield f" Recorded into {html.escape(str(path))}."
 
     def _keyed_settings(self) -> Settings:
-        return Settings.from_rudder({**self._settings.to_rudder(), "apiKey": self._key})
+        return Settings.from_rudder({**self._settings.to_rudder(), "apiKey": self._key},
+                                    rudder_server=self._settings.rudder_server, pipeline=self._settings.pipeline,
+                                    rudderstack=self._settings.rudderstack)
 
     def _refresh_buttons(self) -> None:
         self._confirm_button.disabled = self._key is None or self.preview_frame is None

@@ -222,4 +222,6 @@ def _with_key(settings: Settings) -> Settings:
     """The settings with a stand-in API key when they have none: the mock needs one to answer 200."""
     if settings.api_key:
         return settings
-    return Settings.from_rudder({**settings.to_rudder(), "apiKey": STAND_IN_API_KEY})
+    return Settings.from_rudder({**settings.to_rudder(), "apiKey": STAND_IN_API_KEY},
+                                rudder_server=settings.rudder_server, pipeline=settings.pipeline,
+                                rudderstack=settings.rudderstack)
