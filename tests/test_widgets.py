@@ -452,3 +452,9 @@ def test_upgrade_picker_offers_the_known_releases_and_follows_them():
     assert picker.frame().empty and "touch none of these events" in picker._status.value
     picker.controls["router"].value = 2
     assert picker.diff.router == 2 and "router calls of 2 events" in picker._status.value
+
+
+def test_the_explorer_says_which_release_it_maps_as():
+    explorer = SettingsExplorer(EVENTS, Settings(rudderstack="v1.106.1"))
+    assert "mapped as v1.106.1 (rudder-transformer a0d43259" in explorer._status.value
+    assert "mapped as latest" in SettingsExplorer(EVENTS, Settings())._status.value

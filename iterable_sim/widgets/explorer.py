@@ -152,7 +152,8 @@ class SettingsExplorer(View):
         text = (f"<b>{summary['events']} events → {summary['requests']} requests</b>; "
                 f"{summary['failed']} refused by RudderStack, {summary['filtered']} filtered by rudder-server; "
                 f"Iterable would reject "
-                f"{verdicts.get('rejected', 0)} and accept {verdicts.get('warning', 0)} with a warning")
+                f"{verdicts.get('rejected', 0)} and accept {verdicts.get('warning', 0)} with a warning; mapped as "
+                f"{html.escape(str(self.settings.release))}")
         return text + lines_html(f"⚠ {w}" for w in self._results.warnings)
 
     def _changed_html(self) -> str:
