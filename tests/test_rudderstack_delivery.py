@@ -268,3 +268,13 @@ def test_a_time_window_fault_acts_over_the_http_server_too() -> None:
         clock.advance(60)
         after = status()
     assert (before != 503, during, after != 503) == (True, 503, True)
+
+
+def test_the_gateway_stamps_each_event_when_it_arrives() -> None:
+    # rudder-server's gateway sets receivedAt as a request comes in (gateway/handle.go), and an event with no
+    # timestamp of its own takes it: events arriving a minute apart reach Iterable created a minute apart
+    events = [{k: v for k, v in track(i, f"u{i}").items() if k != "originalTimestamp"} for i in range(3)]
+    mock = fresh_mock()
+    deliver_like_rudderstack(events, SETTINGS, mock, timing=Timing(arrival_interval=MINUTE))
+    created = sorted(mock.events_frame()["createdAt"])
+    assert [(later - earlier).total_seconds() for earlier, later in zip(created, created[1:])] == [60, 60]

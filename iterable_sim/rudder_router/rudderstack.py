@@ -67,6 +67,7 @@ from iterable_sim.mock import MockIterable
 from iterable_sim.pipeline.gateway import job_user_id
 from iterable_sim.pipeline.fates import Stopped
 from iterable_sim.pipeline.gojson import go_json
+from iterable_sim.pipeline.gotime import GoTime
 from iterable_sim.pipeline.router import is_job_terminated
 
 USER_AGENT = "RudderLabs"  # router/network.go:372-374
@@ -183,6 +184,8 @@ class RudderStackRouter:
         server = RudderServer(self.settings, received_at=start)
         for index, event in enumerate(events):
             created = start + index * self.timing.arrival_interval
+            if self.timing.arrival_interval:  # the gateway stamps each event as it arrives (receivedAt)
+                server.received_at = GoTime.from_unix(created)
             fate = server.fate(index, event)
             stops = [fate] if isinstance(fate, Stopped) else list(fate.stopped)
             for stop in stops:
