@@ -2,6 +2,7 @@
 scenarios derived from rudder-server's source (paths in rudder_router/rudderstack.py's docstring)."""
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 from typing import Any
@@ -277,4 +278,4 @@ def test_the_gateway_stamps_each_event_when_it_arrives() -> None:
     mock = fresh_mock()
     deliver_like_rudderstack(events, SETTINGS, mock, timing=Timing(arrival_interval=MINUTE))
     created = sorted(mock.events_frame()["createdAt"])
-    assert [(later - earlier).total_seconds() for earlier, later in zip(created, created[1:])] == [60, 60]
+    assert [(later - earlier).total_seconds() for earlier, later in itertools.pairwise(created)] == [60, 60]
