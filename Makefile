@@ -1,7 +1,11 @@
 # Two commands do all set-up on a fresh machine with Python 3.11+: `make demo` and `make test`.
-# The versions the suite last passed with: constraints/tested.txt. pip reads a constraints file from the
-# environment, so `make clean && PIP_CONSTRAINT=constraints/tested.txt make test` (or make lint, test-browser)
-# installs exactly those; without PIP_CONSTRAINT every target installs what pyproject.toml allows, as before.
+# Every target installs the versions the suite last passed with, constraints/tested.txt (pip reads a
+# constraints file from PIP_CONSTRAINT): left open, pip can spend an hour backtracking when a new boto3
+# outruns the botocore that s3fs's aiobotocore pins (as on 2026-12-03: boto3 1.44, aiobotocore wanting
+# botocore < 1.43.118). `make clean && PIP_CONSTRAINT= make test` installs the newest pyproject.toml allows.
+# `make test-min` pins the floors instead, and clears it.
+PIP_CONSTRAINT ?= constraints/tested.txt
+export PIP_CONSTRAINT
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -25,7 +29,7 @@ test: $(STAMP)
 
 # The same against the lowest versions pyproject.toml allows, in a venv of their own (.venv-min).
 test-min:
-	bash .ci/min-versions
+	env -u PIP_CONSTRAINT bash .ci/min-versions
 
 # ruff and mypy as pyproject.toml configures them (the `lint` extra: both, and the stubs mypy reads).
 lint: $(STAMP)
