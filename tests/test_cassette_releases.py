@@ -157,9 +157,10 @@ def test_without_the_ini_option_the_plugin_maps_as_latest(pytester):
 def test_a_stand_in_release_is_a_pytest_warning(pytester):
     plugin_flow(pytester, "v1.107.0")
     result = run(pytester, "-k", "test_release", "--expected=v1.106.1")
-    result.assert_outcomes(passed=1, warnings=1)
+    result.assert_outcomes(passed=1)  # pytest 7.0 adds a warning of its own (PytestAssertRewriteWarning)
     result.stdout.fnmatch_lines(["*IterableSettingsWarning: iterable_config: rudder-transformer v1.107.0 is not a "
                                  "known release: mapping as v1.106.1, the newest known before it*"])
+    assert result.stdout.str().count("IterableSettingsWarning") == 1
 
 
 def test_a_release_the_plugin_cannot_map_as_stops_the_session_in_one_line(pytester):

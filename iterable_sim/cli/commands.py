@@ -383,6 +383,8 @@ def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
               f"accepting API keys {shown}; Host api.eu.iterable.com reaches the EU project; control routes under "
               f"/_mock/ (reset, keys, users, state, journal, snapshot, restore, snapshot/drop). Ctrl-C stops it.")
     run(mock, args.host, args.port, log_level=args.log_level, on_listening=lambda: print(banner, file=out, flush=True))
+    # uvicorn from 0.29 raises the Ctrl-C again once it has stopped (main says "stopped"); older ones return
+    print("iterable-sim serve: stopped", file=sys.stderr)
     return 0
 
 
