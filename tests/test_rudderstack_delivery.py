@@ -16,7 +16,8 @@ from iterable_sim.mock.errors import MockSetupError
 from iterable_sim.rudder_router import RouterConfig, RouterConfigError, Timing, deliver_like_rudderstack
 from iterable_sim.rudder_router.barrier import Barrier
 from iterable_sim.rudder_router.config import go_duration
-from iterable_sim.rudder_router.rudderstack import _state, fnv32a
+from iterable_sim.pipeline.router import job_state
+from iterable_sim.rudder_router.rudderstack import fnv32a
 
 CASES = Path(__file__).resolve().parents[2] / "shared" / "rudderstack" / "server" / "cases" / "router_status.json"
 if not CASES.exists():  # the main checkout sits next to shared/ too
@@ -46,12 +47,12 @@ def test_router_status_cases(case: dict[str, Any]) -> None:
     """router/worker_test.go TestAnyNonTerminalCode: the model's state of each code is failed (retried) exactly
     when rudder-server calls it non-terminal."""
     codes = (case["input"]["respStatusCodes"] or {}).values()
-    assert any(_state(code) == "failed" for code in codes) is case["expected"]["anyNonTerminal"]
+    assert any(job_state(code) == "failed" for code in codes) is case["expected"]["anyNonTerminal"]
 
 
 def test_status_classes() -> None:
     """router/misc.go:23-28, router/worker.go:1045-1055."""
-    assert [_state(c) for c in (200, 204, 298, 299, 301, 400, 404, 408, 429, 500, 503, 599, 100)] == [
+    assert [job_state(c) for c in (200, 204, 298, 299, 301, 400, 404, 408, 429, 500, 503, 599, 100)] == [
         "succeeded", "succeeded", "filtered", "succeeded", "aborted", "aborted", "aborted", "failed", "failed",
         "failed", "failed", "failed", "failed"]
 

@@ -346,14 +346,8 @@ def _mixed_bulk(items: list[tuple[Any, Any, int, Settings]], endpoint: str, list
             part = chunk[start:stop]
             owner = chunk[stop][3] if split_by_next and stop < len(chunk) else chunk[0][3]
             jobs = [job for job, _, _, _ in part]
-            requests = [Request("POST", owner.base_url + endpoint, owner.headers, {list_key: [i[1] for i in part]})]
-            carried = [jobs]
-            for job in jobs:
-                rider = riders.get(_job_key(job))
-                if rider is not None:
-                    requests.append(rider)
-                    carried.append([job])
-            yield Batch(jobs, requests, True, _carried=carried)
+            request = Request("POST", owner.base_url + endpoint, owner.headers, {list_key: [i[1] for i in part]})
+            yield _bulk_batch(jobs, request, riders)
 
 
 def _bulk(items: list[tuple[Any, Any, int]], url: str, headers: Any, list_key: str, riders: dict[Any, Request],
@@ -364,15 +358,20 @@ def _bulk(items: list[tuple[Any, Any, int]], url: str, headers: Any, list_key: s
         for start, stop in _size_spans([size for _, _, size in chunk], max_bytes):
             part = chunk[start:stop]
             jobs = [job for job, _, _ in part]
-            requests = [Request("POST", url, headers, {list_key: [item for _, item, _ in part]})]
-            carried = [jobs]
-            if riders:
-                for job in jobs:
-                    rider = riders.get(_job_key(job))
-                    if rider is not None:
-                        requests.append(rider)
-                        carried.append([job])
-            yield Batch(jobs, requests, True, _carried=carried)
+            yield _bulk_batch(jobs, Request("POST", url, headers, {list_key: [item for _, item, _ in part]}), riders)
+
+
+def _bulk_batch(jobs: list[Any], request: Request, riders: dict[Any, Request]) -> Batch:
+    """A bulk request's batch: the request, then each of its jobs' token registration (a rider) as a call of
+    its own carried by that job alone."""
+    requests, carried = [request], [jobs]
+    if riders:
+        for job in jobs:
+            rider = riders.get(_job_key(job))
+            if rider is not None:
+                requests.append(rider)
+                carried.append([job])
+    return Batch(jobs, requests, True, _carried=carried)
 
 
 def _size_spans(sizes: list[int], max_bytes: int) -> Iterator[tuple[int, int]]:

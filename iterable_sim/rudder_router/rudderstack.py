@@ -68,7 +68,7 @@ from iterable_sim.pipeline.gateway import job_user_id
 from iterable_sim.pipeline.fates import Stopped
 from iterable_sim.pipeline.gojson import go_json
 from iterable_sim.pipeline.gotime import GoTime
-from iterable_sim.pipeline.router import is_job_terminated
+from iterable_sim.pipeline.router import is_job_terminated, job_state
 
 USER_AGENT = "RudderLabs"  # router/network.go:372-374
 DRAIN_ERROR_CODE = 410  # routerutils.DRAIN_ERROR_CODE, router/worker.go:90
@@ -409,7 +409,7 @@ class RudderStackRouter:
                                           code=code)
                     continue
                 first_failed[job.user_key] = job.job_id
-            state = _state(code)
+            state = job_state(code)
             self._finish(worker, job, state, code, body)
         worker.busy = False
         worker.last_reset = self.now  # router/worker_batch_loop.go:53-54
@@ -491,15 +491,6 @@ class RudderStackRouter:
         self.executing -= 1
         self.pending[job.job_id] = job
         self.barrier.changed(job.user_key, job.job_id, state)
-
-
-def _state(code: int) -> str:
-    """The job state of a code (router/worker.go:1045-1055, router/misc.go:23-28)."""
-    if not is_job_terminated(code):
-        return "failed"
-    if code == 298:
-        return "filtered"
-    return "succeeded" if 200 <= code < 300 else "aborted"
 
 
 def _path(value: Any, path: str) -> Any:
